@@ -1,0 +1,270 @@
+"""Fixtures: a migrated database per test (SQLite by default, PostgreSQL with
+VR_TEST_BACKEND=postgresql), the app, users of every role, and login helpers.
+
+- VR_TEST_POSTGRES_URL: a PostgreSQL server (any database on it) where the tests create and
+  drop their own databases. Unset: PostgreSQL tests are skipped with that reason. Set but
+  unreachable: they fail.
+- VR_TEST_BACKEND: "sqlite" (default) or "postgresql": the database the whole suite runs on.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import pyotp
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from vendor_risk import create_app
+from vendor_risk.cli import alembic_config
+from vendor_risk.db import db
+from vendor_risk.models import Role, User, Vendor
+
+BACKEND = os.environ.get("VR_TEST_BACKEND", "sqlite")
+POSTGRES_URL = os.environ.get("VR_TEST_POSTGRES_URL", "")
+PASSWORD = "correct horse battery staple"
+NO_POSTGRES = (
+    "needs PostgreSQL: set VR_TEST_POSTGRES_URL "
+    "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+)
+
+if BACKEND not in {"sqlite", "postgresql"}:
+    raise pytest.UsageError("VR_TEST_BACKEND must be sqlite or postgresql")
+if BACKEND == "postgresql" and not POSTGRES_URL:
+    raise pytest.UsageError("VR_TEST_BACKEND=postgresql needs VR_TEST_POSTGRES_URL")
+
+
+# ---- databases -----------------------------------------------------------------------------
+
+
+def _server_engine() -> sa.Engine:
+    return sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+
+
+def create_postgres_database() -> str:
+    """A new empty database on the test server; returns its URL."""
+    name = f"vr_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    engine = _server_engine()
+    with engine.connect() as conn:  # fails loudly when the configured server is unreachable
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    return sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(url: str) -> None:
+    name = sa.make_url(url).database
+    engine = _server_engine()
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """A fresh, empty PostgreSQL database for one test module's use; dropped afterwards."""
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    url = create_postgres_database()
+    yield url
+    drop_postgres_database(url)
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    cfg = alembic_config(url)
+    cfg.attributes["configure_logging"] = False
+    command.upgrade(cfg, revision)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """The schema built once per run by the real migrations (never create_all)."""
+    if BACKEND == "sqlite":
+        path = tmp_path_factory.mktemp("template") / "template.sqlite"
+        url = f"sqlite:///{path}"
+        migrate(url)
+        yield url
+    else:
+        url = create_postgres_database()
+        migrate(url)
+        yield url
+        drop_postgres_database(url)
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        tables = conn.scalars(
+            sa.text(
+                "SELECT quote_ident(tablename) FROM pg_tables "
+                "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        ).all()
+        # Replica mode skips the audit trail's append-only triggers: only the tests do this.
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(migrated_template, tmp_path):
+    if BACKEND == "sqlite":
+        source = sa.make_url(migrated_template).database
+        target = tmp_path / "test.sqlite"
+        shutil.copyfile(source, target)
+        yield f"sqlite:///{target}"
+    else:
+        yield migrated_template
+        _truncate_postgres(migrated_template)
+
+
+# ---- the app -------------------------------------------------------------------------------
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test secret key, not for production",
+    "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_ENABLED": False,
+    # Cheap argon2id parameters: the tests hash many passwords.
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_COST": 1024,
+    "ARGON2_PARALLELISM": 1,
+}
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    apps = []
+
+    def factory(**overrides):
+        config = TEST_CONFIG | {"DATABASE_URL": database_url} | overrides
+        application = create_app(config, instance_path=str(tmp_path / "instance"))
+        apps.append(application)
+        return application
+
+    yield factory
+    for application in apps:
+        with application.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# ---- users ---------------------------------------------------------------------------------
+
+
+@dataclass
+class TestUser:
+    id: int
+    email: str
+    role: Role
+    password: str = PASSWORD
+    totp_secret: str | None = None
+    recovery_codes: list[str] = field(default_factory=list)
+    vendor_id: int | None = None
+
+
+@pytest.fixture
+def make_vendor(app):
+    def factory(name: str = "Acme Identity", **fields) -> int:
+        with app.app_context():
+            vendor = Vendor(name=name, **fields)
+            db.session.add(vendor)
+            db.session.commit()
+            return vendor.id
+
+    return factory
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user directly in the database; ``enrolled`` gives them a TOTP secret and
+    recovery codes already confirmed."""
+    from vendor_risk import mfa, passwords
+    from vendor_risk.db import utcnow
+    from vendor_risk.services.accounts import new_session_token
+
+    counter = iter(range(1, 10_000))
+
+    def factory(
+        role: Role = Role.admin,
+        *,
+        email: str | None = None,
+        enrolled: bool = True,
+        vendor_id: int | None = None,
+        active: bool = True,
+        password: str = PASSWORD,
+    ) -> TestUser:
+        email = email or f"{role.value}{next(counter)}@example.com"
+        with app.app_context():
+            user = User(
+                email=email,
+                name=email.split("@")[0].title(),
+                role=role,
+                vendor_id=vendor_id,
+                password_hash=passwords.hash_password(password),
+                active=active,
+                session_token=new_session_token(),
+            )
+            codes: list[str] = []
+            if enrolled:
+                codes = mfa.new_recovery_codes()
+                user.totp_secret = mfa.new_totp_secret()
+                user.totp_confirmed_at = utcnow()
+                user.recovery_code_hashes = [mfa.hash_recovery_code(c) for c in codes]
+            db.session.add(user)
+            db.session.commit()
+            return TestUser(user.id, email, role, password, user.totp_secret, codes, vendor_id)
+
+    return factory
+
+
+def totp_code(app, user: TestUser) -> str:
+    """A valid code the server has not accepted yet (the next step if this one is used)."""
+    with app.app_context():
+        last = db.session.get(User, user.id).totp_last_step
+    step = int(time.time() // 30)
+    if last is not None and step <= last:
+        step = last + 1
+    return pyotp.TOTP(user.totp_secret).at(step * 30)
+
+
+def login(client, user: TestUser, *, next_url: str | None = None):
+    """The real two-step login: password, then a TOTP code computed by pyotp."""
+    url = "/auth/login" + (f"?next={next_url}" if next_url else "")
+    response = client.post(url, data={"email": user.email, "password": user.password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.headers["Location"].endswith("/auth/mfa")
+    return client.post("/auth/mfa", data={"code": totp_code(client.application, user)})
+
+
+def login_as(client, user: TestUser) -> None:
+    """A fully logged-in session without going through the forms (for matrix tests)."""
+    with client.application.app_context():
+        token = db.session.get(User, user.id).session_token
+    now = int(time.time())
+    with client.session_transaction() as sess:
+        sess.clear()
+        sess["_user_id"] = token
+        sess["_fresh"] = True
+        sess["auth_at"] = now
+        sess["seen_at"] = now
+
+
+def login_password_only(client, user: TestUser) -> None:
+    """Half logged in: the password step succeeded, the second factor not yet."""
+    response = client.post("/auth/login", data={"email": user.email, "password": user.password})
+    assert response.status_code == 302

@@ -1,0 +1,52 @@
+"""vendor-risk: what each vendor holds, how well it protects it, and what its breach reaches."""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+
+    from . import config
+
+    config.load(app, test_config)
+    if app.config["PROXY_COUNT"]:
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    from . import access, db, web
+    from .extensions import csrf, limiter, login_manager
+    from .services import accounts
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see this page."
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        return accounts.get_by_session_token(db.db.session, token)
+
+    web.init_app(app)
+    app.before_request(access.gate)
+
+    from .account.views import bp as account_bp
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
+    from .main.views import bp as main_bp
+    from .portal.views import bp as portal_bp
+    from .procurement.views import bp as procurement_bp
+    from .risk.views import bp as risk_bp
+
+    for blueprint in (auth_bp, main_bp, account_bp, admin_bp, procurement_bp, risk_bp, portal_bp):
+        app.register_blueprint(blueprint)
+
+    from .cli import register
+
+    register(app)
+    return app

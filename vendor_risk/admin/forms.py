@@ -1,0 +1,60 @@
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+
+from ..models import AuditAction, AuditOutcome, Role
+from ..passwords import MAX_LENGTH, MIN_LENGTH
+
+
+class UserCreateForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired(), Length(max=320)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    role = SelectField(
+        "Role", choices=[(r.value, r.label) for r in Role], validators=[DataRequired()]
+    )
+    vendor_id = SelectField(
+        "Vendor (vendor contacts only)",
+        coerce=lambda v: int(v) if v else None,
+        validators=[Optional()],
+        validate_choice=True,
+    )
+    password = PasswordField(
+        "First password",
+        validators=[DataRequired(), Length(max=MAX_LENGTH)],
+        description=(
+            f"At least {MIN_LENGTH} characters; give it to the person by a separate channel. "
+            "They enrol their authenticator at first login."
+        ),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm_password = PasswordField(
+        "Repeat the password",
+        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class UserActionForm(FlaskForm):
+    """Disable, enable, reset MFA: a button with a CSRF token."""
+
+
+class AuditFilterForm(FlaskForm):
+    """Filters of the audit trail page: a GET form, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    action = SelectField(
+        "Action",
+        choices=[("", "Any action")] + [(a.value, a.value) for a in AuditAction],
+        validators=[Optional()],
+    )
+    actor = StringField("Actor (email contains)", validators=[Optional(), Length(max=320)])
+    outcome = SelectField(
+        "Outcome",
+        choices=[("", "Any outcome")] + [(o.value, o.value) for o in AuditOutcome],
+        validators=[Optional()],
+    )
+    since = DateField("From (UTC)", validators=[Optional()])
+    until = DateField("Until (UTC, inclusive)", validators=[Optional()])
+    before = IntegerField("before", validators=[Optional(), NumberRange(min=1)])

@@ -1,0 +1,133 @@
+"""Administration: users (create, disable, enable, reset MFA) and the audit trail."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from ..access import area, request_actor
+from ..db import db
+from ..models import Role
+from ..services import ValidationFailed, accounts, audit_log
+from .forms import AuditFilterForm, UserActionForm, UserCreateForm
+
+bp = area("admin", __name__, roles={Role.admin}, url_prefix="/admin")
+
+
+@bp.get("/")
+def home():
+    return render_template("admin/home.html", user_count=accounts.count_users(db.session))
+
+
+@bp.get("/users")
+def users():
+    return render_template(
+        "admin/users.html", users=accounts.list_users(db.session), action_form=UserActionForm()
+    )
+
+
+def _user_form() -> UserCreateForm:
+    form = UserCreateForm()
+    form.vendor_id.choices = [("", "—"), *accounts.vendor_choices(db.session)]
+    return form
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    form = _user_form()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                db.session,
+                email=form.email.data,
+                name=form.name.data,
+                password=form.password.data,
+                role=Role(form.role.data),
+                vendor_id=form.vendor_id.data,
+                actor=request_actor(),
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            for field, messages in exc.errors.items():
+                form[field].errors = list(form[field].errors) + messages
+        else:
+            db.session.commit()
+            flash(f"User {user.email} created. They enrol MFA at their first login.", "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/user_new.html", form=form), status
+
+
+def _load_user(user_id: int):
+    user = accounts.get_user(db.session, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/users/<int:user_id>")
+def user(user_id: int):
+    target = _load_user(user_id)
+    history = audit_log.search(db.session, actor_id=target.id, limit=20)
+    return render_template(
+        "admin/user.html", target=target, events=history.events, action_form=UserActionForm()
+    )
+
+
+def _user_action(user_id: int, change, message: str):
+    form = UserActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    target = _load_user(user_id)
+    try:
+        change(target)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(" ".join(m for msgs in exc.errors.values() for m in msgs), "error")
+    else:
+        db.session.commit()
+        flash(message.format(email=target.email), "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/disable")
+def disable_user(user_id: int):
+    return _user_action(
+        user_id,
+        lambda u: accounts.set_active(db.session, u, False, actor=request_actor()),
+        "{email} is disabled; their sessions have ended.",
+    )
+
+
+@bp.post("/users/<int:user_id>/enable")
+def enable_user(user_id: int):
+    return _user_action(
+        user_id,
+        lambda u: accounts.set_active(db.session, u, True, actor=request_actor()),
+        "{email} is enabled again.",
+    )
+
+
+@bp.post("/users/<int:user_id>/reset-mfa")
+def reset_mfa(user_id: int):
+    return _user_action(
+        user_id,
+        lambda u: accounts.reset_mfa(db.session, u, actor=request_actor()),
+        "MFA of {email} was reset; they enrol a new authenticator at next login.",
+    )
+
+
+@bp.get("/audit")
+def audit():
+    form = AuditFilterForm(request.args)
+    page = None
+    if form.validate():
+        page = audit_log.search(
+            db.session,
+            action=form.action.data or None,
+            actor=(form.actor.data or "").strip() or None,
+            outcome=form.outcome.data or None,
+            since=form.since.data,
+            until=form.until.data,
+            before=form.before.data,
+        )
+    status = 200 if page is not None else 400
+    args = {k: v for k, v in request.args.items() if k != "before"}
+    return render_template("admin/audit.html", form=form, page=page, args=args), status

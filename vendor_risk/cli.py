@@ -1,0 +1,174 @@
+"""Command line: ``flask --app app COMMAND``."""
+
+from __future__ import annotations
+
+import getpass
+import secrets
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from . import audit
+from .audit import Actor
+from .db import db
+from .models import Role, Vendor
+from .services import ValidationFailed, accounts
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(url: str | None = None) -> Config:
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg.attributes["url"] = url or current_app.config["SQLALCHEMY_ENGINES"]["default"]
+    return cfg
+
+
+def cli_actor() -> Actor:
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    return Actor.system(f"cli:{who}")
+
+
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Build or upgrade the schema (from nothing on a new database)."""
+    command.upgrade(alembic_config(), revision)
+    click.echo(f"Database upgraded to {revision}.")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Undo migrations down to REVISION ("base" empties the database)."""
+    command.downgrade(alembic_config(), revision)
+    click.echo(f"Database downgraded to {revision}.")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Show the revision the database is at."""
+    command.current(alembic_config(), verbose=False)
+
+
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; name the first record that was altered or removed."""
+    report = audit.verify_chain(db.session)
+    if report.ok:
+        click.echo(f"Audit chain intact: {report.checked} events verified.")
+        return
+    click.echo(
+        f"Audit chain BROKEN at event #{report.first_bad_seq}: {report.reason} "
+        f"({report.checked} events before it verified).",
+        err=True,
+    )
+    sys.exit(1)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--vendor", "vendor_name", help="Vendor name, for a vendor contact.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input instead of prompting.",
+)
+def create_user(
+    email: str, name: str, role: str, vendor_name: str | None, password_stdin: bool
+) -> None:
+    """Create a user. The password is prompted for (never a command-line argument)."""
+    vendor_id = None
+    if vendor_name:
+        vendor_id = db.session.scalar(sa.select(Vendor.id).where(Vendor.name == vendor_name))
+        if vendor_id is None:
+            raise click.UsageError(f"no vendor named {vendor_name!r}")
+    password = _read_password(password_stdin)
+    try:
+        user = accounts.create_user(
+            db.session,
+            email=email,
+            name=name,
+            password=password,
+            role=Role(role),
+            vendor_id=vendor_id,
+            actor=cli_actor(),
+        )
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for field, messages in exc.errors.items():
+            for message in messages:
+                click.echo(f"{field or 'error'}: {message}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(
+        f"Created {user.role.label.lower()} {user.email}. MFA enrolment happens at first login."
+    )
+
+
+def ensure_first_admin(email: str = "admin@example.com") -> str | None:
+    """Create the first admin when the database has no user; returns its one-time password."""
+    if accounts.count_users(db.session):
+        return None
+    password = secrets.token_urlsafe(15)
+    accounts.create_user(
+        db.session,
+        email=email,
+        name="First admin",
+        password=password,
+        role=Role.admin,
+        actor=cli_actor(),
+    )
+    db.session.commit()
+    return password
+
+
+@click.command("quickstart")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the database and exit.")
+def quickstart(host: str, port: int, no_serve: bool) -> None:
+    """Upgrade the database, create the first admin if there is none, and serve the app."""
+    command.upgrade(alembic_config(), "head")
+    password = ensure_first_admin()
+    url = f"http://{host}:{port}/"
+    click.echo("")
+    if password:
+        click.echo("First admin created. This password is shown once; store it now:")
+        click.echo("    email:    admin@example.com")
+        click.echo(f"    password: {password}")
+        click.echo("You will enrol an authenticator app (TOTP) at first login.")
+    else:
+        click.echo("Users exist already: log in with your account.")
+    click.echo(f"vendor-risk is at {url}  (development server; Ctrl+C stops it)")
+    click.echo("")
+    if not no_serve:
+        current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def register(app: Flask) -> None:
+    for cmd in (db_cli, audit_cli, create_user, quickstart):
+        app.cli.add_command(cmd)

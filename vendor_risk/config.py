@@ -1,0 +1,131 @@
+"""Configuration: defaults in code, overridden by ``VR_``-prefixed environment variables.
+
+Every setting a deployment can change is listed in ``DEFAULTS`` (and in the README's table).
+Secrets have no default: ``SECRET_KEY`` comes from the environment; in development one is
+generated once into the instance folder, in production the app refuses to start without it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+ENV_PREFIX = "VR"
+
+DEFAULTS: dict[str, object] = {
+    # "development" or "production". Production refuses to start without SECRET_KEY and
+    # marks cookies Secure.
+    "ENV": "development",
+    # Empty means a SQLite file "vendor-risk.sqlite" in the instance folder.
+    "DATABASE_URL": "",
+    "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    # Sessions: minutes of inactivity, and hours since login, after which a user logs in again.
+    "SESSION_IDLE_MINUTES": 60,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    # A password was accepted but the second factor not yet given: minutes before it expires.
+    "MFA_PENDING_MINUTES": 10,
+    "SESSION_COOKIE_SECURE": None,  # None: Secure in production, not in development
+    # Rate limits (Flask-Limiter syntax); storage is in memory unless a Redis URI is given.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_LOGIN_PER_ADDRESS": "20 per minute;100 per hour",
+    "RATELIMIT_LOGIN_PER_ACCOUNT": "5 per minute;30 per hour",
+    "RATELIMIT_MFA_PER_ADDRESS": "20 per minute;100 per hour",
+    "RATELIMIT_MFA_PER_ACCOUNT": "5 per minute;30 per hour",
+    "RATELIMIT_ENABLED": True,
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    "PROXY_COUNT": 0,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # argon2id parameters (RFC 9106 second recommended option: 64 MiB, 3 passes).
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 65536,
+    "ARGON2_PARALLELISM": 4,
+    "TOTP_ISSUER": "vendor-risk",
+    "AUDIT_PAGE_SIZE": 50,
+}
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
+
+
+def _coerce(raw: str, default: object) -> object:
+    """Parse an environment string to the type of its default."""
+    if isinstance(default, bool) or default is None:
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        if default is None and lowered in {"", "auto"}:
+            return None
+        raise ValueError(f"expected true or false, got {raw!r}")
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def load(app: Flask, overrides: dict | None = None) -> None:
+    """Fill ``app.config`` from defaults, the environment, then explicit overrides (tests)."""
+    env = os.environ
+    for key, default in DEFAULTS.items():
+        name = f"{ENV_PREFIX}_{key}"
+        value = default
+        if name in env:
+            try:
+                value = _coerce(env[name], default)
+            except ValueError as exc:
+                raise RuntimeError(f"{name}: {exc}") from None
+        app.config[key] = value
+    if f"{ENV_PREFIX}_SECRET_KEY" in env:
+        app.config["SECRET_KEY"] = env[f"{ENV_PREFIX}_SECRET_KEY"]
+    if overrides:
+        app.config.update(overrides)
+
+    production = app.config["ENV"] == "production"
+    if app.config["ENV"] not in {"development", "production"}:
+        raise RuntimeError("VR_ENV must be 'development' or 'production'")
+    if not app.config.get("SECRET_KEY"):
+        if production:
+            raise RuntimeError(
+                "VR_SECRET_KEY is not set: production mode refuses to start without it. "
+                'Generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+        app.config["SECRET_KEY"] = development_secret_key(Path(app.instance_path))
+
+    secure = app.config["SESSION_COOKIE_SECURE"]
+    if secure is None:
+        secure = production
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    app.config["SESSION_COOKIE_NAME"] = "__Host-vr_session" if secure else "vr_session"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # Flask-Login: no "remember me" cookie; a session ends with the browser or the timeouts.
+    app.config["REMEMBER_COOKIE_DURATION"] = 0
+    # The CSRF token lives as long as the session (a vendor may keep a form open for hours);
+    # the session itself is bounded by the idle and absolute timeouts.
+    app.config["WTF_CSRF_TIME_LIMIT"] = None
+    app.config.setdefault("WTF_CSRF_ENABLED", True)
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    app.config["SQLALCHEMY_ENGINES"] = {"default": database_url(app.config, app.instance_path)}
+
+
+def database_url(config: dict, instance_path: str) -> str:
+    url = config.get("DATABASE_URL") or ""
+    if url:
+        return url
+    return "sqlite:///" + str(Path(instance_path) / "vendor-risk.sqlite")
+
+
+def development_secret_key(instance: Path) -> str:
+    """Read, or create once with mode 0600, the development secret key in the instance folder."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / SECRET_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key

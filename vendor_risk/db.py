@@ -1,0 +1,105 @@
+"""The database layer: the Flask-SQLAlchemy-Lite extension, column types and SQLite tuning.
+
+One session per app context (so per request), closed at teardown by the extension. Services
+flush; the view or CLI command commits once.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import Flask
+from flask_sqlalchemy_lite import SQLAlchemy
+from sqlmodel import SQLModel
+
+db = SQLAlchemy()
+
+# Set before any model is declared, so every constraint has a stable name that Alembic can
+# alter later (SQLite batch mode cannot touch an unnamed constraint).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """A timestamp stored in UTC and always returned timezone-aware.
+
+    SQLite keeps no zone, PostgreSQL keeps ``timestamptz``: both come back as aware UTC.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _sqlite_connect(dbapi_connection, _record, busy_timeout_ms: int) -> None:
+    # Take over transaction control from the sqlite3 module so "begin" below decides the mode.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # Every transaction takes the write lock up front. A deferred transaction that reads and
+    # then writes (the audit chain always does) fails at once with "database is locked" when
+    # another writer got in between; an immediate one waits on the busy timeout instead.
+    # Readers outside transactions are never blocked in WAL mode; for many concurrent
+    # writers use PostgreSQL.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def configure_engine(engine: sa.Engine, busy_timeout_ms: int) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+    sa.event.listen(
+        engine,
+        "connect",
+        lambda conn, rec: _sqlite_connect(conn, rec, busy_timeout_ms),
+    )
+    sa.event.listen(engine, "begin", _sqlite_begin)
+
+
+def init_app(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_engine(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def migration_url() -> str:
+    """The database URL that ``alembic`` uses when run from the shell: the same resolution as
+    the app (``VR_DATABASE_URL``, else the SQLite file in the instance folder)."""
+    from .config import database_url
+
+    instance_path = Flask("vendor_risk").instance_path
+    os.makedirs(instance_path, exist_ok=True)
+    return database_url({"DATABASE_URL": os.environ.get("VR_DATABASE_URL", "")}, instance_path)

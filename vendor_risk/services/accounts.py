@@ -1,0 +1,358 @@
+"""Accounts: users, passwords, the second factor and sessions."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.orm import Session
+
+from .. import audit, mfa, passwords
+from ..audit import Actor
+from ..db import utcnow
+from ..models import AuditAction, AuditOutcome, Role, User, Vendor
+from . import ValidationFailed
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def check_email(email: str) -> str:
+    """The normalised address, or ValidationFailed with a message for the email field."""
+    try:
+        validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationFailed({"email": [str(exc)]}) from None
+    return normalise_email(email)
+
+
+def get_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def get_by_session_token(session: Session, token: str) -> User | None:
+    """The user a session belongs to; None once the token was rotated or the user disabled."""
+    if not token:
+        return None
+    return session.scalar(sa.select(User).where(User.session_token == token, User.active.is_(True)))
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def list_users(session: Session) -> list[tuple[User, str | None]]:
+    """Every user with the name of their vendor (for vendor contacts), in one query."""
+    rows = session.execute(
+        sa.select(User, Vendor.name)
+        .outerjoin(Vendor, User.vendor_id == Vendor.id)
+        .order_by(User.active.desc(), User.email)
+    ).all()
+    return [(user, vendor_name) for user, vendor_name in rows]
+
+
+def vendor_choices(session: Session) -> list[tuple[int, str]]:
+    return [
+        tuple(r) for r in session.execute(sa.select(Vendor.id, Vendor.name).order_by(Vendor.name))
+    ]
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: Role,
+    vendor_id: int | None = None,
+    actor: Actor,
+) -> User:
+    errors: dict[str, list[str]] = {}
+    try:
+        email = check_email(email)
+    except ValidationFailed as exc:
+        errors |= exc.errors
+    else:
+        if get_by_email(session, email):
+            errors["email"] = ["A user with this email address already exists."]
+    name = name.strip()
+    if not name:
+        errors["name"] = ["Enter the person's name."]
+    problems = passwords.password_problems(password, email=email, name=name)
+    if problems:
+        errors["password"] = problems
+    role = Role(role)
+    if role is Role.vendor_contact:
+        if vendor_id is None or session.get(Vendor, vendor_id) is None:
+            errors["vendor_id"] = ["A vendor contact belongs to a vendor: choose one."]
+    else:
+        vendor_id = None
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(
+        email=email,
+        name=name,
+        password_hash=passwords.hash_password(password),
+        role=role,
+        vendor_id=vendor_id,
+        session_token=new_session_token(),
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        AuditAction.user_created,
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        vendor_id=vendor_id,
+        details={"email": email, "role": str(role)},
+    )
+    return user
+
+
+def authenticate(session: Session, email: str, password: str, *, actor: Actor) -> User | None:
+    """First factor. Every failure is audited and looks the same to the caller."""
+    user = get_by_email(session, email)
+    if user is None:
+        passwords.burn_verification_time(password)
+        reason = "unknown account"
+    elif not passwords.verify_password(user.password_hash, password):
+        reason = "wrong password"
+    elif not user.active:
+        reason = "account disabled"
+    else:
+        if passwords.needs_rehash(user.password_hash):
+            user.password_hash = passwords.hash_password(password)
+        audit.record(
+            session,
+            AuditAction.login_password,
+            actor=_as(user, actor),
+            object_type="user",
+            object_id=user.id,
+        )
+        return user
+    audit.record(
+        session,
+        AuditAction.login_failed,
+        actor=_as(user, actor) if user else Actor(label=normalise_email(email)[:320], ip=actor.ip),
+        outcome=AuditOutcome.failure,
+        object_type="user",
+        object_id=user.id if user else None,
+        details={"reason": reason, "step": "password"},
+    )
+    return None
+
+
+def _as(user: User, actor: Actor) -> Actor:
+    return Actor(label=user.email, user_id=user.id, ip=actor.ip)
+
+
+def begin_enrolment(session: Session, user: User) -> str:
+    """The TOTP secret being enrolled: kept across reloads of the enrolment page, so a QR code
+    already scanned stays valid until the first code confirms it."""
+    if user.mfa_enrolled:
+        raise ValueError("MFA is already enrolled")
+    if not user.totp_secret:
+        user.totp_secret = mfa.new_totp_secret()
+        session.flush()
+    return user.totp_secret
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    recovery_codes: list[str]
+
+
+def confirm_enrolment(session: Session, user: User, code: str, *, actor: Actor) -> Enrolment | None:
+    """Confirm the secret with a first code; returns the recovery codes, shown once."""
+    step = mfa.matching_step(user.totp_secret or "", code, user.totp_last_step)
+    if step is None:
+        audit.record(
+            session,
+            AuditAction.mfa_failed,
+            actor=_as(user, actor),
+            outcome=AuditOutcome.failure,
+            object_type="user",
+            object_id=user.id,
+            details={"step": "enrolment"},
+        )
+        return None
+    codes = mfa.new_recovery_codes()
+    user.totp_last_step = step
+    user.totp_confirmed_at = utcnow()
+    user.recovery_code_hashes = [mfa.hash_recovery_code(c) for c in codes]
+    audit.record(
+        session,
+        AuditAction.mfa_enrolled,
+        actor=_as(user, actor),
+        object_type="user",
+        object_id=user.id,
+    )
+    return Enrolment(codes)
+
+
+def verify_totp(session: Session, user: User, code: str, *, actor: Actor) -> bool:
+    step = mfa.matching_step(user.totp_secret or "", code, user.totp_last_step)
+    if step is None or not user.mfa_enrolled:
+        audit.record(
+            session,
+            AuditAction.login_failed,
+            actor=_as(user, actor),
+            outcome=AuditOutcome.failure,
+            object_type="user",
+            object_id=user.id,
+            details={"reason": "wrong or replayed code", "step": "totp"},
+        )
+        return False
+    user.totp_last_step = step
+    return True
+
+
+def use_recovery_code(session: Session, user: User, code: str, *, actor: Actor) -> bool:
+    """Accept a recovery code once: its hash is removed in the same transaction."""
+    match = mfa.match_recovery_code(user.recovery_code_hashes or [], code)
+    if match is None or not user.mfa_enrolled:
+        audit.record(
+            session,
+            AuditAction.login_failed,
+            actor=_as(user, actor),
+            outcome=AuditOutcome.failure,
+            object_type="user",
+            object_id=user.id,
+            details={"reason": "wrong or used recovery code", "step": "recovery"},
+        )
+        return False
+    user.recovery_code_hashes = [h for h in user.recovery_code_hashes if h != match]
+    audit.record(
+        session,
+        AuditAction.login_recovery_code,
+        actor=_as(user, actor),
+        object_type="user",
+        object_id=user.id,
+        details={"remaining": len(user.recovery_code_hashes)},
+    )
+    return True
+
+
+def record_login(session: Session, user: User, *, actor: Actor, method: str) -> None:
+    user.last_login_at = utcnow()
+    if method == "totp":
+        audit.record(
+            session,
+            AuditAction.login_mfa,
+            actor=_as(user, actor),
+            object_type="user",
+            object_id=user.id,
+        )
+
+
+def regenerate_recovery_codes(
+    session: Session, user: User, code: str, *, actor: Actor
+) -> list[str] | None:
+    """New codes replace every old one; a current TOTP code proves the second factor."""
+    step = mfa.matching_step(user.totp_secret or "", code, user.totp_last_step)
+    if step is None:
+        audit.record(
+            session,
+            AuditAction.mfa_failed,
+            actor=_as(user, actor),
+            outcome=AuditOutcome.failure,
+            object_type="user",
+            object_id=user.id,
+            details={"step": "recovery codes"},
+        )
+        return None
+    user.totp_last_step = step
+    codes = mfa.new_recovery_codes()
+    user.recovery_code_hashes = [mfa.hash_recovery_code(c) for c in codes]
+    audit.record(
+        session,
+        AuditAction.recovery_codes_regenerated,
+        actor=_as(user, actor),
+        object_type="user",
+        object_id=user.id,
+    )
+    return codes
+
+
+def change_password(session: Session, user: User, *, current: str, new: str, actor: Actor) -> None:
+    """Change the password and end every other session of the user (the caller keeps its own
+    by logging in again with the new token)."""
+    errors: dict[str, list[str]] = {}
+    if not passwords.verify_password(user.password_hash, current):
+        errors["current_password"] = ["This is not your current password."]
+    problems = passwords.password_problems(new, email=user.email, name=user.name)
+    if problems:
+        errors["new_password"] = problems
+    elif new == current:
+        errors["new_password"] = ["Choose a password different from the current one."]
+    if errors:
+        audit.record(
+            session,
+            AuditAction.password_changed,
+            actor=_as(user, actor),
+            outcome=AuditOutcome.failure,
+            object_type="user",
+            object_id=user.id,
+            details={"fields": sorted(errors)},
+        )
+        raise ValidationFailed(errors)
+    user.password_hash = passwords.hash_password(new)
+    user.password_changed_at = utcnow()
+    user.session_token = new_session_token()
+    audit.record(
+        session,
+        AuditAction.password_changed,
+        actor=_as(user, actor),
+        object_type="user",
+        object_id=user.id,
+    )
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: Actor) -> None:
+    if actor.user_id == user.id and not active:
+        raise ValidationFailed({"": ["You cannot disable your own account."]})
+    if user.active == active:
+        return
+    user.active = active
+    # Disabling ends every session at once; re-enabling starts from a fresh login.
+    user.session_token = new_session_token()
+    audit.record(
+        session,
+        AuditAction.user_enabled if active else AuditAction.user_disabled,
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        vendor_id=user.vendor_id,
+        details={"email": user.email},
+    )
+
+
+def reset_mfa(session: Session, user: User, *, actor: Actor) -> None:
+    """Forget the user's authenticator and recovery codes: they enrol again at next login."""
+    user.totp_secret = None
+    user.totp_confirmed_at = None
+    user.totp_last_step = None
+    user.recovery_code_hashes = []
+    user.session_token = new_session_token()
+    audit.record(
+        session,
+        AuditAction.user_mfa_reset,
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        vendor_id=user.vendor_id,
+        details={"email": user.email},
+    )
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(User)) or 0

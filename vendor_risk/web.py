@@ -1,0 +1,105 @@
+"""The web shell: security headers on every response, friendly error pages, template helpers."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .db import db
+from .models import Role
+
+CSP = (
+    "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+
+ERROR_TEXT = {
+    400: ("Bad request", "The request could not be understood. Go back and try again."),
+    403: ("Access denied", "Your account does not have access to this page."),
+    404: ("Not found", "There is nothing here. Check the address, or go back to your home page."),
+    405: ("Method not allowed", "This page does not accept that kind of request."),
+    413: ("Too large", "What you sent is larger than this site accepts."),
+    429: ("Too many attempts", "Too many requests in a short time. Wait a minute and try again."),
+    500: (
+        "Something went wrong",
+        "The error was logged. Nothing you sent was half-saved; try again.",
+    ),
+}
+
+# Navigation per role: (endpoint, label). Rendering it is the template's job; who sees what is
+# decided here, next to the areas' own guards.
+NAVIGATION: dict[Role, list[tuple[str, str]]] = {
+    Role.admin: [("admin.home", "Home"), ("admin.users", "Users"), ("admin.audit", "Audit trail")],
+    Role.procurement: [("procurement.home", "Vendors")],
+    Role.risk_officer: [("risk.home", "Portfolio")],
+    Role.vendor_contact: [("portal.home", "Our requests")],
+}
+
+
+def set_security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    if request.is_secure:
+        response.headers.setdefault(
+            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+        )
+    return response
+
+
+def _error_page(status: int, message: str | None = None):
+    title, text = ERROR_TEXT.get(status, (f"Error {status}", ""))
+    return render_template(
+        "error.html", status=status, title=title, message=message or text
+    ), status
+
+
+def handle_http_error(error: HTTPException):
+    if error.code is None or error.code < 400:
+        return error
+    response = _error_page(error.code)
+    if error.code == 429 or error.code == 405:
+        body, status = response
+        original = error.get_response()
+        headers = {k: v for k, v in original.headers.items() if k in {"Retry-After", "Allow"}}
+        return body, status, headers
+    return response
+
+
+def handle_csrf_error(error: CSRFError):
+    return _error_page(
+        400,
+        "This form has expired or was not sent by this site (missing security token). "
+        "Reload the page and submit it again; what you typed may need re-entering.",
+    )
+
+
+def handle_server_error(error: Exception):
+    # Nothing of a failed request is kept: its transaction is rolled back before the page.
+    db.session.rollback()
+    return _error_page(500)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.after_request(set_security_headers)
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(InternalServerError, handle_server_error)
+
+    @app.context_processor
+    def navigation():
+        items = NAVIGATION.get(current_user.role, []) if current_user.is_authenticated else []
+        return {"navigation": items, "Role": Role}
