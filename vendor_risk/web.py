@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -25,7 +25,11 @@ SECURITY_HEADERS = {
 }
 
 ERROR_TEXT = {
-    400: ("Bad request", "The request could not be understood. Go back and try again."),
+    400: (
+        "Bad request",
+        "The request could not be understood (it may contain a character that is not allowed). "
+        "Go back and try again.",
+    ),
     403: ("Access denied", "Your account does not have access to this page."),
     404: ("Not found", "There is nothing here. Check the address, or go back to your home page."),
     405: ("Method not allowed", "This page does not accept that kind of request."),
@@ -45,6 +49,16 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.risk_officer: [("risk.home", "Portfolio")],
     Role.vendor_contact: [("portal.home", "Our requests")],
 }
+
+
+def refuse_nul_bytes():
+    """No person types a NUL character, and PostgreSQL text cannot hold one: refuse the whole
+    request before any of it is used, rather than failing deep in a query."""
+    for values in (request.args, request.form):
+        for _key, value in values.items(multi=True):
+            if "\x00" in value or "\x00" in _key:
+                abort(400)
+    return None
 
 
 def set_security_headers(response):
@@ -94,6 +108,7 @@ def handle_server_error(error: Exception):
 
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.before_request(refuse_nul_bytes)
     app.after_request(set_security_headers)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)

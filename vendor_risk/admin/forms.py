@@ -1,5 +1,13 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
 from ..models import AuditAction, AuditOutcome, Role
@@ -10,7 +18,7 @@ class UserCreateForm(FlaskForm):
     email = EmailField("Email address", validators=[DataRequired(), Length(max=320)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     role = SelectField(
-        "Role", choices=[(r.value, r.label) for r in Role], validators=[DataRequired()]
+        "Role", choices=[SelectChoice(r.value, r.label) for r in Role], validators=[DataRequired()]
     )
     vendor_id = SelectField(
         "Vendor (vendor contacts only)",
@@ -46,13 +54,13 @@ class AuditFilterForm(FlaskForm):
 
     action = SelectField(
         "Action",
-        choices=[("", "Any action")] + [(a.value, a.value) for a in AuditAction],
+        choices=[SelectChoice("", "Any action"), *(SelectChoice(a.value) for a in AuditAction)],
         validators=[Optional()],
     )
     actor = StringField("Actor (email contains)", validators=[Optional(), Length(max=320)])
     outcome = SelectField(
         "Outcome",
-        choices=[("", "Any outcome")] + [(o.value, o.value) for o in AuditOutcome],
+        choices=[SelectChoice("", "Any outcome"), *(SelectChoice(o.value) for o in AuditOutcome)],
         validators=[Optional()],
     )
     since = DateField("From (UTC)", validators=[Optional()])

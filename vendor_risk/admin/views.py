@@ -1,6 +1,7 @@
 """Administration: users (create, disable, enable, reset MFA) and the audit trail."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from wtforms import SelectChoice
 
 from ..access import area, request_actor
 from ..db import db
@@ -25,15 +26,31 @@ def users():
 
 def _user_form() -> UserCreateForm:
     form = UserCreateForm()
-    form.vendor_id.choices = [("", "—"), *accounts.vendor_choices(db.session)]
+    form.vendor_id.choices = [
+        SelectChoice("", "—"),
+        *(SelectChoice(vendor_id, name) for vendor_id, name in accounts.vendor_choices(db.session)),
+    ]
     return form
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 def new_user():
     form = _user_form()
-    if form.validate_on_submit():
-        try:
+    if request.method == "POST":
+        form_ok = form.validate()
+        # The service's checks run even when the form's own failed, so every problem shows at
+        # once, each at its field.
+        problems = accounts.new_user_problems(
+            db.session,
+            email=form.email.data or "",
+            name=form.name.data or "",
+            password=form.password.data or "",
+            role=form.role.data or "",
+            vendor_id=form.vendor_id.data,
+        )
+        for field, messages in problems.items():
+            form[field].errors = [*form[field].errors, *messages]
+        if form_ok and not problems:
             user = accounts.create_user(
                 db.session,
                 email=form.email.data,
@@ -43,16 +60,11 @@ def new_user():
                 vendor_id=form.vendor_id.data,
                 actor=request_actor(),
             )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            for field, messages in exc.errors.items():
-                form[field].errors = list(form[field].errors) + messages
-        else:
             db.session.commit()
             flash(f"User {user.email} created. They enrol MFA at their first login.", "success")
             return redirect(url_for("admin.user", user_id=user.id))
-    status = 400 if request.method == "POST" else 200
-    return render_template("admin/user_new.html", form=form), status
+        return render_template("admin/user_new.html", form=form), 400
+    return render_template("admin/user_new.html", form=form)
 
 
 def _load_user(user_id: int):

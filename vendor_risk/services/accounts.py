@@ -64,6 +64,32 @@ def vendor_choices(session: Session) -> list[tuple[int, str]]:
     ]
 
 
+def new_user_problems(
+    session: Session, *, email: str, name: str, password: str, role: str, vendor_id: int | None
+) -> dict[str, list[str]]:
+    """Everything wrong with a new user's details, per field (empty: acceptable)."""
+    errors: dict[str, list[str]] = {}
+    try:
+        email = check_email(email)
+    except ValidationFailed as exc:
+        errors |= exc.errors
+    else:
+        if get_by_email(session, email):
+            errors["email"] = ["A user with this email address already exists."]
+    if not name.strip():
+        errors["name"] = ["Enter the person's name."]
+    problems = passwords.password_problems(password, email=email, name=name)
+    if problems:
+        errors["password"] = problems
+    if role not in set(Role):
+        errors["role"] = ["Choose one of the roles."]
+    elif Role(role) is Role.vendor_contact and (
+        vendor_id is None or session.get(Vendor, vendor_id) is None
+    ):
+        errors["vendor_id"] = ["A vendor contact belongs to a vendor: choose one."]
+    return errors
+
+
 def create_user(
     session: Session,
     *,
@@ -74,28 +100,14 @@ def create_user(
     vendor_id: int | None = None,
     actor: Actor,
 ) -> User:
-    errors: dict[str, list[str]] = {}
-    try:
-        email = check_email(email)
-    except ValidationFailed as exc:
-        errors |= exc.errors
-    else:
-        if get_by_email(session, email):
-            errors["email"] = ["A user with this email address already exists."]
-    name = name.strip()
-    if not name:
-        errors["name"] = ["Enter the person's name."]
-    problems = passwords.password_problems(password, email=email, name=name)
-    if problems:
-        errors["password"] = problems
-    role = Role(role)
-    if role is Role.vendor_contact:
-        if vendor_id is None or session.get(Vendor, vendor_id) is None:
-            errors["vendor_id"] = ["A vendor contact belongs to a vendor: choose one."]
-    else:
-        vendor_id = None
+    errors = new_user_problems(
+        session, email=email, name=name, password=password, role=role, vendor_id=vendor_id
+    )
     if errors:
         raise ValidationFailed(errors)
+    email, name, role = normalise_email(email), name.strip(), Role(role)
+    if role is not Role.vendor_contact:
+        vendor_id = None
     user = User(
         email=email,
         name=name,

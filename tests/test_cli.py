@@ -1,0 +1,115 @@
+"""Command line: create-user, quickstart."""
+
+import pytest
+
+from vendor_risk.db import db
+from vendor_risk.models import AuditEvent, Role, User
+
+
+def test_create_user_prompts_for_the_password(app, make_vendor):
+    vendor_id = make_vendor("Acme Payroll")
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "Pat@Example.com",
+            "--name",
+            "Pat",
+            "--role",
+            "vendor_contact",
+            "--vendor",
+            "Acme Payroll",
+        ],
+        input="correct horse battery staple\ncorrect horse battery staple\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created vendor contact pat@example.com" in result.output
+    assert "correct horse" not in result.output.replace("Password", "")
+    with app.app_context():
+        user = db.session.query(User).one()
+        assert (user.email, user.role, user.vendor_id) == (
+            "pat@example.com",
+            Role.vendor_contact,
+            vendor_id,
+        )
+        event = db.session.query(AuditEvent).one()
+        assert event.action == "admin.user.created" and event.actor.startswith("cli:")
+
+
+def test_create_user_has_no_password_argument(app):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "create-user",
+            "--email",
+            "a@example.com",
+            "--name",
+            "A",
+            "--role",
+            "admin",
+            "--password",
+            "correct horse battery staple",
+        ],
+    )
+    assert result.exit_code != 0
+    assert "No such option" in result.output
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [("short", "at least 12"), ("password123456", "commonly used")],
+)
+def test_create_user_refuses_weak_passwords(app, password, message):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "create-user",
+            "--email",
+            "a@example.com",
+            "--name",
+            "A",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        input=password + "\n",
+    )
+    assert result.exit_code == 1
+    assert message in result.output
+    with app.app_context():
+        assert db.session.query(User).count() == 0
+
+
+def test_create_user_unknown_vendor(app):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "create-user",
+            "--email",
+            "a@example.com",
+            "--name",
+            "A",
+            "--role",
+            "vendor_contact",
+            "--vendor",
+            "Nobody Inc",
+            "--password-stdin",
+        ],
+        input="correct horse battery staple\n",
+    )
+    assert result.exit_code == 2
+    assert "no vendor named 'Nobody Inc'" in result.output
+
+
+def test_quickstart_creates_the_first_admin_once(make_app, tmp_path):
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/fresh.sqlite")
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["quickstart", "--no-serve"])
+    assert first.exit_code == 0, first.output
+    assert "admin@example.com" in first.output and "shown once" in first.output
+    password = first.output.split("password:")[1].split()[0]
+    client = app.test_client()
+    response = client.post("/auth/login", data={"email": "admin@example.com", "password": password})
+    assert response.headers["Location"] == "/auth/enrol"
+
+    again = runner.invoke(args=["quickstart", "--no-serve"])
+    assert again.exit_code == 0
+    assert "password:" not in again.output and "Users exist already" in again.output

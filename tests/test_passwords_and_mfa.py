@@ -1,0 +1,105 @@
+"""The password policy, argon2id hashing and the TOTP / recovery-code rules, without the web."""
+
+import time
+
+import pyotp
+import pytest
+
+from vendor_risk import mfa, passwords
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short pass", "at least 12 characters"),
+        ("password1234", "commonly used"),
+        ("Password1234!", "commonly used"),
+        ("qwertyuiop123", "commonly used"),
+        ("aaaaaaaaaaaaaaaa", "too few"),
+        ("x" * 1025, "at most 1024"),
+        ("pat@example.com", "name or email"),
+    ],
+)
+def test_policy_refuses(password, message):
+    problems = passwords.password_problems(password, email="pat@example.com", name="Pat")
+    assert any(message in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "correct horse battery staple",
+        "twelve chars",
+        "no-composition-rules-needed",
+        # 128 characters: long passphrases are welcome
+        ("the quick brown fox jumps over the lazy dog " * 3)[:128],
+        "Ünïcödé pässwörd ✓",
+    ],
+)
+def test_policy_accepts(password):
+    assert passwords.password_problems(password, email="pat@example.com") == []
+
+
+def test_argon2id_hash_and_rehash_when_parameters_change(make_app):
+    weak = make_app(ARGON2_TIME_COST=1, ARGON2_MEMORY_COST=1024)
+    strong = make_app(ARGON2_TIME_COST=2, ARGON2_MEMORY_COST=2048)
+    with weak.app_context():
+        stored = passwords.hash_password("correct horse battery staple")
+        assert stored.startswith("$argon2id$")
+        assert passwords.verify_password(stored, "correct horse battery staple")
+        assert not passwords.verify_password(stored, "correct horse battery stapl")
+        assert not passwords.verify_password("not a hash", "anything at all")
+        assert not passwords.needs_rehash(stored)
+    with strong.app_context():
+        assert passwords.needs_rehash(stored)
+
+
+def test_login_rehashes_a_password_hashed_with_old_parameters(make_app, make_user):
+    from vendor_risk.db import db
+    from vendor_risk.models import Role, User
+
+    user = make_user(Role.admin)  # hashed with the test parameters (time cost 1)
+    app = make_app(ARGON2_TIME_COST=2)
+    client = app.test_client()
+    client.post("/auth/login", data={"email": user.email, "password": user.password})
+    with app.app_context():
+        assert "t=2," in db.session.get(User, user.id).password_hash
+
+
+def test_totp_window_is_one_step_each_way():
+    secret = mfa.new_totp_secret()
+    totp = pyotp.TOTP(secret)
+    now = time.time()
+    step = mfa.current_step(now)
+    assert mfa.matching_step(secret, totp.at(now), None, now) == step
+    assert mfa.matching_step(secret, totp.at(now - 30), None, now) == step - 1
+    assert mfa.matching_step(secret, totp.at(now + 30), None, now) == step + 1
+    assert mfa.matching_step(secret, totp.at(now - 60), None, now) is None
+    assert mfa.matching_step(secret, totp.at(now + 60), None, now) is None
+    assert mfa.matching_step(secret, " ".join(totp.at(now)), None, now) == step
+    assert mfa.matching_step(secret, "abcdef", None, now) is None
+
+
+def test_totp_step_already_used_is_a_replay():
+    secret = mfa.new_totp_secret()
+    now = time.time()
+    step = mfa.current_step(now)
+    code = pyotp.TOTP(secret).at(now)
+    assert mfa.matching_step(secret, code, step, now) is None
+    assert mfa.matching_step(secret, code, step - 1, now) == step
+
+
+def test_recovery_codes_are_random_distinct_and_match_only_once_stored():
+    codes = mfa.new_recovery_codes()
+    assert len(codes) == 10 == len(set(codes))
+    hashes = [mfa.hash_recovery_code(c) for c in codes]
+    assert mfa.match_recovery_code(hashes, codes[0].upper()) == hashes[0]
+    assert mfa.match_recovery_code(hashes, codes[0].replace("-", " ")) == hashes[0]
+    assert mfa.match_recovery_code(hashes[1:], codes[0]) is None
+    assert mfa.match_recovery_code(hashes, "aaaa-bbbb-cccc-dddd") is None
+
+
+def test_enrolment_qr_code_is_plain_svg():
+    svg = mfa.qr_svg(mfa.provisioning_uri(mfa.new_totp_secret(), "pat@example.com", "vendor-risk"))
+    assert svg.startswith("<svg") and "<title>" in svg
+    assert "style=" not in svg and "<script" not in svg

@@ -1,0 +1,117 @@
+"""The web shell: security headers everywhere, friendly errors, accessible pages."""
+
+import pytest
+from conftest import login_as
+
+from vendor_risk.models import Role
+
+BASELINE = {
+    "Content-Security-Policy": "default-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def assert_security_headers(response, *, authenticated_page=True):
+    for name, value in BASELINE.items():
+        assert response.headers.get(name, "").startswith(value), name
+    csp = response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    if authenticated_page:
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_headers_on_pages_redirects_and_static_files(client, make_user):
+    assert_security_headers(client.get("/auth/login"))
+    assert_security_headers(client.get("/admin/"))  # a redirect to login
+    static = client.get("/static/css/app.css")
+    assert static.status_code == 200
+    assert_security_headers(static, authenticated_page=False)
+    static.close()
+    login_as(client, make_user(Role.admin))
+    assert_security_headers(client.get("/admin/users"))
+
+
+@pytest.mark.parametrize(("path", "status"), [("/no/such/page", 404), ("/auth/logout", 405)])
+def test_friendly_error_pages_carry_the_headers(client, path, status):
+    response = client.get(path)
+    assert response.status_code == status
+    assert "<h1>" in response.get_data(as_text=True)
+    assert_security_headers(response)
+
+
+def test_wrong_role_gets_a_friendly_403(client, make_user):
+    login_as(client, make_user(Role.procurement))
+    response = client.get("/admin/users")
+    assert response.status_code == 403
+    assert "Access denied" in response.get_data(as_text=True)
+    assert_security_headers(response)
+
+
+def test_too_large_request_gets_413(make_app):
+    app = make_app(MAX_CONTENT_LENGTH=1000)
+    response = app.test_client().post("/auth/login", data={"email": "a" * 5000, "password": "x"})
+    assert response.status_code == 413
+    assert "larger than this site accepts" in response.get_data(as_text=True)
+    assert_security_headers(response)
+
+
+def test_server_error_page_has_no_stack_trace_and_keeps_headers(make_app, make_user, monkeypatch):
+    from vendor_risk.services import vendors
+
+    app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
+    client = app.test_client()
+    login_as(client, make_user(Role.procurement))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(vendors, "list_vendors", broken)
+    response = client.get("/procurement/")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong" in page
+    assert "secret internal detail" not in page and "Traceback" not in page
+    assert_security_headers(response)
+
+
+def test_session_cookie_flags(client, make_user):
+    client.get("/auth/login")
+    response = client.post(
+        "/auth/login", data={"email": make_user(Role.admin).email, "password": "x" * 12}
+    )
+    response = client.post("/auth/login", data={"email": "x@example.com", "password": "y" * 12})
+    cookie = response.headers.get("Set-Cookie") or ""
+    assert cookie == "" or ("HttpOnly" in cookie and "SameSite=Lax" in cookie)
+
+
+def test_production_cookies_are_secure_and_host_prefixed(make_app, make_user):
+    app = make_app(ENV="production")
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_NAME"] == "__Host-vr_session"
+    user = make_user(Role.admin)
+    response = app.test_client().post(
+        "/auth/login",
+        data={"email": user.email, "password": user.password},
+        base_url="https://localhost",
+    )
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-vr_session=")
+    assert all(flag in cookie for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"))
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_navigation_follows_the_role(client, make_user, make_vendor):
+    login_as(client, make_user(Role.admin))
+    page = client.get("/admin/").get_data(as_text=True)
+    assert 'href="/admin/users"' in page and 'href="/admin/audit"' in page
+    login_as(client, make_user(Role.vendor_contact, vendor_id=make_vendor()))
+    page = client.get("/portal/").get_data(as_text=True)
+    assert 'href="/admin/users"' not in page and 'href="/portal/"' in page
+
+
+def test_forms_have_labels_and_no_inline_script_or_style(client):
+    page = client.get("/auth/login").get_data(as_text=True)
+    assert '<label for="email">' in page and '<label for="password">' in page
+    assert "<script" not in page and "style=" not in page and "<style" not in page
