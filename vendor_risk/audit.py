@@ -118,6 +118,7 @@ class ChainReport:
     checked: int
     first_bad_seq: int | None = None
     reason: str = ""
+    last_hash: str = GENESIS_HASH
 
     @property
     def ok(self) -> bool:
@@ -155,4 +156,4 @@ def verify_chain(session: Session) -> ChainReport:
         expected_prev = event.hash
         expected_seq += 1
         checked += 1
-    return ChainReport(checked)
+    return ChainReport(checked, last_hash=expected_prev)
