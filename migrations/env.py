@@ -49,9 +49,20 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     engine = sa.create_engine(_url(), poolclass=sa.pool.NullPool)
+    if engine.dialect.name == "sqlite":
+        # Leave the file in WAL mode as the app uses it (switching later needs the file alone),
+        # and wait for other writers rather than failing.
+        sa.event.listen(engine, "connect", _sqlite_wal)
     with engine.connect() as connection:
         _run(connection)
     engine.dispose()
+
+
+def _sqlite_wal(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
 
 
 def _run(connection) -> None:

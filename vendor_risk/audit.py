@@ -47,6 +47,8 @@ def redact(details: dict | None) -> dict:
             return REDACTED
         if isinstance(value, dict):
             return {k: clean(k, v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(key, v) for v in value]
         return value
 
     return {k: clean(k, v) for k, v in (details or {}).items()}

@@ -171,7 +171,10 @@ def quickstart(host: str, port: int, no_serve: bool) -> None:
     click.echo(f"vendor-risk is at {url}  (development server; Ctrl+C stops it)")
     click.echo("")
     if not no_serve:
-        current_app.run(host=host, port=port, debug=False, use_reloader=False)
+        # Flask ignores app.run() inside its own CLI; werkzeug's server is what `flask run` uses.
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 def register(app: Flask) -> None:

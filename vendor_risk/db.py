@@ -61,9 +61,10 @@ def _sqlite_connect(dbapi_connection, _record, busy_timeout_ms: int) -> None:
     # Take over transaction control from the sqlite3 module so "begin" below decides the mode.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # The busy timeout first, so that even switching the file to WAL waits for other writers.
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 

@@ -3,6 +3,7 @@ protection, and single-use recovery codes."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -20,6 +21,15 @@ _RECOVERY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
 def new_totp_secret() -> str:
     return pyotp.random_base32(length=32)
+
+
+def enrolment_secret(key: str, *context: object) -> str:
+    """The secret offered during enrolment, derived (HMAC-SHA256) from the app's key and the
+    pending login. Reloading the page shows the same QR code, and nothing is written before a
+    code confirms it: a GET changes no state."""
+    material = "\x1f".join(str(part) for part in context).encode()
+    digest = hmac.new(key.encode(), b"totp-enrolment\x1f" + material, hashlib.sha256).digest()
+    return base64.b32encode(digest[:20]).decode()
 
 
 def provisioning_uri(secret: str, account: str, issuer: str) -> str:

@@ -65,4 +65,4 @@ class AuditFilterForm(FlaskForm):
     )
     since = DateField("From (UTC)", validators=[Optional()])
     until = DateField("Until (UTC, inclusive)", validators=[Optional()])
-    before = IntegerField("before", validators=[Optional(), NumberRange(min=1)])
+    before = IntegerField("before", validators=[Optional(), NumberRange(min=1, max=2**63 - 1)])

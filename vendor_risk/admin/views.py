@@ -1,6 +1,6 @@
 """Administration: users (create, disable, enable, reset MFA) and the audit trail."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
 from ..access import area, request_actor
@@ -126,6 +126,9 @@ def reset_mfa(user_id: int):
     )
 
 
+AUDIT_FILTERS = ("action", "actor", "outcome", "since", "until")
+
+
 @bp.get("/audit")
 def audit():
     form = AuditFilterForm(request.args)
@@ -139,7 +142,9 @@ def audit():
             since=form.since.data,
             until=form.until.data,
             before=form.before.data,
+            limit=current_app.config["AUDIT_PAGE_SIZE"],
         )
     status = 200 if page is not None else 400
-    args = {k: v for k, v in request.args.items() if k != "before"}
+    # Only the filters carry over to the "older events" link (never arbitrary url_for arguments).
+    args = {name: request.args[name] for name in AUDIT_FILTERS if request.args.get(name)}
     return render_template("admin/audit.html", form=form, page=page, args=args), status

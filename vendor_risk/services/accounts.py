@@ -167,25 +167,19 @@ def _as(user: User, actor: Actor) -> Actor:
     return Actor(label=user.email, user_id=user.id, ip=actor.ip)
 
 
-def begin_enrolment(session: Session, user: User) -> str:
-    """The TOTP secret being enrolled: kept across reloads of the enrolment page, so a QR code
-    already scanned stays valid until the first code confirms it."""
-    if user.mfa_enrolled:
-        raise ValueError("MFA is already enrolled")
-    if not user.totp_secret:
-        user.totp_secret = mfa.new_totp_secret()
-        session.flush()
-    return user.totp_secret
-
-
 @dataclass(frozen=True)
 class Enrolment:
     recovery_codes: list[str]
 
 
-def confirm_enrolment(session: Session, user: User, code: str, *, actor: Actor) -> Enrolment | None:
-    """Confirm the secret with a first code; returns the recovery codes, shown once."""
-    step = mfa.matching_step(user.totp_secret or "", code, user.totp_last_step)
+def confirm_enrolment(
+    session: Session, user: User, secret: str, code: str, *, actor: Actor
+) -> Enrolment | None:
+    """Keep the secret being enrolled once a first code proves the app has it; returns the
+    recovery codes, shown once."""
+    if user.mfa_enrolled:
+        raise ValueError("MFA is already enrolled")
+    step = mfa.matching_step(secret, code, None)
     if step is None:
         audit.record(
             session,
@@ -198,6 +192,7 @@ def confirm_enrolment(session: Session, user: User, code: str, *, actor: Actor) 
         )
         return None
     codes = mfa.new_recovery_codes()
+    user.totp_secret = secret
     user.totp_last_step = step
     user.totp_confirmed_at = utcnow()
     user.recovery_code_hashes = [mfa.hash_recovery_code(c) for c in codes]
