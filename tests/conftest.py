@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -151,6 +152,13 @@ def make_app(database_url, tmp_path):
         with application.app_context():
             for engine in db.engines.values():
                 engine.dispose()
+
+
+def app_url_map():
+    """The URL rules of a freshly built app (no database is touched)."""
+    with tempfile.TemporaryDirectory() as instance:
+        config = TEST_CONFIG | {"DATABASE_URL": "sqlite://"}
+        return create_app(config, instance_path=instance).url_map
 
 
 @pytest.fixture

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 import pyotp
 import pytest
 import sqlalchemy as sa
-from conftest import PASSWORD, login_as, totp_code
+from conftest import PASSWORD, app_url_map, login_as, totp_code
 from flask import url_for
 from sqlmodel import SQLModel
-from test_route_matrix import app_url_map
 
 from vendor_risk import mfa
 from vendor_risk.db import db

@@ -3,17 +3,15 @@ checked-in table tests/route_matrix.txt says; a route missing from the table fai
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import TEST_CONFIG, login_as, login_password_only
+from conftest import app_url_map, login_as, login_password_only
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map
 
-from vendor_risk import create_app
 from vendor_risk.models import Role
 
 TABLE = Path(__file__).with_name("route_matrix.txt")
@@ -67,13 +65,6 @@ def read_table(path: Path = TABLE) -> list[Line]:
 
 def concrete(path: str, victim: int) -> str:
     return path.format(victim=victim)
-
-
-def app_url_map() -> Map:
-    """The URL rules of a freshly built app (no database is touched)."""
-    with tempfile.TemporaryDirectory() as instance:
-        config = TEST_CONFIG | {"DATABASE_URL": "sqlite://"}
-        return create_app(config, instance_path=instance).url_map
 
 
 def routes_of(url_map: Map) -> set[tuple[str, str]]:

@@ -20,7 +20,7 @@ from flask_login import current_user, logout_user
 
 from . import audit
 from .audit import Actor
-from .db import db
+from .db import db, expect_writes
 from .models import AuditAction, AuditOutcome, Role, User
 from .services import accounts
 
@@ -50,14 +50,18 @@ def area(
 def deny(status: int = 403):
     """Refuse the request, and leave a trace of who tried."""
     if current_user.is_authenticated:
+        actor = request_actor()
+        expect_writes(db.session)
+        # The route's pattern, not the path: a path may one day carry a token.
+        rule = request.url_rule.rule if request.url_rule else None
         audit.record(
             db.session,
             AuditAction.access_denied,
-            actor=request_actor(),
+            actor=actor,
             outcome=AuditOutcome.denied,
             object_type="endpoint",
             object_id=request.endpoint,
-            details={"method": request.method, "path": request.path[:200]},
+            details={"method": request.method, "route": rule},
         )
         db.session.commit()
     abort(status)
@@ -149,12 +153,14 @@ def gate():
     if endpoint is None:
         return None  # 404 or 405: let Flask answer
     if current_user.is_authenticated and _session_expired():
+        actor = request_actor()
+        expect_writes(db.session)
         audit.record(
             db.session,
             AuditAction.session_timeout,
-            actor=request_actor(),
+            actor=actor,
             object_type="user",
-            object_id=current_user.id,
+            object_id=actor.user_id,
         )
         db.session.commit()
         logout_user()

@@ -22,7 +22,10 @@ from .models import AuditAction, AuditEvent, AuditOutcome
 
 GENESIS_HASH = "0" * 64
 # Any detail whose key looks like it could carry a credential is dropped before it is stored.
-_SENSITIVE_KEY = re.compile(r"pass|secret|token|code|otp|key|hash", re.IGNORECASE)
+_SENSITIVE_KEY = re.compile(
+    r"pass|secret|token|code|otp|key|hash|credential|authori[sz]ation|cookie|session|pin|bearer",
+    re.IGNORECASE,
+)
 REDACTED = "[redacted]"
 # An arbitrary constant: the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK_ID = 0x5652_4155_4449_54  # "VRAUDIT"
@@ -127,15 +130,45 @@ class ChainReport:
         return self.first_bad_seq is None
 
 
-def _events(session: Session, batch: int = 1000) -> Iterator[AuditEvent]:
+@dataclass(frozen=True)
+class _Unreadable:
+    seq: int
+    error: str
+
+
+def _load(session: Session, query) -> list[AuditEvent]:
+    return list(session.scalars(query).all())
+
+
+def _events(session: Session, batch: int = 1000) -> Iterator[AuditEvent | _Unreadable]:
+    """Every event in order, in batches; a row whose columns cannot even be decoded (text
+    where a timestamp or JSON should be) comes out as :class:`_Unreadable`."""
     after = 0
     while True:
-        rows = session.scalars(
-            sa.select(AuditEvent)
-            .where(AuditEvent.seq > after)
-            .order_by(AuditEvent.seq)
-            .limit(batch)
-        ).all()
+        query = sa.select(AuditEvent).where(AuditEvent.seq > after).order_by(AuditEvent.seq)
+        try:
+            rows = _load(session, query.limit(batch))
+        except (ValueError, TypeError, sa.exc.StatementError):
+            session.rollback()
+            seqs = session.scalars(
+                sa.select(AuditEvent.seq)
+                .where(AuditEvent.seq > after)
+                .order_by(AuditEvent.seq)
+                .limit(batch)
+            ).all()
+            for seq in seqs:
+                try:
+                    rows = _load(session, sa.select(AuditEvent).where(AuditEvent.seq == seq))
+                except (ValueError, TypeError, sa.exc.StatementError) as exc:
+                    session.rollback()
+                    yield _Unreadable(seq, type(exc).__name__)
+                    return
+                yield from rows
+            rows = []
+            if not seqs:
+                return
+            after = seqs[-1]
+            continue
         if not rows:
             return
         yield from rows
@@ -149,8 +182,12 @@ def verify_chain(session: Session) -> ChainReport:
     expected_seq = 1
     checked = 0
     for event in _events(session):
+        if isinstance(event, _Unreadable):
+            return ChainReport(checked, event.seq, f"unreadable record ({event.error})")
         if event.seq != expected_seq:
-            return ChainReport(checked, event.seq, f"sequence gap: expected {expected_seq}")
+            return ChainReport(
+                checked, expected_seq, f"missing (the next event found is #{event.seq})"
+            )
         if event.prev_hash != expected_prev:
             return ChainReport(checked, event.seq, "previous hash does not match the record before")
         if event_hash(event) != event.hash:

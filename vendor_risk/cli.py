@@ -16,7 +16,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from . import audit
 from .audit import Actor
-from .db import db
+from .db import db, read_only
 from .models import Role, Vendor
 from .services import ValidationFailed, accounts
 
@@ -69,6 +69,7 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 @audit_cli.command("verify")
 def audit_verify() -> None:
     """Recompute the hash chain; name the first record that was altered or removed."""
+    read_only()  # a long read: on SQLite it must not hold the write lock
     report = audit.verify_chain(db.session)
     if report.ok:
         click.echo(f"Audit chain intact: {report.checked} events verified.")

@@ -10,7 +10,7 @@ import os
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g, has_app_context, has_request_context, request
 from flask_sqlalchemy_lite import SQLAlchemy
 from sqlmodel import SQLModel
 
@@ -69,13 +69,42 @@ def _sqlite_connect(dbapi_connection, _record, busy_timeout_ms: int) -> None:
     cursor.close()
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _wants_write_lock() -> bool:
+    """Whether the transaction about to begin may write.
+
+    A request with a safe method only reads (no state change on GET) and begins deferred, so it
+    never waits for a writer in WAL mode. Anything else, and CLI commands, takes the write
+    lock up front: a deferred transaction that reads and then writes (the audit chain always
+    does) fails at once with "database is locked" when another writer got in between, where
+    an immediate one waits on the busy timeout. :func:`expect_writes` and :func:`read_only`
+    override the default for the rest of the app context.
+    """
+    if has_app_context() and "sqlite_write_lock" in g:
+        return g.sqlite_write_lock
+    if has_request_context():
+        return request.method not in SAFE_METHODS
+    return True
+
+
 def _sqlite_begin(conn) -> None:
-    # Every transaction takes the write lock up front. A deferred transaction that reads and
-    # then writes (the audit chain always does) fails at once with "database is locked" when
-    # another writer got in between; an immediate one waits on the busy timeout instead.
-    # Readers outside transactions are never blocked in WAL mode; for many concurrent
-    # writers use PostgreSQL.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+
+
+def expect_writes(session) -> None:
+    """Before writing during a request that began read-only (an audit event on a GET): end
+    the read transaction, so the next one takes the write lock on SQLite."""
+    if session.in_transaction():
+        session.commit()
+    g.sqlite_write_lock = True
+
+
+def read_only() -> None:
+    """Declare the rest of this app context read-only (long reads such as verifying the audit
+    chain), so on SQLite they never hold the write lock."""
+    g.sqlite_write_lock = False
 
 
 def configure_engine(engine: sa.Engine, busy_timeout_ms: int) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -43,8 +43,7 @@ def search(
     if since:
         query = query.where(AuditEvent.occurred_at >= datetime.combine(since, time(), UTC))
     if until:
-        end = datetime.combine(until + timedelta(days=1), time(), UTC)
-        query = query.where(AuditEvent.occurred_at < end)
+        query = query.where(AuditEvent.occurred_at <= datetime.combine(until, time.max, UTC))
     if before:
         query = query.where(AuditEvent.seq < before)
     rows = session.scalars(query.order_by(AuditEvent.seq.desc()).limit(limit + 1)).all()

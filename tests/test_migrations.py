@@ -1,0 +1,280 @@
+"""Migrations, on SQLite and PostgreSQL: they build exactly the schema the models describe, the
+history has one head, they go down and up again with data in the tables, and
+`flask --app app db upgrade` builds a new database from nothing.
+
+PostgreSQL cases are skipped when VR_TEST_POSTGRES_URL is unset and fail when it is set but the
+server cannot be reached."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from conftest import (
+    NO_POSTGRES,
+    POSTGRES_URL,
+    TEST_CONFIG,
+    create_postgres_database,
+    drop_postgres_database,
+    migrate,
+)
+from sqlmodel import SQLModel
+
+from vendor_risk import audit, create_app
+from vendor_risk.audit import Actor
+from vendor_risk.cli import alembic_config
+from vendor_risk.db import UTCDateTime, db
+from vendor_risk.models import AuditAction, AuditEvent, Role, User, Vendor
+
+TABLES = {"vendor", "user_account", "audit_event"}
+
+
+# ---- fixtures and helpers -------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def empty_database(request, tmp_path):
+    """The URL of a database with nothing in it: a new SQLite file, or a new PostgreSQL
+    database created for this test and dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    url = create_postgres_database()  # fails loudly when the configured server is unreachable
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)
+
+
+def _config(url: str):
+    cfg = alembic_config(url)
+    cfg.attributes["configure_logging"] = False
+    return cfg
+
+
+def downgrade(url: str, revision: str) -> None:
+    command.downgrade(_config(url), revision)
+
+
+def script_directory() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config("sqlite://"))
+
+
+def _render_item(type_, obj, autogen_context):
+    # The same rule as migrations/env.py: a UTC column is rendered as DateTime(timezone=True).
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def schema_differences(url: str) -> list:
+    """What autogenerate would write into a new revision: nothing when the migrated schema
+    is exactly what the models describe."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn,
+                opts={
+                    "compare_type": True,
+                    "render_item": _render_item,
+                    "render_as_batch": conn.dialect.name == "sqlite",
+                    "target_metadata": SQLModel.metadata,
+                },
+            )
+            return compare_metadata(context, SQLModel.metadata)
+    finally:
+        engine.dispose()
+
+
+def table_names(url: str) -> set[str]:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def current_revision(url: str) -> str | None:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def app_on(url: str, tmp_path):
+    return create_app(TEST_CONFIG | {"DATABASE_URL": url}, instance_path=str(tmp_path / "inst"))
+
+
+def dispose(app) -> None:
+    with app.app_context():
+        db.engine.dispose()
+
+
+def write_records(url: str, tmp_path, name: str) -> None:
+    """A vendor, a vendor contact and an audit event, written the way the app writes them."""
+    app = app_on(url, tmp_path)
+    try:
+        with app.app_context():
+            vendor = Vendor(name=name)
+            db.session.add(vendor)
+            db.session.flush()
+            user = User(
+                email=f"contact@{name.lower().replace(' ', '-')}.example",
+                name="Vendor Contact",
+                role=Role.vendor_contact,
+                vendor_id=vendor.id,
+                password_hash="not a real hash: this user never logs in",
+                session_token=f"session-{name}",
+            )
+            db.session.add(user)
+            db.session.flush()
+            audit.record(
+                db.session,
+                AuditAction.user_created,
+                actor=Actor.system("migration test"),
+                object_type="user",
+                object_id=user.id,
+                vendor_id=vendor.id,
+                details={"email": user.email},
+            )
+            db.session.commit()
+    finally:
+        dispose(app)
+
+
+def assert_working_schema(url: str, tmp_path) -> None:
+    """The app can write, the audit chain verifies and is append-only again."""
+    assert schema_differences(url) == []
+    write_records(url, tmp_path, "After Upgrade")
+    app = app_on(url, tmp_path)
+    try:
+        with app.app_context():
+            assert db.session.scalar(sa.select(Vendor.name).order_by(Vendor.id.desc())) == (
+                "After Upgrade"
+            )
+            report = audit.verify_chain(db.session)
+            assert report.ok, report
+            assert report.checked >= 1
+    finally:
+        dispose(app)
+    assert_audit_trail_is_append_only(url)
+
+
+def assert_audit_trail_is_append_only(url: str) -> None:
+    """The triggers are in place: changing an existing event is refused by the database."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            assert conn.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) > 0
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(sa.update(AuditEvent).values(actor="someone else"))
+    finally:
+        engine.dispose()
+
+
+# ---- tests ----------------------------------------------------------------------------------
+
+
+def test_the_migration_history_has_exactly_one_head():
+    heads = script_directory().get_heads()
+    assert len(heads) == 1, f"several heads, merge them: {heads}"
+
+
+def test_upgrade_from_nothing_builds_exactly_the_schema_of_the_models(empty_database, tmp_path):
+    migrate(empty_database)
+
+    assert table_names(empty_database) == TABLES | {"alembic_version"}
+    assert current_revision(empty_database) == script_directory().get_current_head()
+    assert schema_differences(empty_database) == []
+    # The same check through migrations/env.py itself (its own compare and render options).
+    command.check(_config(empty_database))
+    write_records(empty_database, tmp_path, "First Vendor")
+    assert_audit_trail_is_append_only(empty_database)
+
+
+def test_downgrade_to_base_with_data_then_upgrade_again(empty_database, tmp_path):
+    migrate(empty_database)
+    write_records(empty_database, tmp_path, "Before Downgrade")
+
+    downgrade(empty_database, "base")
+    assert table_names(empty_database) == {"alembic_version"}
+    assert current_revision(empty_database) is None
+    if sa.make_url(empty_database).get_backend_name() == "postgresql":
+        engine = sa.create_engine(empty_database, poolclass=sa.pool.NullPool)
+        with engine.connect() as conn:
+            leftovers = conn.execute(
+                sa.text("SELECT proname FROM pg_proc WHERE proname LIKE 'audit_event%'")
+            ).all()
+        engine.dispose()
+        assert leftovers == []  # the trigger function went with the table
+
+    migrate(empty_database)
+    assert_working_schema(empty_database, tmp_path)
+
+
+def test_each_revision_goes_down_one_step_and_up_again_with_data(empty_database, tmp_path):
+    revisions = list(reversed(list(script_directory().walk_revisions())))  # oldest first
+    for revision in revisions:
+        migrate(empty_database, revision.revision)
+        downgrade(empty_database, "-1")
+        assert current_revision(empty_database) == revision.down_revision
+        migrate(empty_database, revision.revision)
+
+    write_records(empty_database, tmp_path, "Before Downgrade")
+    downgrade(empty_database, "-1")
+    migrate(empty_database)
+    assert current_revision(empty_database) == script_directory().get_current_head()
+    assert_working_schema(empty_database, tmp_path)
+
+
+@pytest.fixture
+def restore_logging():
+    """`flask db upgrade` lets alembic.ini configure logging: undo it after the test."""
+    names = ["", "alembic", "sqlalchemy", "sqlalchemy.engine"]
+    saved = {
+        name: (logger.level, list(logger.handlers), logger.propagate, logger.disabled)
+        for name in names
+        for logger in [logging.getLogger(name)]
+    }
+    yield
+    for name, (level, handlers, propagate, disabled) in saved.items():
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        logger.handlers[:] = handlers
+        logger.propagate = propagate
+        logger.disabled = disabled
+
+
+@pytest.mark.parametrize("setting", ["VR_DATABASE_URL environment variable", "DATABASE_URL"])
+def test_flask_db_upgrade_builds_the_schema_from_nothing(
+    empty_database, setting, tmp_path, monkeypatch, restore_logging
+):
+    monkeypatch.delenv("VR_DATABASE_URL", raising=False)
+    config = dict(TEST_CONFIG)
+    if setting == "DATABASE_URL":
+        config["DATABASE_URL"] = empty_database
+    else:
+        monkeypatch.setenv("VR_DATABASE_URL", empty_database)
+    app = create_app(config, instance_path=str(tmp_path / "instance"))
+    runner = app.test_cli_runner()
+
+    result = runner.invoke(args=["db", "upgrade"])
+
+    assert result.exit_code == 0, result.output
+    assert "Database upgraded to head." in result.output
+    assert table_names(empty_database) == TABLES | {"alembic_version"}
+    assert schema_differences(empty_database) == []
+    assert current_revision(empty_database) == script_directory().get_current_head()
+    # Nothing was created in the instance folder: the configured database was used.
+    assert not (tmp_path / "instance" / "vendor-risk.sqlite").exists()
+    dispose(app)
