@@ -7,7 +7,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import vendor_risk.models  # noqa: F401 - registers every table on the metadata
-from vendor_risk.db import UTCDateTime, migration_url
+from vendor_risk.db import UTCDateTime, migration_url, private_sqlite_file
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -50,6 +50,7 @@ def run_migrations_online() -> None:
         return
     engine = sa.create_engine(_url(), poolclass=sa.pool.NullPool)
     if engine.dialect.name == "sqlite":
+        private_sqlite_file(engine.url)
         # Leave the file in WAL mode as the app uses it (switching later needs the file alone),
         # and wait for other writers rather than failing.
         sa.event.listen(engine, "connect", _sqlite_wal)

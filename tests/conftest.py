@@ -232,7 +232,9 @@ def make_user(app):
                 codes = mfa.new_recovery_codes()
                 user.totp_secret = mfa.new_totp_secret()
                 user.totp_confirmed_at = utcnow()
-                user.recovery_code_hashes = [mfa.hash_recovery_code(c) for c in codes]
+                user.recovery_code_hashes = [
+                    mfa.hash_recovery_code(c, passwords.hasher()) for c in codes
+                ]
             db.session.add(user)
             db.session.commit()
             return TestUser(user.id, email, role, password, user.totp_secret, codes, vendor_id)

@@ -125,3 +125,36 @@ def test_vendor_contact_sees_only_their_vendor(client, make_user, make_vendor):
     page = client.get("/portal/").get_data(as_text=True)
     assert "Mine Ltd" in page and "Other Corp" not in page
     assert other != mine
+
+
+def test_admin_sets_a_new_password_for_someone_who_lost_theirs(app, make_user):
+    admin, user = make_user(Role.admin), make_user(Role.risk_officer)
+    admin_client, user_client = app.test_client(), app.test_client()
+    login(user_client, user)
+    login_as(admin_client, admin)
+
+    weak = admin_client.post(
+        f"/admin/users/{user.id}/password",
+        data={"password": "password1234", "confirm_password": "password1234"},
+    )
+    assert weak.status_code == 400
+    assert "commonly used" in weak.get_data(as_text=True)
+
+    new = "a fresh passphrase for pat"
+    done = admin_client.post(
+        f"/admin/users/{user.id}/password", data={"password": new, "confirm_password": new}
+    )
+    assert done.status_code == 302
+    assert user_client.get("/risk/").headers["Location"].startswith("/auth/login")
+    fresh = app.test_client()
+    assert (
+        fresh.post("/auth/login", data={"email": user.email, "password": PASSWORD}).status_code
+        == 401
+    )
+    assert (
+        fresh.post("/auth/login", data={"email": user.email, "password": new}).headers["Location"]
+        == "/auth/mfa"
+    )
+    with app.app_context():
+        event = db.session.query(AuditEvent).filter_by(action="admin.user.password_set").one()
+        assert event.actor == admin.email and new not in str(event.details)

@@ -327,3 +327,94 @@ def test_per_address_limit_covers_many_accounts(make_app, make_user):
         for i in range(4)
     ]
     assert statuses == [401, 401, 401, 429]
+
+
+def test_logout_ends_the_session_on_the_server(app, make_user):
+    user = make_user(Role.admin)
+    client = app.test_client()
+    login(client, user)
+    stolen = client.get_cookie("vr_session").value
+    client.post("/auth/logout")
+    thief = app.test_client()
+    thief.set_cookie("vr_session", stolen)
+    assert thief.get("/admin/").headers["Location"].startswith("/auth/login")
+
+
+def test_only_an_address_is_recorded_for_an_unknown_account(client):
+    from vendor_risk.models import AuditEvent
+
+    client.post("/auth/login", data={"email": "my secret passphrase", "password": "x" * 12})
+    client.post("/auth/login", data={"email": "Ghost@Example.com", "password": "x" * 12})
+    with client.application.app_context():
+        actors = [e.actor for e in db.session.query(AuditEvent).order_by(AuditEvent.seq)]
+    assert actors == ["(not an email address)", "ghost@example.com"]
+
+
+def test_successful_logins_do_not_spend_the_account_budget(make_app, make_user):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN_PER_ACCOUNT="2 per minute")
+    user = make_user(Role.admin)
+    for _ in range(4):
+        assert login_password_only(app.test_client(), user) is None
+
+
+def test_changing_password_and_renewing_codes_are_rate_limited(make_app, make_user):
+    app = make_app(RATELIMIT_ENABLED=True)
+    user = make_user(Role.procurement)
+    client = app.test_client()
+    login(client, user)
+    wrong = {"current_password": "a wrong guess!", "new_password": "n" * 3 + "ew pass phrase"}
+    wrong["confirm_password"] = wrong["new_password"]
+    statuses = [client.post("/account/password", data=wrong).status_code for _ in range(3)]
+    statuses += [
+        client.post("/account/recovery-codes", data={"code": "000000"}).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [400, 400, 400, 400, 400, 429]
+
+
+def test_hitting_a_limit_is_audited_once_per_window(make_app, make_user):
+    from vendor_risk.models import AuditEvent
+
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN_PER_ADDRESS="2 per minute")
+    client = app.test_client()
+    for _ in range(6):
+        client.post("/auth/login", data={"email": "a@example.com", "password": "x" * 12})
+    with app.app_context():
+        limited = db.session.query(AuditEvent).filter_by(action="auth.rate_limited").all()
+    assert len(limited) == 1
+    assert limited[0].outcome == "denied" and limited[0].object_id == "auth.login"
+    assert "2 per 1 minute" in limited[0].details["limit"]
+
+
+def test_the_same_code_sent_twice_at_once_is_accepted_once(app, make_user, monkeypatch):
+    """Two requests racing with one code: the user row is locked while the code is checked."""
+    import threading
+
+    from vendor_risk import mfa
+
+    checked = mfa.matching_step
+
+    def slow_check(*args, **kwargs):  # widen the window between reading and writing the row
+        step = checked(*args, **kwargs)
+        time.sleep(0.3)
+        return step
+
+    monkeypatch.setattr(mfa, "matching_step", slow_check)
+    user = make_user(Role.admin)
+    clients = [app.test_client(), app.test_client()]
+    for c in clients:
+        login_password_only(c, user)
+    code = totp_code(app, user)
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def submit(c):
+        barrier.wait()
+        statuses.append(c.post("/auth/mfa", data={"code": code}).status_code)
+
+    threads = [threading.Thread(target=submit, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [302, 401]

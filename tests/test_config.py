@@ -87,3 +87,21 @@ def test_rate_limits_can_use_redis(make_app, make_user):
     assert other_worker.test_client().post("/auth/login", data=form).status_code == 401
     assert app.test_client().post("/auth/login", data=form).status_code == 429
     redis.Redis.from_url("redis://127.0.0.1:6379/15").flushdb()
+
+
+def test_production_refuses_a_short_secret_key_and_debug_mode(tmp_path, monkeypatch):
+    monkeypatch.setenv("VR_ENV", "production")
+    monkeypatch.setenv("VR_SECRET_KEY", "too short")
+    with pytest.raises(RuntimeError, match="too short"):
+        create_app(instance_path=str(tmp_path))
+    monkeypatch.setenv("VR_SECRET_KEY", "k" * 48)
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="Debug mode is refused in production"):
+        create_app(instance_path=str(tmp_path))
+
+
+def test_sqlite_database_file_is_private(tmp_path, monkeypatch):
+    monkeypatch.setenv("VR_SECRET_KEY", "k")
+    monkeypatch.setenv("VR_DATABASE_URL", f"sqlite:///{tmp_path}/private.sqlite")
+    create_app(instance_path=str(tmp_path / "instance"))
+    assert stat.S_IMODE((tmp_path / "private.sqlite").stat().st_mode) == 0o600

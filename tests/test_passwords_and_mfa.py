@@ -4,6 +4,7 @@ import time
 
 import pyotp
 import pytest
+from argon2 import PasswordHasher
 
 from vendor_risk import mfa, passwords
 
@@ -18,6 +19,8 @@ from vendor_risk import mfa, passwords
         ("aaaaaaaaaaaaaaaa", "too few"),
         ("x" * 1025, "at most 1024"),
         ("pat@example.com", "name or email"),
+        ("pat@example.com is me", "name or email"),
+        ("my vendor-risk account", "name of this application"),
     ],
 )
 def test_policy_refuses(password, message):
@@ -89,14 +92,18 @@ def test_totp_step_already_used_is_a_replay():
     assert mfa.matching_step(secret, code, step - 1, now) == step
 
 
-def test_recovery_codes_are_random_distinct_and_match_only_once_stored():
+def test_recovery_codes_are_random_distinct_and_stored_as_salted_argon2id():
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     codes = mfa.new_recovery_codes()
     assert len(codes) == 10 == len(set(codes))
-    hashes = [mfa.hash_recovery_code(c) for c in codes]
-    assert mfa.match_recovery_code(hashes, codes[0].upper()) == hashes[0]
-    assert mfa.match_recovery_code(hashes, codes[0].replace("-", " ")) == hashes[0]
-    assert mfa.match_recovery_code(hashes[1:], codes[0]) is None
-    assert mfa.match_recovery_code(hashes, "aaaa-bbbb-cccc-dddd") is None
+    hashes = [mfa.hash_recovery_code(c, hasher) for c in codes]
+    assert all(h.startswith("$argon2id$") for h in hashes)
+    assert mfa.hash_recovery_code(codes[0], hasher) != hashes[0]  # salted
+    assert mfa.match_recovery_code(hashes, codes[0].upper(), hasher) == hashes[0]
+    assert mfa.match_recovery_code(hashes, codes[0].replace("-", " "), hasher) == hashes[0]
+    assert mfa.match_recovery_code(hashes[1:], codes[0], hasher) is None
+    assert mfa.match_recovery_code(hashes, "aaaa-bbbb-cccc-dddd", hasher) is None
+    assert mfa.match_recovery_code(hashes, "not a code at all", hasher) is None
 
 
 def test_enrolment_qr_code_is_plain_svg():

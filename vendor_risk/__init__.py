@@ -18,8 +18,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     from . import access, db, web
     from .extensions import csrf, limiter, login_manager
+    from .ratelimits import audit_breach
     from .services import accounts
 
+    app.config["RATELIMIT_ON_BREACH_CALLBACK"] = audit_breach
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

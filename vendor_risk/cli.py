@@ -26,7 +26,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def alembic_config(url: str | None = None) -> Config:
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    cfg.attributes["url"] = url or current_app.config["SQLALCHEMY_ENGINES"]["default"]
+    # The engine's URL, resolved like the app resolves it (a relative SQLite path lives in
+    # the instance folder), so migrations and the app always open the same database.
+    cfg.attributes["url"] = url or db.engine.url.render_as_string(hide_password=False)
     return cfg
 
 

@@ -46,6 +46,8 @@ DEFAULTS: dict[str, object] = {
     "AUDIT_PAGE_SIZE": 50,
 }
 
+MIN_SECRET_KEY_LENGTH = 32
+TRUE_WORDS = {"1", "true", "yes", "on"}
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
 
 
@@ -53,7 +55,7 @@ def _coerce(raw: str, default: object) -> object:
     """Parse an environment string to the type of its default."""
     if isinstance(default, bool) or default is None:
         lowered = raw.strip().lower()
-        if lowered in {"1", "true", "yes", "on"}:
+        if lowered in TRUE_WORDS:
             return True
         if lowered in {"0", "false", "no", "off"}:
             return False
@@ -93,6 +95,18 @@ def load(app: Flask, overrides: dict | None = None) -> None:
             )
         app.config["SECRET_KEY"] = development_secret_key(Path(app.instance_path))
 
+    if production:
+        if len(app.config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
+            raise RuntimeError(
+                f"VR_SECRET_KEY is too short: use at least {MIN_SECRET_KEY_LENGTH} random "
+                "characters in production."
+            )
+        if app.config.get("DEBUG") or os.environ.get("FLASK_DEBUG", "").lower() in TRUE_WORDS:
+            raise RuntimeError(
+                "Debug mode is refused in production: it shows tracebacks and runs code typed "
+                "into its error pages. Unset FLASK_DEBUG."
+            )
+
     secure = app.config["SESSION_COOKIE_SECURE"]
     if secure is None:
         secure = production
@@ -119,7 +133,7 @@ def database_url(config: dict, instance_path: str) -> str:
 
 def development_secret_key(instance: Path) -> str:
     """Read, or create once with mode 0600, the development secret key in the instance folder."""
-    instance.mkdir(parents=True, exist_ok=True)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = instance / SECRET_KEY_FILE
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -6,8 +6,10 @@ flush; the view or CLI command commits once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, g, has_app_context, has_request_context, request
@@ -118,10 +120,25 @@ def configure_engine(engine: sa.Engine, busy_timeout_ms: int) -> None:
     sa.event.listen(engine, "begin", _sqlite_begin)
 
 
+def private_sqlite_file(url: sa.URL | str) -> None:
+    """Create a SQLite database file readable by its owner only (it holds password hashes and
+    TOTP secrets); SQLite gives its -wal and -shm files the same mode."""
+    url = sa.make_url(url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    if url.query.get("uri"):
+        return
+    path = Path(url.database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def init_app(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
+            private_sqlite_file(engine.url)
             configure_engine(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
 

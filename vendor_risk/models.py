@@ -143,6 +143,8 @@ class AuditAction(StrEnum):
     user_disabled = "admin.user.disabled"
     user_enabled = "admin.user.enabled"
     user_mfa_reset = "admin.user.mfa_reset"
+    user_password_set = "admin.user.password_set"  # noqa: S105 - an action name
+    rate_limited = "auth.rate_limited"
     access_denied = "access.denied"
 
 

@@ -17,36 +17,39 @@ MIN_LENGTH = 12
 # Long passphrases are welcome; the cap only bounds the work a single request can ask for.
 MAX_LENGTH = 1024
 _TRAILING_NOISE = string.digits + string.punctuation + " "
+# Words an attacker tries first against this site (NIST SP 800-63B: context-specific words).
+PRODUCT_WORDS = ("vendor-risk", "vendorrisk", "vendor risk", "vendor_risk")
 
 
-def _hasher() -> PasswordHasher:
+def hasher() -> PasswordHasher:
+    """The app's argon2id hasher (its parameters come from the configuration)."""
     cfg = current_app.config
     key = ("password_hasher", cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"])
-    hasher = current_app.extensions.get(key)
-    if hasher is None:
-        hasher = PasswordHasher(
+    found = current_app.extensions.get(key)
+    if found is None:
+        found = PasswordHasher(
             time_cost=cfg["ARGON2_TIME_COST"],
             memory_cost=cfg["ARGON2_MEMORY_COST"],
             parallelism=cfg["ARGON2_PARALLELISM"],
             type=Type.ID,
         )
-        current_app.extensions[key] = hasher
-    return hasher
+        current_app.extensions[key] = found
+    return found
 
 
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+    return hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher().verify(password_hash, password)
+        return hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher().check_needs_rehash(password_hash)
+    return hasher().check_needs_rehash(password_hash)
 
 
 _DUMMY_HASH: dict[tuple, str] = {}
@@ -55,10 +58,10 @@ _DUMMY_HASH: dict[tuple, str] = {}
 def burn_verification_time(password: str) -> None:
     """Spend the time of a real verification when the account does not exist, so response
     times do not reveal which addresses have accounts."""
-    hasher = _hasher()
-    key = (hasher.time_cost, hasher.memory_cost)
+    current = hasher()
+    key = (current.time_cost, current.memory_cost)
     if key not in _DUMMY_HASH:
-        _DUMMY_HASH[key] = hasher.hash("not a real password")
+        _DUMMY_HASH[key] = current.hash("not a real password")
     verify_password(_DUMMY_HASH[key], password)
 
 
@@ -85,7 +88,11 @@ def password_problems(password: str, *, email: str = "", name: str = "") -> list
         problems.append("This password is in a list of commonly used passwords; choose another.")
     elif len(set(password)) <= 3:
         problems.append("This password repeats too few characters; choose another.")
-    context = {email.strip().lower(), email.strip().lower().split("@")[0], name.strip().lower()}
-    if lowered in context - {""}:
+    email = email.strip().lower()
+    if lowered in {email.split("@")[0], name.strip().lower()} - {""} or (
+        email and email in lowered
+    ):
         problems.append("Do not use your name or email address as your password.")
+    if any(word in lowered for word in PRODUCT_WORDS):
+        problems.append("Do not use the name of this application in your password.")
     return problems

@@ -5,6 +5,7 @@ import time
 from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_user
 
+from .. import ratelimits
 from ..access import area, request_actor
 from ..db import db
 from ..services import ValidationFailed, accounts
@@ -28,6 +29,7 @@ def index():
 
 
 @bp.post("/password")
+@ratelimits.account_secrets
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
@@ -59,6 +61,7 @@ def change_password():
 
 
 @bp.post("/recovery-codes")
+@ratelimits.account_secrets
 def regenerate_recovery_codes():
     form = RecoveryCodesForm()
     if form.validate_on_submit():

@@ -42,6 +42,23 @@ class UserCreateForm(FlaskForm):
     )
 
 
+class PasswordSetForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(max=MAX_LENGTH)],
+        description=(
+            "For someone who lost theirs: give it to them by a separate channel. "
+            "Their sessions end now; their authenticator stays."
+        ),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm_password = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
 class UserActionForm(FlaskForm):
     """Disable, enable, reset MFA: a button with a CSRF token."""
 

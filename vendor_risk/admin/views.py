@@ -7,7 +7,7 @@ from ..access import area, request_actor
 from ..db import db
 from ..models import Role
 from ..services import ValidationFailed, accounts, audit_log
-from .forms import AuditFilterForm, UserActionForm, UserCreateForm
+from .forms import AuditFilterForm, PasswordSetForm, UserActionForm, UserCreateForm
 
 bp = area("admin", __name__, roles={Role.admin}, url_prefix="/admin")
 
@@ -74,13 +74,37 @@ def _load_user(user_id: int):
     return user
 
 
-@bp.get("/users/<int:user_id>")
-def user(user_id: int):
-    target = _load_user(user_id)
+def _user_page(target, password_form=None, status=200):
     history = audit_log.search(db.session, actor_id=target.id, limit=20)
     return render_template(
-        "admin/user.html", target=target, events=history.events, action_form=UserActionForm()
-    )
+        "admin/user.html",
+        target=target,
+        events=history.events,
+        action_form=UserActionForm(),
+        password_form=password_form or PasswordSetForm(formdata=None),
+    ), status
+
+
+@bp.get("/users/<int:user_id>")
+def user(user_id: int):
+    return _user_page(_load_user(user_id))
+
+
+@bp.post("/users/<int:user_id>/password")
+def set_password(user_id: int):
+    target = _load_user(user_id)
+    form = PasswordSetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_password(db.session, target, form.password.data, actor=request_actor())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            form.password.errors = [*form.password.errors, *exc.errors["password"]]
+        else:
+            db.session.commit()
+            flash(f"New password set for {target.email}; their sessions have ended.", "success")
+            return redirect(url_for("admin.user", user_id=user_id))
+    return _user_page(target, form, 400)
 
 
 def _user_action(user_id: int, change, message: str):

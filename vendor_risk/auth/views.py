@@ -18,23 +18,13 @@ from flask import (
 from flask_login import current_user, logout_user
 from markupsafe import Markup
 
-from .. import audit, mfa
+from .. import mfa, ratelimits
 from ..access import complete_login, home_url, request_actor, safe_next, start_pending
 from ..db import db
-from ..extensions import limiter
-from ..models import AuditAction
 from ..services import accounts
 from .forms import LoginForm, RecoveryForm, TotpForm
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-
-def _login_account_key() -> str:
-    return "account:" + accounts.normalise_email(request.form.get("email", ""))[:320]
-
-
-def _pending_account_key() -> str:
-    return f"pending:{session.get('pending_user_id', '-')}"
 
 
 def _form_status(form, refused: bool) -> int:
@@ -44,38 +34,9 @@ def _form_status(form, refused: bool) -> int:
     return 400 if form.errors else 200
 
 
-def _limit(setting: str):
-    return lambda: current_app.config[setting]
-
-
-login_limits = [
-    limiter.limit(_limit("RATELIMIT_LOGIN_PER_ADDRESS"), methods=["POST"], scope="login-address"),
-    limiter.limit(
-        _limit("RATELIMIT_LOGIN_PER_ACCOUNT"),
-        methods=["POST"],
-        key_func=_login_account_key,
-        scope="login-account",
-    ),
-]
-# The TOTP, recovery and enrolment steps share one budget per address and per account.
-mfa_address_limit = limiter.shared_limit(
-    _limit("RATELIMIT_MFA_PER_ADDRESS"), scope="mfa-address", methods=["POST"]
-)
-mfa_account_limit = limiter.shared_limit(
-    _limit("RATELIMIT_MFA_PER_ACCOUNT"),
-    scope="mfa-account",
-    methods=["POST"],
-    key_func=_pending_account_key,
-)
-
-
-def _mfa_limited(view):
-    return mfa_address_limit(mfa_account_limit(view))
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@login_limits[0]
-@login_limits[1]
+@ratelimits.login_per_address
+@ratelimits.login_per_account
 def login():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
@@ -96,7 +57,7 @@ def login():
 
 
 @bp.route("/mfa", methods=["GET", "POST"], endpoint="mfa")
-@_mfa_limited
+@ratelimits.second_factor
 def mfa_view():
     user = g.pending_user
     if not user.mfa_enrolled:
@@ -117,7 +78,7 @@ def mfa_view():
 
 
 @bp.route("/enrol", methods=["GET", "POST"])
-@_mfa_limited
+@ratelimits.second_factor
 def enrol():
     user = g.pending_user
     if user.mfa_enrolled:
@@ -160,7 +121,7 @@ def enrol():
 
 
 @bp.route("/recovery", methods=["GET", "POST"])
-@_mfa_limited
+@ratelimits.second_factor
 def recovery():
     user = g.pending_user
     if not user.mfa_enrolled:
@@ -188,13 +149,7 @@ def recovery():
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
-        audit.record(
-            db.session,
-            AuditAction.logout,
-            actor=request_actor(),
-            object_type="user",
-            object_id=current_user.id,
-        )
+        accounts.logout(db.session, current_user._get_current_object(), actor=request_actor())
         db.session.commit()
     logout_user()
     session.clear()

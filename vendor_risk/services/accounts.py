@@ -154,13 +154,33 @@ def authenticate(session: Session, email: str, password: str, *, actor: Actor) -
     audit.record(
         session,
         AuditAction.login_failed,
-        actor=_as(user, actor) if user else Actor(label=normalise_email(email)[:320], ip=actor.ip),
+        actor=_as(user, actor) if user else Actor(label=_typed_address(email), ip=actor.ip),
         outcome=AuditOutcome.failure,
         object_type="user",
         object_id=user.id if user else None,
         details={"reason": reason, "step": "password"},
     )
     return None
+
+
+def _typed_address(email: str) -> str:
+    """What to record of an address typed for an unknown account: the address if it is one,
+    never other text (people type passwords into the wrong field)."""
+    try:
+        return check_email(email)[:320]
+    except ValidationFailed:
+        return "(not an email address)"
+
+
+def _hash_codes(codes: list[str]) -> list[str]:
+    return [mfa.hash_recovery_code(code, passwords.hasher()) for code in codes]
+
+
+def _lock(session: Session, user: User) -> None:
+    """Re-read the user row with a row lock (PostgreSQL), so two requests presenting the same
+    code one after the other cannot both succeed. SQLite's write transactions are already
+    serial."""
+    session.refresh(user, with_for_update=True)
 
 
 def _as(user: User, actor: Actor) -> Actor:
@@ -177,6 +197,7 @@ def confirm_enrolment(
 ) -> Enrolment | None:
     """Keep the secret being enrolled once a first code proves the app has it; returns the
     recovery codes, shown once."""
+    _lock(session, user)
     if user.mfa_enrolled:
         raise ValueError("MFA is already enrolled")
     step = mfa.matching_step(secret, code, None)
@@ -195,7 +216,7 @@ def confirm_enrolment(
     user.totp_secret = secret
     user.totp_last_step = step
     user.totp_confirmed_at = utcnow()
-    user.recovery_code_hashes = [mfa.hash_recovery_code(c) for c in codes]
+    user.recovery_code_hashes = _hash_codes(codes)
     audit.record(
         session,
         AuditAction.mfa_enrolled,
@@ -207,6 +228,7 @@ def confirm_enrolment(
 
 
 def verify_totp(session: Session, user: User, code: str, *, actor: Actor) -> bool:
+    _lock(session, user)
     step = mfa.matching_step(user.totp_secret or "", code, user.totp_last_step)
     if step is None or not user.mfa_enrolled:
         audit.record(
@@ -225,7 +247,8 @@ def verify_totp(session: Session, user: User, code: str, *, actor: Actor) -> boo
 
 def use_recovery_code(session: Session, user: User, code: str, *, actor: Actor) -> bool:
     """Accept a recovery code once: its hash is removed in the same transaction."""
-    match = mfa.match_recovery_code(user.recovery_code_hashes or [], code)
+    _lock(session, user)
+    match = mfa.match_recovery_code(user.recovery_code_hashes or [], code, passwords.hasher())
     if match is None or not user.mfa_enrolled:
         audit.record(
             session,
@@ -265,6 +288,7 @@ def regenerate_recovery_codes(
     session: Session, user: User, code: str, *, actor: Actor
 ) -> list[str] | None:
     """New codes replace every old one; a current TOTP code proves the second factor."""
+    _lock(session, user)
     step = mfa.matching_step(user.totp_secret or "", code, user.totp_last_step)
     if step is None:
         audit.record(
@@ -279,7 +303,7 @@ def regenerate_recovery_codes(
         return None
     user.totp_last_step = step
     codes = mfa.new_recovery_codes()
-    user.recovery_code_hashes = [mfa.hash_recovery_code(c) for c in codes]
+    user.recovery_code_hashes = _hash_codes(codes)
     audit.record(
         session,
         AuditAction.recovery_codes_regenerated,
@@ -353,6 +377,34 @@ def reset_mfa(session: Session, user: User, *, actor: Actor) -> None:
     audit.record(
         session,
         AuditAction.user_mfa_reset,
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        vendor_id=user.vendor_id,
+        details={"email": user.email},
+    )
+
+
+def logout(session: Session, user: User, *, actor: Actor) -> None:
+    """End the session on the server: the session token is replaced, so a copy of the cookie
+    taken before logout is worthless. Every other session of the user ends too."""
+    user.session_token = new_session_token()
+    audit.record(
+        session, AuditAction.logout, actor=_as(user, actor), object_type="user", object_id=user.id
+    )
+
+
+def set_password(session: Session, user: User, new: str, *, actor: Actor) -> None:
+    """An admin sets a new password for someone who lost theirs; their sessions end."""
+    problems = passwords.password_problems(new, email=user.email, name=user.name)
+    if problems:
+        raise ValidationFailed({"password": problems})
+    user.password_hash = passwords.hash_password(new)
+    user.password_changed_at = utcnow()
+    user.session_token = new_session_token()
+    audit.record(
+        session,
+        AuditAction.user_password_set,
         actor=actor,
         object_type="user",
         object_id=user.id,
