@@ -118,15 +118,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit.record(
-        session,
-        AuditAction.user_created,
-        actor=actor,
-        object_type="user",
-        object_id=user.id,
-        vendor_id=vendor_id,
-        details={"email": email, "role": str(role)},
-    )
+    _record_admin(session, AuditAction.user_created, user, actor, role=str(role))
     return user
 
 
@@ -135,31 +127,25 @@ def authenticate(session: Session, email: str, password: str, *, actor: Actor) -
     user = get_by_email(session, email)
     if user is None:
         passwords.burn_verification_time(password)
-        reason = "unknown account"
-    elif not passwords.verify_password(user.password_hash, password):
+        audit.record(
+            session,
+            AuditAction.login_failed,
+            actor=Actor(label=_typed_address(email), ip=actor.ip),
+            outcome=AuditOutcome.failure,
+            object_type="user",
+            details={"reason": "unknown account", "step": "password"},
+        )
+        return None
+    if not passwords.verify_password(user.password_hash, password):
         reason = "wrong password"
     elif not user.active:
         reason = "account disabled"
     else:
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(password)
-        audit.record(
-            session,
-            AuditAction.login_password,
-            actor=_as(user, actor),
-            object_type="user",
-            object_id=user.id,
-        )
+        _record(session, AuditAction.login_password, user, actor)
         return user
-    audit.record(
-        session,
-        AuditAction.login_failed,
-        actor=_as(user, actor) if user else Actor(label=_typed_address(email), ip=actor.ip),
-        outcome=AuditOutcome.failure,
-        object_type="user",
-        object_id=user.id if user else None,
-        details={"reason": reason, "step": "password"},
-    )
+    _refused(session, AuditAction.login_failed, user, actor, reason=reason, step="password")
     return None
 
 
@@ -172,8 +158,47 @@ def _typed_address(email: str) -> str:
         return "(not an email address)"
 
 
-def _hash_codes(codes: list[str]) -> list[str]:
-    return [mfa.hash_recovery_code(code, passwords.hasher()) for code in codes]
+# ---- audit helpers: the user acting on their own account, or an admin acting on a user ----
+
+
+def _record(session: Session, action: AuditAction, user: User, actor: Actor, **details) -> None:
+    audit.record(
+        session,
+        action,
+        actor=Actor(label=user.email, user_id=user.id, ip=actor.ip),
+        object_type="user",
+        object_id=user.id,
+        details=details,
+    )
+
+
+def _refused(session: Session, action: AuditAction, user: User, actor: Actor, **details) -> None:
+    audit.record(
+        session,
+        action,
+        actor=Actor(label=user.email, user_id=user.id, ip=actor.ip),
+        outcome=AuditOutcome.failure,
+        object_type="user",
+        object_id=user.id,
+        details=details,
+    )
+
+
+def _record_admin(
+    session: Session, action: AuditAction, user: User, actor: Actor, **details
+) -> None:
+    audit.record(
+        session,
+        action,
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        vendor_id=user.vendor_id,
+        details={"email": user.email, **details},
+    )
+
+
+# ---- the second factor ----------------------------------------------------------------------
 
 
 def _lock(session: Session, user: User) -> None:
@@ -183,8 +208,26 @@ def _lock(session: Session, user: User) -> None:
     session.refresh(user, with_for_update=True)
 
 
-def _as(user: User, actor: Actor) -> Actor:
-    return Actor(label=user.email, user_id=user.id, ip=actor.ip)
+def _new_recovery_codes(user: User) -> list[str]:
+    """Replace the user's recovery codes; the plain codes are returned to be shown once."""
+    codes = mfa.new_recovery_codes()
+    hasher = passwords.hasher()
+    user.recovery_code_hashes = [mfa.hash_recovery_code(code, hasher) for code in codes]
+    return codes
+
+
+def _accept_totp(session: Session, user: User, code: str, *, actor: Actor, refusal: dict) -> bool:
+    """Accept a TOTP code of a step after the last accepted one (so never twice), under the
+    row lock; a refusal is audited with ``refusal`` as its action and details."""
+    _lock(session, user)
+    step = None
+    if user.mfa_enrolled:
+        step = mfa.matching_step(user.totp_secret or "", code, user.totp_last_step)
+    if step is None:
+        _refused(session, user=user, actor=actor, **refusal)
+        return False
+    user.totp_last_step = step
+    return True
 
 
 @dataclass(frozen=True)
@@ -202,72 +245,53 @@ def confirm_enrolment(
         raise ValueError("MFA is already enrolled")
     step = mfa.matching_step(secret, code, None)
     if step is None:
-        audit.record(
-            session,
-            AuditAction.mfa_failed,
-            actor=_as(user, actor),
-            outcome=AuditOutcome.failure,
-            object_type="user",
-            object_id=user.id,
-            details={"step": "enrolment"},
-        )
+        _refused(session, AuditAction.mfa_failed, user, actor, step="enrolment")
         return None
-    codes = mfa.new_recovery_codes()
     user.totp_secret = secret
     user.totp_last_step = step
     user.totp_confirmed_at = utcnow()
-    user.recovery_code_hashes = _hash_codes(codes)
-    audit.record(
-        session,
-        AuditAction.mfa_enrolled,
-        actor=_as(user, actor),
-        object_type="user",
-        object_id=user.id,
-    )
+    codes = _new_recovery_codes(user)
+    _record(session, AuditAction.mfa_enrolled, user, actor)
     return Enrolment(codes)
 
 
 def verify_totp(session: Session, user: User, code: str, *, actor: Actor) -> bool:
-    _lock(session, user)
-    step = mfa.matching_step(user.totp_secret or "", code, user.totp_last_step)
-    if step is None or not user.mfa_enrolled:
-        audit.record(
-            session,
-            AuditAction.login_failed,
-            actor=_as(user, actor),
-            outcome=AuditOutcome.failure,
-            object_type="user",
-            object_id=user.id,
-            details={"reason": "wrong or replayed code", "step": "totp"},
-        )
-        return False
-    user.totp_last_step = step
-    return True
+    return _accept_totp(
+        session,
+        user,
+        code,
+        actor=actor,
+        refusal={
+            "action": AuditAction.login_failed,
+            "reason": "wrong or replayed code",
+            "step": "totp",
+        },
+    )
 
 
 def use_recovery_code(session: Session, user: User, code: str, *, actor: Actor) -> bool:
     """Accept a recovery code once: its hash is removed in the same transaction."""
     _lock(session, user)
-    match = mfa.match_recovery_code(user.recovery_code_hashes or [], code, passwords.hasher())
-    if match is None or not user.mfa_enrolled:
-        audit.record(
+    match = None
+    if user.mfa_enrolled:
+        match = mfa.match_recovery_code(user.recovery_code_hashes, code, passwords.hasher())
+    if match is None:
+        _refused(
             session,
             AuditAction.login_failed,
-            actor=_as(user, actor),
-            outcome=AuditOutcome.failure,
-            object_type="user",
-            object_id=user.id,
-            details={"reason": "wrong or used recovery code", "step": "recovery"},
+            user,
+            actor,
+            reason="wrong or used recovery code",
+            step="recovery",
         )
         return False
     user.recovery_code_hashes = [h for h in user.recovery_code_hashes if h != match]
-    audit.record(
+    _record(
         session,
         AuditAction.login_recovery_code,
-        actor=_as(user, actor),
-        object_type="user",
-        object_id=user.id,
-        details={"remaining": len(user.recovery_code_hashes)},
+        user,
+        actor,
+        remaining=len(user.recovery_code_hashes),
     )
     return True
 
@@ -275,43 +299,29 @@ def use_recovery_code(session: Session, user: User, code: str, *, actor: Actor) 
 def record_login(session: Session, user: User, *, actor: Actor, method: str) -> None:
     user.last_login_at = utcnow()
     if method == "totp":
-        audit.record(
-            session,
-            AuditAction.login_mfa,
-            actor=_as(user, actor),
-            object_type="user",
-            object_id=user.id,
-        )
+        _record(session, AuditAction.login_mfa, user, actor)
 
 
 def regenerate_recovery_codes(
     session: Session, user: User, code: str, *, actor: Actor
 ) -> list[str] | None:
     """New codes replace every old one; a current TOTP code proves the second factor."""
-    _lock(session, user)
-    step = mfa.matching_step(user.totp_secret or "", code, user.totp_last_step)
-    if step is None:
-        audit.record(
-            session,
-            AuditAction.mfa_failed,
-            actor=_as(user, actor),
-            outcome=AuditOutcome.failure,
-            object_type="user",
-            object_id=user.id,
-            details={"step": "recovery codes"},
-        )
+    refusal = {"action": AuditAction.mfa_failed, "step": "recovery codes"}
+    if not _accept_totp(session, user, code, actor=actor, refusal=refusal):
         return None
-    user.totp_last_step = step
-    codes = mfa.new_recovery_codes()
-    user.recovery_code_hashes = _hash_codes(codes)
-    audit.record(
-        session,
-        AuditAction.recovery_codes_regenerated,
-        actor=_as(user, actor),
-        object_type="user",
-        object_id=user.id,
-    )
+    codes = _new_recovery_codes(user)
+    _record(session, AuditAction.recovery_codes_regenerated, user, actor)
     return codes
+
+
+# ---- passwords and sessions ----------------------------------------------------------------
+
+
+def _replace_password(user: User, new: str) -> None:
+    """A new password ends every session of the user (the session token changes)."""
+    user.password_hash = passwords.hash_password(new)
+    user.password_changed_at = utcnow()
+    user.session_token = new_session_token()
 
 
 def change_password(session: Session, user: User, *, current: str, new: str, actor: Actor) -> None:
@@ -326,26 +336,29 @@ def change_password(session: Session, user: User, *, current: str, new: str, act
     elif new == current:
         errors["new_password"] = ["Choose a password different from the current one."]
     if errors:
-        audit.record(
-            session,
-            AuditAction.password_changed,
-            actor=_as(user, actor),
-            outcome=AuditOutcome.failure,
-            object_type="user",
-            object_id=user.id,
-            details={"fields": sorted(errors)},
-        )
+        _refused(session, AuditAction.password_changed, user, actor, fields=sorted(errors))
         raise ValidationFailed(errors)
-    user.password_hash = passwords.hash_password(new)
-    user.password_changed_at = utcnow()
+    _replace_password(user, new)
+    _record(session, AuditAction.password_changed, user, actor)
+
+
+def set_password(session: Session, user: User, new: str, *, actor: Actor) -> None:
+    """An admin sets a new password for someone who lost theirs; their sessions end."""
+    problems = passwords.password_problems(new, email=user.email, name=user.name)
+    if problems:
+        raise ValidationFailed({"password": problems})
+    _replace_password(user, new)
+    _record_admin(session, AuditAction.user_password_set, user, actor)
+
+
+def logout(session: Session, user: User, *, actor: Actor) -> None:
+    """End the session on the server: the session token is replaced, so a copy of the cookie
+    taken before logout is worthless. Every other session of the user ends too."""
     user.session_token = new_session_token()
-    audit.record(
-        session,
-        AuditAction.password_changed,
-        actor=_as(user, actor),
-        object_type="user",
-        object_id=user.id,
-    )
+    _record(session, AuditAction.logout, user, actor)
+
+
+# ---- administration ------------------------------------------------------------------------
 
 
 def set_active(session: Session, user: User, active: bool, *, actor: Actor) -> None:
@@ -356,15 +369,8 @@ def set_active(session: Session, user: User, active: bool, *, actor: Actor) -> N
     user.active = active
     # Disabling ends every session at once; re-enabling starts from a fresh login.
     user.session_token = new_session_token()
-    audit.record(
-        session,
-        AuditAction.user_enabled if active else AuditAction.user_disabled,
-        actor=actor,
-        object_type="user",
-        object_id=user.id,
-        vendor_id=user.vendor_id,
-        details={"email": user.email},
-    )
+    action = AuditAction.user_enabled if active else AuditAction.user_disabled
+    _record_admin(session, action, user, actor)
 
 
 def reset_mfa(session: Session, user: User, *, actor: Actor) -> None:
@@ -374,43 +380,7 @@ def reset_mfa(session: Session, user: User, *, actor: Actor) -> None:
     user.totp_last_step = None
     user.recovery_code_hashes = []
     user.session_token = new_session_token()
-    audit.record(
-        session,
-        AuditAction.user_mfa_reset,
-        actor=actor,
-        object_type="user",
-        object_id=user.id,
-        vendor_id=user.vendor_id,
-        details={"email": user.email},
-    )
-
-
-def logout(session: Session, user: User, *, actor: Actor) -> None:
-    """End the session on the server: the session token is replaced, so a copy of the cookie
-    taken before logout is worthless. Every other session of the user ends too."""
-    user.session_token = new_session_token()
-    audit.record(
-        session, AuditAction.logout, actor=_as(user, actor), object_type="user", object_id=user.id
-    )
-
-
-def set_password(session: Session, user: User, new: str, *, actor: Actor) -> None:
-    """An admin sets a new password for someone who lost theirs; their sessions end."""
-    problems = passwords.password_problems(new, email=user.email, name=user.name)
-    if problems:
-        raise ValidationFailed({"password": problems})
-    user.password_hash = passwords.hash_password(new)
-    user.password_changed_at = utcnow()
-    user.session_token = new_session_token()
-    audit.record(
-        session,
-        AuditAction.user_password_set,
-        actor=actor,
-        object_type="user",
-        object_id=user.id,
-        vendor_id=user.vendor_id,
-        details={"email": user.email},
-    )
+    _record_admin(session, AuditAction.user_mfa_reset, user, actor)
 
 
 def count_users(session: Session) -> int:
