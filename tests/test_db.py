@@ -17,6 +17,7 @@ from conftest import (
     TEST_CONFIG,
     create_postgres_database,
     drop_postgres_database,
+    login_as,
     migrate,
 )
 
@@ -94,6 +95,32 @@ def test_a_transaction_holds_the_write_lock_from_its_first_read(app, database_ur
         other.execute("ROLLBACK")
     finally:
         other.close()
+
+
+@sqlite_only
+def test_pages_read_while_a_writer_holds_the_lock_and_forms_wait_for_it(make_app, make_user):
+    """GET requests begin deferred: a long write elsewhere never holds up reading a page.
+    A POST takes the write lock up front, so it waits; past the busy timeout (300 ms here) the
+    user is told to try again, and nothing is half-saved."""
+    app = make_app(SQLITE_BUSY_TIMEOUT_MS=300, PROPAGATE_EXCEPTIONS=False, TESTING=False)
+    admin = make_user(Role.admin)
+    client = app.test_client()
+    login_as(client, admin)
+    holder = sqlite3.connect(_sqlite_path(app.config["DATABASE_URL"]), isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        assert client.get("/admin/users").status_code == 200
+        assert time.monotonic() - started < 0.25
+        busy = client.post(f"/admin/users/{admin.id}/reset-mfa")
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == "5"
+        assert "Nothing you sent was saved" in busy.get_data(as_text=True)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert client.get("/admin/users").status_code == 200
+    with app.app_context():
+        assert db.session.get(User, admin.id).mfa_enrolled  # the refused reset left no trace
 
 
 @sqlite_only

@@ -114,3 +114,17 @@ def test_forms_have_labels_and_no_inline_script_or_style(client):
     page = client.get("/auth/login").get_data(as_text=True)
     assert '<label for="email">' in page and '<label for="password">' in page
     assert "<script" not in page and "style=" not in page and "<style" not in page
+
+
+def test_unreachable_database_gets_a_friendly_503(make_app):
+    app = make_app(
+        DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:9/nowhere?connect_timeout=2",
+        TESTING=False,
+        PROPAGATE_EXCEPTIONS=False,
+    )
+    response = app.test_client().post(
+        "/auth/login", data={"email": "a@example.com", "password": "x" * 12}
+    )
+    assert response.status_code == 503
+    assert "Nothing you sent was saved" in response.get_data(as_text=True)
+    assert_security_headers(response)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, render_template, request
+import sqlalchemy as sa
+from flask import Flask, abort, current_app, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -38,6 +39,10 @@ ERROR_TEXT = {
     500: (
         "Something went wrong",
         "The error was logged. Nothing you sent was half-saved; try again.",
+    ),
+    503: (
+        "Busy, try again",
+        "The database is busy or out of reach. Nothing you sent was saved: try again in a moment.",
     ),
 }
 
@@ -100,10 +105,27 @@ def handle_csrf_error(error: CSRFError):
     )
 
 
-def handle_server_error(error: Exception):
-    # Nothing of a failed request is kept: its transaction is rolled back before the page.
+def _page_without_database(status: int):
+    """An error page for a request whose database work failed: the transaction is rolled
+    back (nothing of the request is kept) and the page is drawn without the context
+    processors, which would load the signed-in user from the database again."""
     db.session.rollback()
-    return _error_page(500)
+    title, text = ERROR_TEXT[status]
+    page = current_app.jinja_env.get_template("error.html").render(
+        status=status, title=title, message=text, request=request, signed_in=None, navigation=[]
+    )
+    return page, status
+
+
+def handle_server_error(error: Exception):
+    return _page_without_database(500)
+
+
+def handle_database_unavailable(error: sa.exc.OperationalError):
+    """The database is locked past the busy timeout, or unreachable: try again later."""
+    current_app.logger.warning("database unavailable: %s", error.orig)
+    page, status = _page_without_database(503)
+    return page, status, {"Retry-After": "5"}
 
 
 def init_app(app: Flask) -> None:
@@ -113,8 +135,9 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_server_error)
+    app.register_error_handler(sa.exc.OperationalError, handle_database_unavailable)
 
     @app.context_processor
     def navigation():
-        items = NAVIGATION.get(current_user.role, []) if current_user.is_authenticated else []
-        return {"navigation": items, "Role": Role}
+        user = current_user if current_user.is_authenticated else None
+        return {"signed_in": user, "navigation": NAVIGATION.get(user.role, []) if user else []}
