@@ -418,3 +418,19 @@ def test_the_same_code_sent_twice_at_once_is_accepted_once(app, make_user, monke
     for t in threads:
         t.join()
     assert sorted(statuses) == [302, 401]
+
+
+def test_a_second_enrolment_after_the_first_succeeded_is_sent_to_the_code_step(app, make_user):
+    user = make_user(Role.procurement, enrolled=False)
+    first, second = app.test_client(), app.test_client()
+    pages = []
+    for c in (first, second):
+        login_password_only(c, user)
+        pages.append(c.get("/auth/enrol").get_data(as_text=True))
+    secrets = [
+        re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+        for page in pages
+    ]
+    assert first.post("/auth/enrol", data={"code": pyotp.TOTP(secrets[0]).now()}).status_code == 200
+    late = second.post("/auth/enrol", data={"code": pyotp.TOTP(secrets[1]).now()})
+    assert late.headers["Location"] == "/auth/mfa"

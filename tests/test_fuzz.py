@@ -10,8 +10,9 @@ from vendor_risk.access import safe_next
 from vendor_risk.models import Role
 
 HOSTILE = "<script>alert(1)</script>"
+MARKUP = [HOSTILE, '"><img src=x onerror=alert(1)>', "<svg/onload=alert(1)>"]
 text = st.text(max_size=300) | st.sampled_from(
-    [HOSTILE, '"><img src=x onerror=alert(1)>', "\x00", "' OR 1=1 --", "%00", "../../etc/passwd"]
+    [*MARKUP, "\x00", "' OR 1=1 --", "%00", "../../etc/passwd"]
 )
 fuzz = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -32,7 +33,9 @@ def _assert_safe(response, *values):
     assert response.status_code < 500
     page = response.get_data(as_text=True)
     for value in values:
-        if "<" in value and value.strip():
+        # Markup of our own making never appears on a page by chance: if it is there, it was
+        # reflected unescaped. (Random text such as "<a" may occur in any page.)
+        if value in MARKUP:
             assert value not in page
 
 

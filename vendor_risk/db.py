@@ -129,7 +129,7 @@ def private_sqlite_file(url: sa.URL | str) -> None:
     if url.query.get("uri"):
         return
     path = Path(url.database)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 

@@ -89,9 +89,14 @@ def enrol():
     form = TotpForm()
     refused = False
     if form.validate_on_submit():
-        enrolment = accounts.confirm_enrolment(
-            db.session, user, secret, form.code.data, actor=request_actor()
-        )
+        try:
+            enrolment = accounts.confirm_enrolment(
+                db.session, user, secret, form.code.data, actor=request_actor()
+            )
+        except accounts.AlreadyEnrolled:
+            db.session.rollback()
+            flash("Your authenticator is already set up: enter a code from it.", "info")
+            return redirect(url_for("auth.mfa"))
         if enrolment is not None:
             accounts.record_login(db.session, user, actor=request_actor(), method="enrol")
             db.session.commit()

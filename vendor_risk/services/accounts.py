@@ -230,6 +230,10 @@ def _accept_totp(session: Session, user: User, code: str, *, actor: Actor, refus
     return True
 
 
+class AlreadyEnrolled(Exception):
+    """Another request confirmed an authenticator first (two tabs, a double submit)."""
+
+
 @dataclass(frozen=True)
 class Enrolment:
     recovery_codes: list[str]
@@ -242,7 +246,7 @@ def confirm_enrolment(
     recovery codes, shown once."""
     _lock(session, user)
     if user.mfa_enrolled:
-        raise ValueError("MFA is already enrolled")
+        raise AlreadyEnrolled
     step = mfa.matching_step(secret, code, None)
     if step is None:
         _refused(session, AuditAction.mfa_failed, user, actor, step="enrolment")
