@@ -28,7 +28,6 @@ PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "auth.logout"})
 PENDING_ENDPOINTS = frozenset({"auth.mfa", "auth.enrol", "auth.recovery"})
 # Area name -> roles admitted (None: every fully logged-in user).
 AREAS: dict[str, frozenset[Role] | None] = {}
-SESSION_KEYS_PENDING = ("pending_user_id", "pending_token", "pending_at")
 
 
 def area(

@@ -28,7 +28,9 @@ def _pending_account() -> str:
 
 
 def _current_account() -> str:
-    return f"user:{current_user.get_id() and current_user.id}"
+    # Limits are checked before the access gate: an anonymous request (refused by the gate
+    # next) counts in a bucket of its own.
+    return f"user:{current_user.id}" if current_user.is_authenticated else "user:anonymous"
 
 
 def _refused(response) -> bool:
