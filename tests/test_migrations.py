@@ -31,7 +31,8 @@ from vendor_risk.cli import alembic_config
 from vendor_risk.db import UTCDateTime, db
 from vendor_risk.models import AuditAction, AuditEvent, Role, User, Vendor
 
-TABLES = {"vendor", "user_account", "audit_event"}
+# Every table the models declare (the metadata holds them once vendor_risk.models is imported).
+TABLES = set(SQLModel.metadata.tables)
 
 
 # ---- fixtures and helpers -------------------------------------------------------------------

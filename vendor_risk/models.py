@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -47,19 +47,234 @@ class VendorStatus(StrEnum):
     offboarded = "offboarded"
 
 
+class Criticality(StrEnum):
+    """How much the business depends on the vendor's service."""
+
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+class Substitutability(StrEnum):
+    """How hard the vendor would be to replace."""
+
+    easy = "easy"
+    moderate = "moderate"
+    hard = "hard"
+    none = "none"  # no alternative
+
+
 class Vendor(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, unique=True)
+    legal_name: str = Field(default="", max_length=300)
     website: str = Field(default="", max_length=500)
-    description: str = Field(default="", sa_type=sa.Text)
+    # What the vendor does for us.
+    services: str = Field(default="", sa_type=sa.Text)
     status: VendorStatus = Field(
         default=VendorStatus.prospect, sa_type=enum_type(VendorStatus, "vendor_status"), index=True
     )
+    criticality: Criticality = Field(
+        default=Criticality.medium, sa_type=enum_type(Criticality, "criticality"), index=True
+    )
+    substitutability: Substitutability = Field(
+        default=Substitutability.moderate, sa_type=enum_type(Substitutability, "substitutability")
+    )
     # Who in our organisation answers for the relationship (a name or an email address).
-    internal_owner: str = Field(default="", max_length=200)
+    business_owner: str = Field(default="", max_length=200)
+    contract_start: date | None = Field(default=None)
+    contract_end: date | None = Field(default=None)
+    next_review: date | None = Field(default=None, index=True)
+    notes: str = Field(default="", sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(
         default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"onupdate": utcnow}
+    )
+
+
+class SystemKind(StrEnum):
+    identity_provider = "identity_provider"
+    wiki = "wiki"
+    ticketing = "ticketing"
+    source_control = "source_control"
+    ci_cd = "ci_cd"
+    cloud_account = "cloud_account"
+    database = "database"
+    crm = "crm"
+    email = "email"
+    chat = "chat"
+    file_storage = "file_storage"
+    hr = "hr"
+    finance = "finance"
+    monitoring = "monitoring"
+    support = "support"
+    other = "other"
+
+
+class Environment(StrEnum):
+    production = "production"
+    staging = "staging"
+    development = "development"
+    corporate = "corporate"
+
+
+class System(SQLModel, table=True):
+    """An internal asset that credentials open and that holds data and credentials."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    kind: SystemKind = Field(default=SystemKind.other, sa_type=enum_type(SystemKind, "system_kind"))
+    environment: Environment = Field(
+        default=Environment.production, sa_type=enum_type(Environment, "environment")
+    )
+    owner: str = Field(default="", max_length=200)
+    # Whether an interactive login to the system requires MFA (a barrier for stolen passwords,
+    # not for tokens and service accounts).
+    mfa_required: bool = Field(default=False)
+    description: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"onupdate": utcnow}
+    )
+
+
+class Sensitivity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+    @property
+    def level(self) -> int:
+        return list(Sensitivity).index(self) + 1
+
+
+class DataCategory(SQLModel, table=True):
+    __tablename__ = "data_category"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    sensitivity: Sensitivity = Field(
+        default=Sensitivity.medium, sa_type=enum_type(Sensitivity, "sensitivity")
+    )
+    description: str = Field(default="", sa_type=sa.Text)
+
+
+class SystemData(SQLModel, table=True):
+    """A system holds records of a data category."""
+
+    __tablename__ = "system_data"
+
+    system_id: int = Field(foreign_key="system.id", primary_key=True, ondelete="CASCADE")
+    data_category_id: int = Field(
+        foreign_key="data_category.id", primary_key=True, index=True, ondelete="RESTRICT"
+    )
+    records: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class VendorData(SQLModel, table=True):
+    """Data we send the vendor directly."""
+
+    __tablename__ = "vendor_data"
+
+    vendor_id: int = Field(foreign_key="vendor.id", primary_key=True, ondelete="CASCADE")
+    data_category_id: int = Field(
+        foreign_key="data_category.id", primary_key=True, index=True, ondelete="RESTRICT"
+    )
+    records: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class CredentialKind(StrEnum):
+    api_token = "api_token"
+    oauth_grant = "oauth_grant"
+    service_account = "service_account"
+    user_account = "user_account"
+    sso_admin = "sso_admin"
+    support_access = "support_access"
+    ssh_key = "ssh_key"
+    vpn = "vpn"
+
+
+class Privilege(StrEnum):
+    read = "read"
+    write = "write"
+    admin = "admin"
+
+
+class CredentialStatus(StrEnum):
+    active = "active"
+    revoked = "revoked"
+
+
+class Credential(SQLModel, table=True):
+    """An access grant: METADATA ONLY. There is deliberately no column for a secret value."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    kind: CredentialKind = Field(sa_type=enum_type(CredentialKind, "credential_kind"))
+    # The vendor holding it (None: held by no vendor, e.g. one of ours stored in a system).
+    holder_vendor_id: int | None = Field(
+        default=None, foreign_key="vendor.id", index=True, ondelete="RESTRICT"
+    )
+    # The system it opens.
+    system_id: int = Field(foreign_key="system.id", index=True, ondelete="RESTRICT")
+    privilege: Privilege = Field(default=Privilege.read, sa_type=enum_type(Privilege, "privilege"))
+    interactive: bool = Field(default=False)  # a person logs in with it (else machine use)
+    mfa_enforced: bool = Field(default=False)
+    phishing_resistant_mfa: bool = Field(default=False)
+    ip_restricted: bool = Field(default=False)
+    issued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_rotated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    rotation_period_days: int | None = Field(default=None)
+    owner: str = Field(default="", max_length=200)
+    status: CredentialStatus = Field(
+        default=CredentialStatus.active,
+        sa_type=enum_type(CredentialStatus, "credential_status"),
+        index=True,
+    )
+    notes: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"onupdate": utcnow}
+    )
+
+
+class CredentialCopy(SQLModel, table=True):
+    """A copy of the credential is stored inside a system (a token pasted in a ticket, a key
+    in a repository): whoever reaches the system can take it."""
+
+    __tablename__ = "credential_copy"
+
+    credential_id: int = Field(foreign_key="credential.id", primary_key=True, ondelete="CASCADE")
+    system_id: int = Field(
+        foreign_key="system.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+
+
+class SubprocessorLink(SQLModel, table=True):
+    """Vendor A relies on vendor B (a fourth party) and passes it some of our data."""
+
+    __tablename__ = "subprocessor_link"
+    __table_args__ = (
+        sa.UniqueConstraint("vendor_id", "subprocessor_id"),
+        sa.CheckConstraint("vendor_id <> subprocessor_id", name="not_itself"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id", ondelete="CASCADE")
+    subprocessor_id: int = Field(foreign_key="vendor.id", index=True, ondelete="CASCADE")
+    purpose: str = Field(default="", max_length=500)
+
+
+class SubprocessorData(SQLModel, table=True):
+    __tablename__ = "subprocessor_data"
+
+    link_id: int = Field(foreign_key="subprocessor_link.id", primary_key=True, ondelete="CASCADE")
+    data_category_id: int = Field(
+        foreign_key="data_category.id", primary_key=True, index=True, ondelete="RESTRICT"
     )
 
 
@@ -129,13 +344,13 @@ class AuditAction(StrEnum):
     """The fixed vocabulary of audited actions. Stored as text (not a CHECK constraint) so that
     adding an action never rebuilds the append-only table."""
 
-    login_password = "auth.login.password"  # noqa: S105 - an action name
+    login_password = "auth.login.password"
     login_mfa = "auth.login.mfa"
     login_recovery_code = "auth.login.recovery_code"
     login_failed = "auth.login.failed"
     logout = "auth.logout"
     session_timeout = "auth.session.timeout"
-    password_changed = "account.password.changed"  # noqa: S105 - an action name
+    password_changed = "account.password.changed"
     mfa_enrolled = "account.mfa.enrolled"
     mfa_failed = "account.mfa.failed"
     recovery_codes_regenerated = "account.recovery_codes.regenerated"
@@ -143,7 +358,7 @@ class AuditAction(StrEnum):
     user_disabled = "admin.user.disabled"
     user_enabled = "admin.user.enabled"
     user_mfa_reset = "admin.user.mfa_reset"
-    user_password_set = "admin.user.password_set"  # noqa: S105 - an action name
+    user_password_set = "admin.user.password_set"
     rate_limited = "auth.rate_limited"
     access_denied = "access.denied"
 
