@@ -361,6 +361,23 @@ class AuditAction(StrEnum):
     user_password_set = "admin.user.password_set"
     rate_limited = "auth.rate_limited"
     access_denied = "access.denied"
+    inventory_imported = "inventory.imported"
+    vendor_created = "inventory.vendor.created"
+    vendor_updated = "inventory.vendor.updated"
+    vendor_deleted = "inventory.vendor.deleted"
+    system_created = "inventory.system.created"
+    system_updated = "inventory.system.updated"
+    system_deleted = "inventory.system.deleted"
+    data_category_created = "inventory.data_category.created"
+    data_category_updated = "inventory.data_category.updated"
+    data_category_deleted = "inventory.data_category.deleted"
+    credential_created = "inventory.credential.created"
+    credential_updated = "inventory.credential.updated"
+    credential_deleted = "inventory.credential.deleted"
+    incident_opened = "incident.opened"
+    incident_credential_rotated = "incident.credential.rotated"
+    incident_credential_revoked = "incident.credential.revoked"
+    incident_closed = "incident.closed"
 
 
 class AuditEvent(SQLModel, table=True):
