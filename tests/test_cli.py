@@ -99,17 +99,42 @@ def test_create_user_unknown_vendor(app):
     assert "no vendor named 'Nobody Inc'" in result.output
 
 
-def test_quickstart_creates_the_first_admin_once(make_app, tmp_path):
+def _passwords(output: str) -> dict[str, str]:
+    """email -> one-time password, from the table quickstart and demo print."""
+    found = {}
+    for line in output.splitlines():
+        words = line.split()
+        if len(words) >= 3 and "@" in words[-2]:
+            found[words[-2]] = words[-1]
+    return found
+
+
+def test_quickstart_creates_the_first_admin_and_demo_users_once(make_app, tmp_path):
     app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/fresh.sqlite")
     runner = app.test_cli_runner()
     first = runner.invoke(args=["quickstart", "--no-serve"])
     assert first.exit_code == 0, first.output
-    assert "admin@example.com" in first.output and "shown once" in first.output
-    password = first.output.split("password:")[1].split()[0]
+    assert "shown once" in first.output and "Keystone Identity" in first.output
+    passwords = _passwords(first.output)
+    assert set(passwords) == {
+        "admin@example.com",
+        "procurement@example.com",
+        "risk@example.com",
+        "contact@keystone-identity.example",
+    }
     client = app.test_client()
-    response = client.post("/auth/login", data={"email": "admin@example.com", "password": password})
-    assert response.headers["Location"] == "/auth/enrol"
+    for email, password in passwords.items():
+        response = client.post("/auth/login", data={"email": email, "password": password})
+        assert response.headers["Location"] == "/auth/enrol", email
+        client.post("/auth/logout")
 
     again = runner.invoke(args=["quickstart", "--no-serve"])
     assert again.exit_code == 0
-    assert "password:" not in again.output and "Users exist already" in again.output
+    assert not _passwords(again.output) and "Users exist already" in again.output
+    assert runner.invoke(args=["demo"]).exit_code == 1  # only into an empty inventory
+
+
+def test_quickstart_without_demo(make_app, tmp_path):
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/fresh.sqlite")
+    result = app.test_cli_runner().invoke(args=["quickstart", "--no-serve", "--no-demo"])
+    assert list(_passwords(result.output)) == ["admin@example.com"]

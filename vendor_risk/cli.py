@@ -14,7 +14,7 @@ from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import audit
+from . import audit, demo
 from .audit import Actor
 from .db import db, read_only
 from .models import Role, Vendor
@@ -153,22 +153,53 @@ def ensure_first_admin(email: str = "admin@example.com") -> str | None:
     return password
 
 
+def _load_demo() -> list[tuple[str, Role, str]]:
+    created = demo.load_demo(db.session, actor=cli_actor())
+    db.session.commit()
+    return created
+
+
+def _print_accounts(accounts_created: list[tuple[str, Role, str]]) -> None:
+    click.echo("These passwords are shown once; store them now:")
+    for email, role, password in accounts_created:
+        click.echo(f"    {role.label:<15} {email:<36} {password}")
+    click.echo("Each account enrols an authenticator app (TOTP) at its first login.")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the demo inventory (modelled on the 2023 identity-provider breach) and one demo
+    user per role into an empty database."""
+    if not demo.inventory_is_empty(db.session):
+        raise click.ClickException(
+            "the inventory is not empty: the demo loads only into an empty one"
+        )
+    _print_accounts(_load_demo())
+
+
 @click.command("quickstart")
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Prepare the database and exit.")
-def quickstart(host: str, port: int, no_serve: bool) -> None:
-    """Upgrade the database, create the first admin if there is none, and serve the app."""
+@click.option("--no-demo", is_flag=True, help="Do not load the demo data on first start.")
+def quickstart(host: str, port: int, no_serve: bool, no_demo: bool) -> None:
+    """Upgrade the database; on first start create the first admin and load the demo data;
+    serve the app."""
     command.upgrade(alembic_config(), "head")
     password = ensure_first_admin()
     url = f"http://{host}:{port}/"
     click.echo("")
     if password:
-        click.echo("First admin created. This password is shown once; store it now:")
-        click.echo("    email:    admin@example.com")
-        click.echo(f"    password: {password}")
-        click.echo("You will enrol an authenticator app (TOTP) at first login.")
+        created = [("admin@example.com", Role.admin, password)]
+        if not no_demo and demo.inventory_is_empty(db.session):
+            created += _load_demo()
+            click.echo(
+                f"Demo inventory loaded: {len(demo.VENDORS)} vendors, among them "
+                f"{demo.IDENTITY_PROVIDER}, the identity provider of the 2023 breach story."
+            )
+        _print_accounts(created)
     else:
         click.echo("Users exist already: log in with your account.")
     click.echo(f"vendor-risk is at {url}  (development server; Ctrl+C stops it)")
@@ -181,5 +212,5 @@ def quickstart(host: str, port: int, no_serve: bool) -> None:
 
 
 def register(app: Flask) -> None:
-    for cmd in (db_cli, audit_cli, create_user, quickstart):
+    for cmd in (db_cli, audit_cli, create_user, quickstart, demo_command):
         app.cli.add_command(cmd)
