@@ -1,0 +1,90 @@
+"""The demo inventory tells the 2023 story: a breach of the identity provider reaches the wiki,
+ticketing and source control through four machine credentials; MFA stops it elsewhere."""
+
+import json
+
+import pytest
+
+from vendor_risk.db import db
+from vendor_risk.demo import IDENTITY_PROVIDER
+from vendor_risk.services import blast_radius
+
+WIKI = "Confluence (self-hosted wiki)"
+TICKETING = "Jira (self-hosted ticketing)"
+SOURCE_CONTROL = "Bitbucket (self-hosted source control)"
+THE_FOUR = {"atlassian-automation-token", "svc-worktracker", "svc-bitbucket", "svc-cloud-sandbox"}
+
+
+@pytest.fixture
+def demo_app(app):
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    return app
+
+
+@pytest.fixture
+def breach(demo_app):
+    with demo_app.app_context():
+        vendor_id = blast_radius.vendor_id_by_name(db.session, IDENTITY_PROVIDER)
+        return blast_radius.vendor_blast_radius(db.session, [vendor_id])
+
+
+def test_breach_of_the_identity_provider_reaches_wiki_ticketing_and_source_control(breach):
+    first_hop = {r.system.name: r for r in breach.despite_controls.systems if r.path.hops == 2}
+    assert {WIKI, TICKETING, SOURCE_CONTROL} <= set(first_hop)
+    used = {c.name for r in first_hop.values() for c in r.credentials}
+    assert used == THE_FOUR
+    for reached in first_hop.values():
+        assert all(not c.interactive for c in reached.credentials)  # machine credentials
+    assert first_hop[SOURCE_CONTROL].path.text == (
+        f"{IDENTITY_PROVIDER} holds svc-bitbucket (service account, admin)"
+        f" -> opens {SOURCE_CONTROL}"
+    )
+
+
+def test_mfa_stops_the_attacker_where_the_story_says(breach):
+    held = {b.credential.name: (b.system.name, b.barrier) for b in breach.barriers_held}
+    assert held["idp-admin-console"] == ("Identity provider tenant", "phishing_resistant_mfa")
+    assert held["customer-dashboard-support"] == ("Customer dashboard", "mfa")
+    reached = {r.system.name for r in breach.despite_controls.systems}
+    assert "Identity provider tenant" not in reached and "Customer dashboard" not in reached
+    if_failed = {r.system.name for r in breach.if_controls_fail.systems}
+    assert {"Identity provider tenant", "Customer dashboard"} <= if_failed
+
+
+def test_lateral_movement_and_the_rotation_list(breach):
+    build = next(r for r in breach.despite_controls.systems if r.system.name == "Build pipeline")
+    assert "stores ci-deploy-key" in build.path.text
+    to_rotate = {item.credential.name for item in breach.credentials_to_rotate}
+    assert THE_FOUR | {"ci-deploy-key", "idp-admin-console"} <= to_rotate
+    assert "crm-export-token" not in to_rotate  # revoked already
+
+
+def test_blast_radius_command(demo_app):
+    runner = demo_app.test_cli_runner()
+    text = runner.invoke(args=["blast-radius", IDENTITY_PROVIDER.lower()])
+    assert text.exit_code == 0, text.output
+    assert "Reached despite controls: 5 systems" in text.output
+    assert (
+        "idp-admin-console (SSO admin, admin) -> Identity provider tenant: phishing-resistant MFA"
+        in text.output
+    )
+    as_json = runner.invoke(args=["blast-radius", IDENTITY_PROVIDER, "--json"])
+    document = json.loads(as_json.output)
+    assert document["schema_version"] == 1
+    assert document["figures"]["systems_despite_controls"] == 5
+    unknown = runner.invoke(args=["blast-radius", "Nobody Inc"])
+    assert unknown.exit_code == 2 and "no vendor named 'Nobody Inc'" in unknown.output
+
+
+def test_breach_start_makes_rotated_credentials_stale(demo_app):
+    """An incident that started today: every credential rotated before today still works;
+    one rotated after it (here: none yet) would not. Starting far back, most were rotated."""
+    result = demo_app.test_cli_runner().invoke(
+        args=["blast-radius", IDENTITY_PROVIDER, "--since", "2020-01-01", "--json"]
+    )
+    document = json.loads(result.output)
+    assert document["since"].startswith("2020-01-01")
+    reached = {s["name"] for s in document["despite_controls"]["systems"]}
+    # Only the token that was never rotated still works for an attacker who stole it in 2020.
+    assert reached == {WIKI}

@@ -1,0 +1,962 @@
+"""The blast radius of a vendor breach: what an attacker who owns the vendor can reach.
+
+Pure: frozen dataclasses in, frozen dataclasses out; no Flask, no database. The semantics are
+written for users in docs/blast-radius.md. The graph, with the verbs used in explained paths::
+
+    vendor --holds--> credential --opens--> system --stores--> credential --opens--> ...
+    vendor --holds--> data category          system --holds--> data category
+    vendor A relies on vendor B: a breach of B exposes the categories A passes on to B
+
+Build an :class:`Inventory` once, then call :func:`compute` for one breach (explained paths,
+credentials to rotate, barriers that held) or :func:`reach_counts_for_all_vendors` for the counts
+of every vendor at once (portfolio views).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import KW_ONLY, asdict, dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+# Every credential kind, with the words a path uses for it.
+CREDENTIAL_KINDS: Mapping[str, str] = MappingProxyType(
+    {
+        "api_token": "access token",
+        "oauth_grant": "OAuth grant",
+        "service_account": "service account",
+        "user_account": "user account",
+        "sso_admin": "SSO admin",
+        "support_access": "support access",
+        "ssh_key": "SSH key",
+        "vpn": "VPN",
+    }
+)
+# Privileges in increasing order of power: a system reached several ways gets the highest.
+PRIVILEGE_RANK: Mapping[str, int] = MappingProxyType({"read": 1, "write": 2, "admin": 3})
+CREDENTIAL_STATUSES = frozenset({"active", "revoked"})
+SENSITIVITIES = range(1, 5)  # 1 public/low ... 4 critical
+
+VENDOR, CREDENTIAL, SYSTEM, CATEGORY = "vendor", "credential", "system", "category"
+HOLDS, OPENS, STORES = "holds", "opens", "stores"
+# How the attacker came by a credential decides the verb of the edge that leads to it.
+_VERB_TO_CREDENTIAL: Mapping[str, str] = MappingProxyType({VENDOR: HOLDS, SYSTEM: STORES})
+SCHEMA_VERSION = 1
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """Naive datetimes (SQLite hands them back) are taken as UTC, so every comparison works."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+# ---------------------------------------------------------------------------------------------
+# The inventory: what goes in
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DataCategory:
+    id: int
+    name: str
+    sensitivity: int  # 1 public/low ... 4 critical
+
+    def __post_init__(self) -> None:
+        if self.sensitivity not in SENSITIVITIES:
+            raise ValueError(f"data category {self.name!r}: sensitivity must be 1 to 4")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "sensitivity": self.sensitivity}
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """Some of our data of one category, kept by a system or sent to a vendor."""
+
+    category_id: int
+    records: int | None = None  # approximate; None when nobody knows
+
+    def __post_init__(self) -> None:
+        if self.records is not None and self.records < 0:
+            raise ValueError(f"holding of category {self.category_id}: records must be >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class System:
+    id: int
+    name: str
+    _: KW_ONLY
+    kind: str = ""
+    environment: str = ""
+    owner: str = ""
+    mfa_required: bool = False  # interactive logins need MFA, whatever the credential says
+    holdings: tuple[Holding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Vendor:
+    id: int
+    name: str
+    holdings: tuple[Holding, ...] = ()  # data we send the vendor directly
+
+
+# Keyword-only: sixteen fields are too many to pass by position without a silent mix-up.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Credential:
+    """Metadata of an access grant (never its secret). Naive datetimes are taken as UTC."""
+
+    id: int
+    name: str
+    kind: str
+    holder_vendor_id: int | None = None
+    system_id: int  # the system it opens
+    privilege: str = "read"
+    interactive: bool = False  # a person logs in with it; machine credentials skip MFA
+    mfa_enforced: bool = False
+    phishing_resistant_mfa: bool = False
+    ip_restricted: bool = False
+    status: str = "active"
+    issued_at: datetime | None = None
+    last_rotated_at: datetime | None = None
+    expires_at: datetime | None = None
+    owner: str = ""
+    stored_in: tuple[int, ...] = ()  # systems keeping a copy: the attacker's lateral movement
+
+    def __post_init__(self) -> None:
+        checks = {
+            "kind": (self.kind, CREDENTIAL_KINDS),
+            "privilege": (self.privilege, PRIVILEGE_RANK),
+            "status": (self.status, CREDENTIAL_STATUSES),
+        }
+        for attribute, (value, allowed) in checks.items():
+            if value not in allowed:
+                raise ValueError(
+                    f"credential {self.name!r}: {attribute} {value!r} is not one of "
+                    f"{', '.join(sorted(allowed))}"
+                )
+        for attribute in ("issued_at", "last_rotated_at", "expires_at"):
+            object.__setattr__(self, attribute, _utc(getattr(self, attribute)))
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({CREDENTIAL_KINDS[self.kind]}, {self.privilege})"
+
+
+@dataclass(frozen=True, slots=True)
+class SubprocessorLink:
+    """Vendor A (vendor_id) relies on vendor B (subprocessor_id) and passes it some of our data."""
+
+    vendor_id: int
+    subprocessor_id: int
+    category_ids: tuple[int, ...] = ()
+
+
+def _by_id(items: Iterable[Any], what: str) -> Mapping[int, Any]:
+    found: dict[int, Any] = {}
+    for item in items:
+        if item.id in found:
+            raise ValueError(f"duplicate {what} id {item.id}")
+        found[item.id] = item
+    return MappingProxyType(found)
+
+
+def _frozen_index(pairs: Iterable[tuple[int, Any]]) -> Mapping[int, tuple[Any, ...]]:
+    index: defaultdict[int, list[Any]] = defaultdict(list)
+    for key, value in pairs:
+        index[key].append(value)
+    return MappingProxyType({key: tuple(values) for key, values in index.items()})
+
+
+# eq=False: two inventories are the same only if they are the same object; comparing or hashing
+# tens of thousands of entries by value is never what a caller wants.
+@dataclass(frozen=True, slots=True, eq=False)
+class Inventory:
+    """The whole graph plus the indexes every breach needs; build it once with :meth:`build`."""
+
+    vendors: Mapping[int, Vendor]
+    systems: Mapping[int, System]
+    credentials: Mapping[int, Credential]
+    categories: Mapping[int, DataCategory]
+    links: tuple[SubprocessorLink, ...]
+    credentials_held_by: Mapping[int, tuple[int, ...]]  # vendor id -> credential ids, ascending
+    credentials_stored_in: Mapping[int, tuple[int, ...]]  # system id -> credential ids, ascending
+    links_by_subprocessor: Mapping[int, tuple[SubprocessorLink, ...]]
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        vendors: Iterable[Vendor] = (),
+        systems: Iterable[System] = (),
+        credentials: Iterable[Credential] = (),
+        categories: Iterable[DataCategory] = (),
+        links: Iterable[SubprocessorLink] = (),
+    ) -> Inventory:
+        """Index the graph; ValueError names the first duplicate id or dangling reference."""
+        vendors_ = _by_id(vendors, "vendor")
+        systems_ = _by_id(systems, "system")
+        credentials_ = _by_id(sorted(credentials, key=lambda c: c.id), "credential")
+        categories_ = _by_id(categories, "data category")
+        links_ = tuple(links)
+        _check_references(vendors_, systems_, credentials_, categories_, links_)
+        creds = credentials_.values()
+        return cls(
+            vendors=vendors_,
+            systems=systems_,
+            credentials=credentials_,
+            categories=categories_,
+            links=links_,
+            credentials_held_by=_frozen_index(
+                (c.holder_vendor_id, c.id) for c in creds if c.holder_vendor_id is not None
+            ),
+            credentials_stored_in=_frozen_index(
+                (system_id, c.id) for c in creds for system_id in dict.fromkeys(c.stored_in)
+            ),
+            links_by_subprocessor=_frozen_index((link.subprocessor_id, link) for link in links_),
+        )
+
+
+def _check_references(
+    vendors: Mapping[int, Vendor],
+    systems: Mapping[int, System],
+    credentials: Mapping[int, Credential],
+    categories: Mapping[int, DataCategory],
+    links: Sequence[SubprocessorLink],
+) -> None:
+    """A dangling id would silently shrink the blast radius, so refuse it and say where it is."""
+
+    def require(table: Mapping[int, Any], key: int | None, where: str, what: str) -> None:
+        if key is not None and key not in table:
+            raise ValueError(f"{where}: unknown {what} {key}")
+
+    for owner in (*vendors.values(), *systems.values()):
+        where = f"{type(owner).__name__.lower()} {owner.name!r}"
+        for holding in owner.holdings:
+            require(categories, holding.category_id, where, "data category")
+    for cred in credentials.values():
+        where = f"credential {cred.name!r}"
+        require(systems, cred.system_id, where, "system")
+        require(vendors, cred.holder_vendor_id, where, "vendor")
+        for system_id in cred.stored_in:
+            require(systems, system_id, where, "system")
+    for link in links:
+        where = f"subprocessor link {link.vendor_id}->{link.subprocessor_id}"
+        require(vendors, link.vendor_id, where, "vendor")
+        require(vendors, link.subprocessor_id, where, "vendor")
+        for category_id in link.category_ids:
+            require(categories, category_id, where, "data category")
+
+
+# ---------------------------------------------------------------------------------------------
+# Barriers: why a stolen credential may not open its system
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Clock:
+    as_of: datetime
+    since: datetime | None  # when the breach began, for an incident
+
+
+def _revoked(cred: Credential, system: System, clock: _Clock) -> bool:
+    return cred.status == "revoked"
+
+
+def _expired(cred: Credential, system: System, clock: _Clock) -> bool:
+    return cred.expires_at is not None and cred.expires_at <= clock.as_of
+
+
+def _rotated(cred: Credential, system: System, clock: _Clock) -> bool:
+    # The attacker copied the credential once the breach began: a rotation after that makes
+    # their copy stale; a rotation before it does not help, since they copied the new value.
+    return (
+        clock.since is not None
+        and cred.last_rotated_at is not None
+        and cred.last_rotated_at > clock.since
+    )
+
+
+def _phishing_resistant_mfa(cred: Credential, system: System, clock: _Clock) -> bool:
+    return cred.interactive and cred.phishing_resistant_mfa
+
+
+def _mfa(cred: Credential, system: System, clock: _Clock) -> bool:
+    # Machine credentials (tokens, service accounts) never meet an MFA prompt: that is why they
+    # are dangerous, and why MFA is tested on interactive ones only.
+    return cred.interactive and (cred.mfa_enforced or system.mfa_required)
+
+
+def _ip_restricted(cred: Credential, system: System, clock: _Clock) -> bool:
+    return cred.ip_restricted
+
+
+# In reporting order: the first that holds is the one reported.
+BARRIERS: Mapping[str, Callable[[Credential, System, _Clock], bool]] = MappingProxyType(
+    {
+        "revoked": _revoked,
+        "expired": _expired,
+        "rotated": _rotated,
+        "phishing_resistant_mfa": _phishing_resistant_mfa,
+        "mfa": _mfa,
+        "ip_restricted": _ip_restricted,
+    }
+)
+
+
+def _first_barrier(inventory: Inventory, clock: _Clock, cred: Credential) -> str | None:
+    system = inventory.systems[cred.system_id]
+    for name, holds in BARRIERS.items():
+        if holds(cred, system, clock):
+            return name
+    return None
+
+
+def _despite_controls(inventory: Inventory, clock: _Clock) -> Callable[[Credential], bool]:
+    return lambda cred: _first_barrier(inventory, clock, cred) is None
+
+
+def _if_controls_fail(cred: Credential) -> bool:
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Results: what comes out
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    kind: str  # vendor, credential, system or category
+    id: int
+    label: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": self.id, "label": self.label}
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    """An explained path: verbs[i] is the edge from steps[i] to steps[i + 1]."""
+
+    steps: tuple[Step, ...]
+    verbs: tuple[str, ...] = ()
+
+    def then(self, *edges: tuple[str, Step]) -> Path:
+        """This path followed by (verb, step) edges. Concatenation copies: with many deep paths
+        one call per extension matters, so extend by all the edges at once."""
+        verbs, steps = zip(*edges, strict=True)
+        return Path(self.steps + steps, self.verbs + verbs)
+
+    @property
+    def hops(self) -> int:
+        return len(self.verbs)
+
+    @property
+    def text(self) -> str:
+        """'Okta holds svc-bitbucket (service account, admin) -> opens Bitbucket -> holds ...'"""
+        edges = [
+            f"{verb} {step.label}" for verb, step in zip(self.verbs, self.steps[1:], strict=True)
+        ]
+        # The first edge reads as a sentence ("Okta holds ..."), the rest as arrows.
+        return " -> ".join([" ".join([self.steps[0].label, *edges[:1]]), *edges[1:]])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hops": self.hops,
+            "text": self.text,
+            "steps": [step.to_dict() for step in self.steps],
+            "verbs": list(self.verbs),
+        }
+
+
+def _ref(item: Vendor | System | Credential) -> dict[str, Any]:
+    return {"id": item.id, "name": item.name}
+
+
+@dataclass(frozen=True, slots=True)
+class ReachedSystem:
+    system: System
+    privilege: str  # the highest among the credentials that open it
+    credentials: tuple[Credential, ...]  # every obtained credential that opens it, in this view
+    path: Path  # one shortest: fewest hops from a breached vendor
+
+    def to_dict(self) -> dict[str, Any]:
+        system = self.system
+        return {
+            **_ref(system),
+            "kind": system.kind,
+            "environment": system.environment,
+            "owner": system.owner,
+            "privilege": self.privilege,
+            "credentials": [_ref(cred) for cred in self.credentials],
+            "path": self.path.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReachedData:
+    category: DataCategory
+    records: int | None  # sum over the reached holdings that state a count; None if none does
+    records_complete: bool  # False when some reached holding has no count: records is a floor
+    system_ids: tuple[int, ...]  # reached systems holding it
+    vendor_ids: tuple[int, ...]  # breached vendors holding it directly
+    path: Path  # one shortest, ending "-> holds <category>"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.category.to_dict(),
+            "records": self.records,
+            "records_complete": self.records_complete,
+            "system_ids": list(self.system_ids),
+            "vendor_ids": list(self.vendor_ids),
+            "path": self.path.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """What the attacker reaches in one view (despite controls, or if controls fail)."""
+
+    systems: tuple[ReachedSystem, ...]  # by hops, then name
+    data: tuple[ReachedData, ...]  # most sensitive first, then name
+    credentials_obtained: tuple[int, ...]  # ids, ascending, whether or not they opened anything
+
+    @property
+    def system_ids(self) -> frozenset[int]:
+        return frozenset(reached.system.id for reached in self.systems)
+
+    @property
+    def category_ids(self) -> frozenset[int]:
+        return frozenset(reached.category.id for reached in self.data)
+
+    @property
+    def records(self) -> int | None:
+        known = [reached.records for reached in self.data if reached.records is not None]
+        return sum(known) if known else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "systems": [reached.to_dict() for reached in self.systems],
+            "data": [reached.to_dict() for reached in self.data],
+            "credentials_obtained": list(self.credentials_obtained),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BarrierHeld:
+    """A credential the attacker had but could not use (despite-controls view)."""
+
+    credential: Credential
+    system: System
+    barrier: str  # the first that holds, in BARRIERS order
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "credential": {**_ref(self.credential), "kind": self.credential.kind},
+            "system": _ref(self.system),
+            "barrier": self.barrier,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialToRotate:
+    credential: Credential
+    system: System  # the system it opens
+    held_by: Vendor | None  # the breached vendor holding it, if any
+    stored_in: tuple[System, ...]  # the systems reached despite controls that store a copy
+
+    @property
+    def reason(self) -> str:
+        reasons = [f"held by {self.held_by.name}"] if self.held_by else []
+        if self.stored_in:
+            reasons.append("stored in " + ", ".join(system.name for system in self.stored_in))
+        return "; ".join(reasons)
+
+    def to_dict(self) -> dict[str, Any]:
+        cred = self.credential
+        return {
+            **_ref(cred),
+            "kind": cred.kind,
+            "privilege": cred.privilege,
+            "owner": cred.owner,
+            "system": _ref(self.system),
+            "held_by": _ref(self.held_by) if self.held_by else None,
+            "stored_in": [_ref(system) for system in self.stored_in],
+            "reason": self.reason,
+            "last_rotated_at": _iso(cred.last_rotated_at),
+            "expires_at": _iso(cred.expires_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FourthPartyExposure:
+    """A breached subprocessor exposes what the vendor relying on it passes on."""
+
+    vendor: Vendor  # A, who relies on the breached vendor
+    subprocessor: Vendor  # B, breached
+    categories: tuple[DataCategory, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "vendor": _ref(self.vendor),
+            "subprocessor": _ref(self.subprocessor),
+            "categories": [category.to_dict() for category in self.categories],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    systems_despite_controls: int
+    systems_if_controls_fail: int
+    categories_despite_controls: int
+    categories_if_controls_fail: int
+    records_despite_controls: int | None
+    records_if_controls_fail: int | None
+    credentials_to_rotate: int
+    barriers_held: int
+    fourth_party_links: int
+    fourth_party_categories: int  # distinct categories exposed through subprocessors
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class BlastRadius:
+    breached_vendors: tuple[Vendor, ...]  # ascending id
+    as_of: datetime
+    since: datetime | None
+    despite_controls: Reach
+    if_controls_fail: Reach
+    barriers_held: tuple[BarrierHeld, ...]
+    credentials_to_rotate: tuple[CredentialToRotate, ...]
+    fourth_party_exposure: tuple[FourthPartyExposure, ...]
+    figures: Figures = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Derived here so the figures can never disagree with the lists they count.
+        despite, if_fail = self.despite_controls, self.if_controls_fail
+        figures = Figures(
+            systems_despite_controls=len(despite.systems),
+            systems_if_controls_fail=len(if_fail.systems),
+            categories_despite_controls=len(despite.data),
+            categories_if_controls_fail=len(if_fail.data),
+            records_despite_controls=despite.records,
+            records_if_controls_fail=if_fail.records,
+            credentials_to_rotate=len(self.credentials_to_rotate),
+            barriers_held=len(self.barriers_held),
+            fourth_party_links=len(self.fourth_party_exposure),
+            fourth_party_categories=len(
+                {c.id for exposure in self.fourth_party_exposure for c in exposure.categories}
+            ),
+        )
+        object.__setattr__(self, "figures", figures)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (ISO 8601 dates); the schema is documented in docs/blast-radius.md."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "breached_vendors": [_ref(vendor) for vendor in self.breached_vendors],
+            "as_of": _iso(self.as_of),
+            "since": _iso(self.since),
+            "figures": self.figures.to_dict(),
+            "despite_controls": self.despite_controls.to_dict(),
+            "if_controls_fail": self.if_controls_fail.to_dict(),
+            "barriers_held": [held.to_dict() for held in self.barriers_held],
+            "credentials_to_rotate": [item.to_dict() for item in self.credentials_to_rotate],
+            "fourth_party_exposure": [item.to_dict() for item in self.fourth_party_exposure],
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# One breach, explained
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Walk:
+    """Breadth-first parents: where the attacker first got each credential, and which credential
+    first opened each system. Both dicts keep breadth-first order, so hops never decrease."""
+
+    credential_source: Mapping[int, tuple[str, int]]  # credential -> (VENDOR|SYSTEM, id)
+    system_opener: Mapping[int, int]  # system -> credential
+
+
+def _walk(
+    inventory: Inventory, breached: Sequence[Vendor], opens: Callable[[Credential], bool]
+) -> _Walk:
+    source: dict[int, tuple[str, int]] = {}
+    opener: dict[int, int] = {}
+
+    def take(credential_ids: Iterable[int], origin: tuple[str, int]) -> list[int]:
+        new = [cid for cid in credential_ids if cid not in source]
+        source.update(dict.fromkeys(new, origin))
+        return new
+
+    # Layers alternate (credentials, then the systems they open), so each layer is one hop
+    # further than the last and the first parent recorded lies on a shortest path.
+    layer = [
+        cid
+        for vendor in breached
+        for cid in take(inventory.credentials_held_by.get(vendor.id, ()), (VENDOR, vendor.id))
+    ]
+    while layer:
+        opened = []
+        for cid in layer:
+            cred = inventory.credentials[cid]
+            if cred.system_id not in opener and opens(cred):
+                opener[cred.system_id] = cid
+                opened.append(cred.system_id)
+        layer = [
+            cid
+            for system_id in opened
+            for cid in take(inventory.credentials_stored_in.get(system_id, ()), (SYSTEM, system_id))
+        ]
+    return _Walk(MappingProxyType(source), MappingProxyType(opener))
+
+
+def _start(vendor: Vendor) -> Path:
+    return Path((Step(VENDOR, vendor.id, vendor.name),))
+
+
+def _system_paths(inventory: Inventory, walk: _Walk) -> dict[int, Path]:
+    paths: dict[int, Path] = {}
+    # Breadth-first order: a system's parent system already has its path.
+    for system_id, cid in walk.system_opener.items():
+        cred = inventory.credentials[cid]
+        origin_kind, origin_id = walk.credential_source[cid]
+        before = _start(inventory.vendors[origin_id]) if origin_kind == VENDOR else paths[origin_id]
+        system = inventory.systems[system_id]
+        paths[system_id] = before.then(
+            (_VERB_TO_CREDENTIAL[origin_kind], Step(CREDENTIAL, cid, cred.label)),
+            (OPENS, Step(SYSTEM, system_id, system.name)),
+        )
+    return paths
+
+
+def _reached_systems(
+    inventory: Inventory,
+    walk: _Walk,
+    opens: Callable[[Credential], bool],
+    paths: Mapping[int, Path],
+) -> tuple[ReachedSystem, ...]:
+    openers: defaultdict[int, list[Credential]] = defaultdict(list)
+    for cid in sorted(walk.credential_source):
+        cred = inventory.credentials[cid]
+        if opens(cred):  # then the walk opened its system too
+            openers[cred.system_id].append(cred)
+    reached = (
+        ReachedSystem(
+            system=inventory.systems[system_id],
+            privilege=max((c.privilege for c in creds), key=PRIVILEGE_RANK.__getitem__),
+            credentials=tuple(creds),
+            path=paths[system_id],
+        )
+        for system_id, creds in openers.items()
+    )
+    return tuple(sorted(reached, key=lambda r: (r.path.hops, r.system.name, r.system.id)))
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Everything reached of one data category, while it is being counted."""
+
+    path: Path  # the first found, hence a shortest
+    records: list[int | None] = field(default_factory=list)
+    system_ids: set[int] = field(default_factory=set)
+    vendor_ids: set[int] = field(default_factory=set)
+
+
+def _reached_data(
+    inventory: Inventory,
+    breached: Sequence[Vendor],
+    walk: _Walk,
+    paths: Mapping[int, Path],
+) -> tuple[ReachedData, ...]:
+    tallies: dict[int, _Tally] = {}
+
+    def count(holding: Holding, path: Path) -> _Tally:
+        tally = tallies.setdefault(holding.category_id, _Tally(path))
+        tally.records.append(holding.records)
+        return tally
+
+    # Held by a vendor directly is one hop: fewer than through any system, so counted first.
+    for vendor in breached:
+        for holding in vendor.holdings:
+            count(holding, _start(vendor)).vendor_ids.add(vendor.id)
+    for system_id in walk.system_opener:
+        for holding in inventory.systems[system_id].holdings:
+            count(holding, paths[system_id]).system_ids.add(system_id)
+
+    reached = (_reached_category(inventory.categories[cid], t) for cid, t in tallies.items())
+    return tuple(
+        sorted(reached, key=lambda r: (-r.category.sensitivity, r.category.name, r.category.id))
+    )
+
+
+def _reached_category(category: DataCategory, tally: _Tally) -> ReachedData:
+    known = [records for records in tally.records if records is not None]
+    return ReachedData(
+        category=category,
+        records=sum(known) if known else None,
+        records_complete=len(known) == len(tally.records),
+        system_ids=tuple(sorted(tally.system_ids)),
+        vendor_ids=tuple(sorted(tally.vendor_ids)),
+        path=tally.path.then((HOLDS, Step(CATEGORY, category.id, category.name))),
+    )
+
+
+def _reach(
+    inventory: Inventory,
+    breached: Sequence[Vendor],
+    walk: _Walk,
+    opens: Callable[[Credential], bool],
+) -> Reach:
+    paths = _system_paths(inventory, walk)
+    return Reach(
+        systems=_reached_systems(inventory, walk, opens, paths),
+        data=_reached_data(inventory, breached, walk, paths),
+        credentials_obtained=tuple(sorted(walk.credential_source)),
+    )
+
+
+def _barriers_held(inventory: Inventory, walk: _Walk, clock: _Clock) -> tuple[BarrierHeld, ...]:
+    held = []
+    for cid in walk.credential_source:
+        cred = inventory.credentials[cid]
+        barrier = _first_barrier(inventory, clock, cred)
+        if barrier is not None:
+            held.append(BarrierHeld(cred, inventory.systems[cred.system_id], barrier))
+    return tuple(sorted(held, key=lambda b: (b.system.name, b.credential.name, b.credential.id)))
+
+
+def _credentials_to_rotate(
+    inventory: Inventory, breached: Sequence[Vendor], walk: _Walk
+) -> tuple[CredentialToRotate, ...]:
+    # Everything the attacker has, whether or not a barrier stopped it this time: held by a
+    # breached vendor, or stored in a system reached despite the controls. Revoked is done.
+    holders: dict[int, Vendor | None] = {}
+    stores: defaultdict[int, list[System]] = defaultdict(list)
+    for vendor in breached:
+        holders.update(dict.fromkeys(inventory.credentials_held_by.get(vendor.id, ()), vendor))
+    for system_id in walk.system_opener:
+        for cid in inventory.credentials_stored_in.get(system_id, ()):
+            holders.setdefault(cid, None)
+            stores[cid].append(inventory.systems[system_id])
+    items = (
+        CredentialToRotate(
+            credential=inventory.credentials[cid],
+            system=inventory.systems[inventory.credentials[cid].system_id],
+            held_by=holder,
+            stored_in=tuple(sorted(stores[cid], key=lambda s: (s.name, s.id))),
+        )
+        for cid, holder in holders.items()
+        if inventory.credentials[cid].status != "revoked"
+    )
+    return tuple(sorted(items, key=lambda i: (i.system.name, i.credential.name, i.credential.id)))
+
+
+def _fourth_party_exposure(
+    inventory: Inventory, breached: Sequence[Vendor]
+) -> tuple[FourthPartyExposure, ...]:
+    return tuple(
+        FourthPartyExposure(
+            vendor=inventory.vendors[link.vendor_id],
+            subprocessor=vendor,
+            categories=tuple(inventory.categories[cid] for cid in dict.fromkeys(link.category_ids)),
+        )
+        for vendor in breached
+        for link in sorted(
+            inventory.links_by_subprocessor.get(vendor.id, ()),
+            key=lambda link: (inventory.vendors[link.vendor_id].name, link.vendor_id),
+        )
+    )
+
+
+def _breached(inventory: Inventory, vendor_ids: Iterable[int]) -> tuple[Vendor, ...]:
+    ids = sorted(set(vendor_ids))
+    for vendor_id in ids:
+        if vendor_id not in inventory.vendors:
+            raise ValueError(f"unknown breached vendor id {vendor_id}")
+    return tuple(inventory.vendors[vendor_id] for vendor_id in ids)
+
+
+def compute(
+    inventory: Inventory,
+    breached_vendor_ids: Iterable[int],
+    *,
+    as_of: datetime,
+    since: datetime | None = None,
+) -> BlastRadius:
+    """The blast radius of a breach of one or several vendors, as of a moment.
+
+    ``since`` is when the breach began (incident mode): credentials rotated after it are stale
+    in the attacker's hands. Raises ValueError for an unknown vendor id.
+    """
+    breached = _breached(inventory, breached_vendor_ids)
+    clock = _Clock(_utc(as_of), _utc(since))
+    despite_opens = _despite_controls(inventory, clock)
+    despite = _walk(inventory, breached, despite_opens)
+    if_fail = _walk(inventory, breached, _if_controls_fail)
+    return BlastRadius(
+        breached_vendors=breached,
+        as_of=clock.as_of,
+        since=clock.since,
+        despite_controls=_reach(inventory, breached, despite, despite_opens),
+        if_controls_fail=_reach(inventory, breached, if_fail, _if_controls_fail),
+        barriers_held=_barriers_held(inventory, despite, clock),
+        credentials_to_rotate=_credentials_to_rotate(inventory, breached, despite),
+        fourth_party_exposure=_fourth_party_exposure(inventory, breached),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Every vendor at once: counts only
+# ---------------------------------------------------------------------------------------------
+
+
+class ReachCounts(NamedTuple):
+    systems_despite_controls: int
+    systems_if_controls_fail: int
+    categories_despite_controls: int
+
+
+def _strongly_connected(
+    nodes: Iterable[int], successors: Mapping[int, Sequence[int]]
+) -> list[list[int]]:
+    """Tarjan's algorithm, iterative (lateral chains can be longer than the recursion limit).
+
+    Components come out sinks first: a component's successors are always finished before it.
+    """
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    on_stack: set[int] = set()
+    stack: list[int] = []
+    components: list[list[int]] = []
+
+    def visit(node: int) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+
+    for root in nodes:
+        if root in index:
+            continue
+        visit(root)
+        work = [(root, iter(successors[root]))]
+        while work:
+            node, pending = work[-1]
+            for succ in pending:
+                if succ not in index:
+                    visit(succ)
+                    work.append((succ, iter(successors[succ])))
+                    break
+                if succ in on_stack:
+                    low[node] = min(low[node], index[succ])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while not component or component[-1] != node:
+                        component.append(stack.pop())
+                        on_stack.discard(component[-1])
+                    components.append(component)
+    return components
+
+
+def _closures(
+    inventory: Inventory,
+    opens: Callable[[Credential], bool],
+    system_bit: Mapping[int, int],
+    category_bits: Mapping[int, int],
+) -> tuple[dict[int, int], dict[int, int]]:
+    """For each system, the systems and data categories reachable from it, as bitsets (ints).
+
+    Every system of a strongly connected component reaches the same set, so one bitset per
+    component, computed sinks first, serves them all.
+    """
+    successors = {
+        system_id: sorted(
+            {
+                inventory.credentials[cid].system_id
+                for cid in inventory.credentials_stored_in.get(system_id, ())
+                if opens(inventory.credentials[cid])
+            }
+        )
+        for system_id in inventory.systems
+    }
+    systems_from: dict[int, int] = {}
+    categories_from: dict[int, int] = {}
+    for component in _strongly_connected(inventory.systems, successors):
+        systems = categories = 0
+        for system_id in component:
+            systems |= system_bit[system_id]
+            categories |= category_bits[system_id]
+        for system_id in component:
+            for succ in successors[system_id]:
+                if succ in systems_from:  # absent: in this component, already counted
+                    systems |= systems_from[succ]
+                    categories |= categories_from[succ]
+        for system_id in component:
+            systems_from[system_id] = systems
+            categories_from[system_id] = categories
+    return systems_from, categories_from
+
+
+def _holding_bits(holdings: Iterable[Holding], category_bit: Mapping[int, int]) -> int:
+    bits = 0
+    for holding in holdings:
+        bits |= category_bit[holding.category_id]
+    return bits
+
+
+def reach_counts_for_all_vendors(
+    inventory: Inventory, *, as_of: datetime, since: datetime | None = None
+) -> dict[int, ReachCounts]:
+    """For every vendor, how many systems and data categories its breach alone reaches.
+
+    The same counts as :func:`compute` for each vendor, in time close to linear in the inventory.
+    """
+    clock = _Clock(_utc(as_of), _utc(since))
+    system_bit = {system_id: 1 << n for n, system_id in enumerate(inventory.systems)}
+    category_bit = {category_id: 1 << n for n, category_id in enumerate(inventory.categories)}
+    category_bits = {
+        system.id: _holding_bits(system.holdings, category_bit)
+        for system in inventory.systems.values()
+    }
+    usable = {
+        cid
+        for cid, cred in inventory.credentials.items()
+        if _first_barrier(inventory, clock, cred) is None
+    }
+    despite_systems, despite_categories = _closures(
+        inventory, lambda cred: cred.id in usable, system_bit, category_bits
+    )
+    fail_systems, _ = _closures(inventory, _if_controls_fail, system_bit, category_bits)
+
+    counts = {}
+    for vendor in inventory.vendors.values():
+        despite = if_fail = 0
+        categories = _holding_bits(vendor.holdings, category_bit)
+        for cid in inventory.credentials_held_by.get(vendor.id, ()):
+            system_id = inventory.credentials[cid].system_id
+            if_fail |= fail_systems[system_id]
+            if cid in usable:
+                despite |= despite_systems[system_id]
+                categories |= despite_categories[system_id]
+        counts[vendor.id] = ReachCounts(
+            despite.bit_count(), if_fail.bit_count(), categories.bit_count()
+        )
+    return counts
