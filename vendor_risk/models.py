@@ -362,6 +362,7 @@ class AuditAction(StrEnum):
     rate_limited = "auth.rate_limited"
     access_denied = "access.denied"
     inventory_imported = "inventory.imported"
+    inventory_exported = "inventory.exported"
     vendor_created = "inventory.vendor.created"
     vendor_updated = "inventory.vendor.updated"
     vendor_deleted = "inventory.vendor.deleted"
