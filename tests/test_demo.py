@@ -88,3 +88,28 @@ def test_breach_start_makes_rotated_credentials_stale(demo_app):
     reached = {s["name"] for s in document["despite_controls"]["systems"]}
     # Only the token that was never rotated still works for an attacker who stole it in 2020.
     assert reached == {WIKI}
+
+
+def test_blast_radius_tab_explains_the_breach(demo_app, make_user):
+    from conftest import login_as
+
+    from vendor_risk.models import Role
+
+    client = demo_app.test_client()
+    login_as(client, make_user(Role.risk_officer))
+    with demo_app.app_context():
+        vendor_id = blast_radius.vendor_id_by_name(db.session, IDENTITY_PROVIDER)
+    page = client.get(f"/inventory/vendors/{vendor_id}/blast-radius")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "reaches <strong>5 systems</strong>" in text
+    assert f"{IDENTITY_PROVIDER} holds svc-bitbucket (service account, admin) -&gt; opens" in text
+    assert "idp-admin-console (SSO admin, admin) into Identity provider tenant" in text
+    assert "phishing-resistant MFA" in text
+    assert "Reached only if the controls fail" in text
+
+    drill = client.get(f"/inventory/vendors/{vendor_id}/blast-radius?since=2020-01-01")
+    assert "reaches <strong>1 system</strong>" in drill.get_data(as_text=True)
+    bad = client.get(f"/inventory/vendors/{vendor_id}/blast-radius?since=not-a-date")
+    assert bad.status_code == 400
+    assert "Not a valid date value." in bad.get_data(as_text=True)

@@ -40,12 +40,22 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .account.views import bp as account_bp
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
+    from .inventory.views import bp as inventory_bp
     from .main.views import bp as main_bp
     from .portal.views import bp as portal_bp
     from .procurement.views import bp as procurement_bp
     from .risk.views import bp as risk_bp
 
-    for blueprint in (auth_bp, main_bp, account_bp, admin_bp, procurement_bp, risk_bp, portal_bp):
+    for blueprint in (
+        auth_bp,
+        main_bp,
+        account_bp,
+        admin_bp,
+        procurement_bp,
+        risk_bp,
+        portal_bp,
+        inventory_bp,
+    ):
         app.register_blueprint(blueprint)
 
     from .cli import register

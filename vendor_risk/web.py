@@ -48,10 +48,16 @@ ERROR_TEXT = {
 
 # Navigation per role: (endpoint, label). Rendering it is the template's job; who sees what is
 # decided here, next to the areas' own guards.
+INVENTORY_NAVIGATION = [  # procurement and risk officers share the inventory
+    ("inventory.vendors", "Vendors"),
+    ("inventory.credentials", "Credentials"),
+    ("inventory.systems", "Systems"),
+    ("inventory.data_categories", "Data categories"),
+]
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.admin: [("admin.home", "Home"), ("admin.users", "Users"), ("admin.audit", "Audit trail")],
-    Role.procurement: [("procurement.home", "Vendors")],
-    Role.risk_officer: [("risk.home", "Portfolio")],
+    Role.procurement: [("procurement.home", "Home"), *INVENTORY_NAVIGATION],
+    Role.risk_officer: [("risk.home", "Portfolio"), *INVENTORY_NAVIGATION],
     Role.vendor_contact: [("portal.home", "Our requests")],
 }
 
