@@ -1194,3 +1194,21 @@ def test_credential_and_holding_forms_never_fail_on_hostile_input(
         data={"data_category_id": str(category_id), "records": records},
     )
     assert held.status_code in {302, 400}
+
+
+def test_a_crafted_post_without_free_text_fields_saves_empty_text(app, client, officer):
+    [bitbucket] = add(app, System(name="Bitbucket"))
+    assert (
+        client.post("/inventory/credentials/new", data=credential_form(bitbucket)).status_code
+        == 302
+    )
+    with app.app_context():
+        credential_id = db.session.scalar(sa.select(Credential.id))
+    form = credential_form(bitbucket)
+    for name in ("notes", "owner"):
+        form.pop(name, None)
+    edited = client.post(f"/inventory/credentials/{credential_id}/edit", data=form)
+    assert edited.status_code == 302
+    with app.app_context():
+        credential = db.session.get(Credential, credential_id)
+        assert (credential.notes, credential.owner) == ("", "")

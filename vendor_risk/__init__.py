@@ -40,6 +40,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .account.views import bp as account_bp
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
+    from .incidents.views import bp as incidents_bp
     from .inventory.views import bp as inventory_bp
     from .main.views import bp as main_bp
     from .portal.views import bp as portal_bp
@@ -55,6 +56,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         risk_bp,
         portal_bp,
         inventory_bp,
+        incidents_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -54,10 +54,11 @@ INVENTORY_NAVIGATION = [  # procurement and risk officers share the inventory
     ("inventory.systems", "Systems"),
     ("inventory.data_categories", "Data categories"),
 ]
+INCIDENTS = ("incidents.index", "Incidents")  # procurement and risk officers too
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.admin: [("admin.home", "Home"), ("admin.users", "Users"), ("admin.audit", "Audit trail")],
-    Role.procurement: [("procurement.home", "Home"), *INVENTORY_NAVIGATION],
-    Role.risk_officer: [("risk.home", "Portfolio"), *INVENTORY_NAVIGATION],
+    Role.procurement: [("procurement.home", "Home"), *INVENTORY_NAVIGATION, INCIDENTS],
+    Role.risk_officer: [("risk.home", "Portfolio"), *INVENTORY_NAVIGATION, INCIDENTS],
     Role.vendor_contact: [("portal.home", "Our requests")],
 }
 

@@ -46,6 +46,10 @@ CHOOSE = "Choose one of the listed options."
 
 
 def _strip(value):
+    # A field missing from the request (a crafted POST) is empty text, never None: the
+    # columns are NOT NULL.
+    if value is None:
+        return ""
     return value.strip() if isinstance(value, str) else value
 
 

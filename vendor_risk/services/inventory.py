@@ -32,6 +32,8 @@ from ..models import (
     CredentialStatus,
     Criticality,
     DataCategory,
+    Incident,
+    IncidentCredential,
     Privilege,
     Sensitivity,
     SubprocessorData,
@@ -531,10 +533,11 @@ class VendorDeletion:
     relied_on_by: tuple[str, ...]  # vendors relying on it: links removed
     credentials: tuple[tuple[int, str], ...]  # credentials it holds: block the deletion
     contacts: tuple[str, ...]  # its vendor contacts' accounts: block the deletion
+    incidents: tuple[tuple[int, str], ...] = ()  # incidents recorded: block the deletion
 
     @property
     def blocked(self) -> bool:
-        return bool(self.credentials or self.contacts)
+        return bool(self.credentials or self.contacts or self.incidents)
 
 
 def vendor_deletion(session: Session, vendor: Vendor) -> VendorDeletion:
@@ -570,7 +573,14 @@ def vendor_deletion(session: Session, vendor: Vendor) -> VendorDeletion:
         contacts=_names(
             session, sa.select(User.email).where(User.vendor_id == vendor.id).order_by(User.email)
         ),
+        incidents=_incidents(session, Incident.vendor_id == vendor.id),
     )
+
+
+def _incidents(session: Session, *where) -> tuple[tuple[int, str], ...]:
+    """The incidents matching ``where``: their record is kept, so they block deletions."""
+    query = sa.select(Incident.id, Incident.title).where(*where).order_by(Incident.id)
+    return tuple((row.id, row.title) for row in session.execute(query))
 
 
 def delete_vendor(session: Session, vendor: Vendor, *, actor: Actor) -> VendorDeletion:
@@ -1365,6 +1375,12 @@ def update_credential(
 @dataclass(frozen=True)
 class CredentialDeletion:
     stored: tuple[str, ...]  # systems holding a copy: the records of those copies go too
+    # Incidents whose rotation checklist lists it: they block the deletion (revoke it instead).
+    incidents: tuple[tuple[int, str], ...] = ()
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.incidents)
 
 
 def credential_deletion(session: Session, credential: Credential) -> CredentialDeletion:
@@ -1375,15 +1391,31 @@ def credential_deletion(session: Session, credential: Credential) -> CredentialD
             .join(CredentialCopy, CredentialCopy.system_id == System.id)
             .where(CredentialCopy.credential_id == credential.id)
             .order_by(sa.func.lower(System.name)),
-        )
+        ),
+        incidents=_incidents(
+            session,
+            Incident.id.in_(
+                sa.select(IncidentCredential.incident_id).where(
+                    IncidentCredential.credential_id == credential.id
+                )
+            ),
+        ),
     )
 
 
 def delete_credential(session: Session, credential: Credential, *, actor: Actor) -> None:
+    """Delete the credential's record; refused while an incident's checklist lists it."""
     plan = credential_deletion(session, credential)
+    if plan.blocked:
+        raise ValidationFailed({"": ["An incident's rotation checklist lists this credential."]})
     credential_id, name, holder = credential.id, credential.name, credential.holder_vendor_id
     session.delete(credential)
-    session.flush()
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:  # put on a checklist meanwhile
+        raise ValidationFailed(
+            {"": ["An incident's rotation checklist lists this credential."]}
+        ) from None
     _record(
         session,
         AuditAction.credential_deleted,

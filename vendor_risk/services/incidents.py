@@ -1,0 +1,570 @@
+"""Incidents: a recorded vendor breach turned into a tracked rotation checklist.
+
+Opening an incident computes the vendor's blast radius as of the breach start and keeps its
+credentials to rotate as the checklist. The rotation gap (what stops an incident from closing) is
+read from the credentials themselves, never from the checklist's marks, so a rotation recorded
+on the inventory pages closes it too: :func:`_dealt_with` and :func:`_in_gap` are the only place
+the rule is written. Units of work flush and audit in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from .. import audit
+from ..audit import Actor
+from ..blast_radius import BlastRadius
+from ..db import utcnow
+from ..models import (
+    AuditAction,
+    ChecklistAction,
+    ChecklistReason,
+    Credential,
+    CredentialStatus,
+    Incident,
+    IncidentCredential,
+    IncidentStatus,
+    Role,
+    System,
+    User,
+    Vendor,
+)
+from ..secret_guard import secret_problem
+from . import ValidationFailed, blast_radius
+from .inventory import Page, _page
+
+INCIDENT_FIELDS = ("vendor_id", "title", "started_at", "detected_at", "notes")
+INCIDENT_TEXT = ("title", "notes")
+# Who may close an incident while credentials the vendor held are still usable.
+EXCEPTION_ROLES = frozenset({Role.risk_officer})
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number names nothing
+
+
+# ---- the rotation gap: the one place the rule lives -------------------------------------------
+
+
+def _dealt_with() -> sa.ColumnElement[bool]:
+    """The checklist credential no longer works for the attacker: it was revoked, or rotated
+    after the breach began (a rotation before the start does not help: the attacker copied the
+    new value). Never NULL, so that its negation is never NULL either."""
+    return sa.or_(
+        Credential.status == CredentialStatus.revoked,
+        sa.and_(
+            Credential.last_rotated_at.is_not(None),
+            Credential.last_rotated_at > Incident.started_at,
+        ),
+    )
+
+
+def _in_gap() -> sa.ColumnElement[bool]:
+    """The rotation gap: credentials the breached vendor held that were neither rotated since
+    the breach began nor revoked. Needs Incident, IncidentCredential and Credential joined."""
+    return sa.and_(IncidentCredential.reason == ChecklistReason.held, sa.not_(_dealt_with()))
+
+
+def _checklist_join(query: sa.Select) -> sa.Select:
+    return query.join(Credential, Credential.id == IncidentCredential.credential_id).join(
+        Incident, Incident.id == IncidentCredential.incident_id
+    )
+
+
+def _gap_counts() -> sa.Subquery:
+    """incident id -> credentials in its rotation gap (incidents with none are absent)."""
+    query = sa.select(
+        IncidentCredential.incident_id.label("key"), sa.func.count().label("n")
+    ).select_from(IncidentCredential)
+    return (
+        _checklist_join(query).where(_in_gap()).group_by(IncidentCredential.incident_id).subquery()
+    )
+
+
+def gap_size(session: Session, incident_id: int) -> int:
+    query = sa.select(sa.func.count()).select_from(IncidentCredential)
+    query = _checklist_join(query).where(IncidentCredential.incident_id == incident_id, _in_gap())
+    return session.scalar(query) or 0
+
+
+# ---- the list ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    id: int
+    title: str
+    vendor_id: int
+    vendor_name: str
+    status: IncidentStatus
+    started_at: datetime
+    detected_at: datetime
+    closed_at: datetime | None
+    checklist: int  # credentials on the checklist
+    gap: int  # of them, still in the rotation gap
+    by_exception: bool  # closed with a gap, by a risk officer's exception
+
+
+def search_incidents(session: Session, *, page: int = 1) -> Page[IncidentRow]:
+    """Open incidents first, then the most recent breach first; one statement per page."""
+    gap = _gap_counts()
+    sizes = (
+        sa.select(IncidentCredential.incident_id.label("key"), sa.func.count().label("n"))
+        .group_by(IncidentCredential.incident_id)
+        .subquery()
+    )
+    is_open = sa.case((Incident.status == IncidentStatus.open, 0), else_=1)
+    query = (
+        sa.select(
+            Incident.id,
+            Incident.title,
+            Incident.vendor_id,
+            Vendor.name,
+            Incident.status,
+            Incident.started_at,
+            Incident.detected_at,
+            Incident.closed_at,
+            sa.func.coalesce(sizes.c.n, 0),
+            sa.func.coalesce(gap.c.n, 0),
+            Incident.exception_reason.is_not(None),
+        )
+        .join(Vendor, Vendor.id == Incident.vendor_id)
+        .outerjoin(sizes, sizes.c.key == Incident.id)
+        .outerjoin(gap, gap.c.key == Incident.id)
+        .order_by(is_open, Incident.started_at.desc(), Incident.id.desc())
+    )
+    return _page(
+        session,
+        query,
+        page,
+        lambda row: IncidentRow(*row[:10], by_exception=bool(row[10])),
+    )
+
+
+# ---- one incident --------------------------------------------------------------------------
+
+
+def get_incident(session: Session, incident_id: int, *, for_update: bool = False):
+    """The incident, locked against concurrent changes when ``for_update`` (PostgreSQL; on
+    SQLite every writing transaction holds the database's write lock already)."""
+    query = sa.select(Incident).where(Incident.id == incident_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+@dataclass(frozen=True)
+class IncidentSummary:
+    id: int
+    title: str
+    vendor_id: int
+    vendor_name: str
+    status: IncidentStatus
+    started_at: datetime
+    detected_at: datetime
+    notes: str
+    opened_at: datetime
+    opened_by: str
+    closed_at: datetime | None
+    closed_by: str | None
+    exception_reason: str | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is IncidentStatus.open
+
+
+@dataclass(frozen=True)
+class ChecklistRow:
+    credential_id: int
+    name: str
+    kind: str
+    privilege: str
+    system_id: int
+    system_name: str
+    owner: str
+    reason: ChecklistReason
+    stored_in: tuple[str, ...]
+    action: ChecklistAction
+    acted_by: str | None
+    acted_at: datetime | None
+    status: CredentialStatus
+    last_rotated_at: datetime | None
+    dealt_with: bool  # revoked, or rotated after the breach began (whoever recorded it)
+    in_gap: bool
+
+    @property
+    def revoked(self) -> bool:
+        return self.status is CredentialStatus.revoked
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    what: str
+    who: str | None = None
+    day_only: bool = False  # known to the day (the breach start and its detection)
+
+
+@dataclass(frozen=True)
+class IncidentDetail:
+    incident: IncidentSummary
+    checklist: tuple[ChecklistRow, ...]
+    timeline: tuple[TimelineEntry, ...]
+
+    @property
+    def gap(self) -> tuple[ChecklistRow, ...]:
+        return tuple(row for row in self.checklist if row.in_gap)
+
+    @property
+    def pending(self) -> int:
+        return sum(1 for row in self.checklist if not row.dealt_with)
+
+
+def _summary(session: Session, incident_id: int) -> IncidentSummary | None:
+    opener, closer = aliased(User), aliased(User)
+    row = session.execute(
+        sa.select(
+            Incident.id,
+            Incident.title,
+            Incident.vendor_id,
+            Vendor.name,
+            Incident.status,
+            Incident.started_at,
+            Incident.detected_at,
+            Incident.notes,
+            Incident.opened_at,
+            opener.name,
+            Incident.closed_at,
+            closer.name,
+            Incident.exception_reason,
+        )
+        .join(Vendor, Vendor.id == Incident.vendor_id)
+        .join(opener, opener.id == Incident.opened_by_id)
+        .outerjoin(closer, closer.id == Incident.closed_by_id)
+        .where(Incident.id == incident_id)
+    ).one_or_none()
+    return None if row is None else IncidentSummary(*row)
+
+
+def checklist(session: Session, incident_id: int) -> tuple[ChecklistRow, ...]:
+    """The checklist with each credential's state now, the gap first, in one statement."""
+    acted_by = aliased(User)
+    in_gap = _in_gap()
+    query = _checklist_join(
+        sa.select(
+            IncidentCredential.credential_id,
+            Credential.name,
+            Credential.kind,
+            Credential.privilege,
+            Credential.system_id,
+            System.name,
+            Credential.owner,
+            IncidentCredential.reason,
+            IncidentCredential.stored_in,
+            IncidentCredential.action,
+            acted_by.name,
+            IncidentCredential.acted_at,
+            Credential.status,
+            Credential.last_rotated_at,
+            _dealt_with(),
+            in_gap,
+        ).select_from(IncidentCredential)
+    )
+    query = (
+        query.join(System, System.id == Credential.system_id)
+        .outerjoin(acted_by, acted_by.id == IncidentCredential.acted_by_id)
+        .where(IncidentCredential.incident_id == incident_id)
+        .order_by(
+            sa.case((in_gap, 0), else_=1),
+            sa.func.lower(System.name),
+            sa.func.lower(Credential.name),
+            Credential.id,
+        )
+    )
+    return tuple(
+        ChecklistRow(
+            *row[:8],
+            stored_in=tuple(row[8] or ()),
+            action=row[9],
+            acted_by=row[10],
+            acted_at=row[11],
+            status=row[12],
+            last_rotated_at=row[13],
+            dealt_with=bool(row[14]),
+            in_gap=bool(row[15]),
+        )
+        for row in session.execute(query)
+    )
+
+
+def _timeline(incident: IncidentSummary, rows: tuple[ChecklistRow, ...]) -> list[TimelineEntry]:
+    entries = [
+        TimelineEntry(incident.started_at, "Breach began", day_only=True),
+        TimelineEntry(incident.detected_at, "Breach detected", day_only=True),
+        TimelineEntry(incident.opened_at, "Incident opened", incident.opened_by),
+    ]
+    for row in rows:
+        if row.action is not ChecklistAction.pending and row.acted_at is not None:
+            entries.append(TimelineEntry(row.acted_at, f"{row.name} {row.action}", row.acted_by))
+        elif row.last_rotated_at is not None and row.last_rotated_at > incident.started_at:
+            entries.append(
+                TimelineEntry(
+                    row.last_rotated_at, f"{row.name} rotated (recorded in the inventory)"
+                )
+            )
+    if incident.closed_at is not None:
+        what = "Incident closed" + (" by exception" if incident.exception_reason else "")
+        entries.append(TimelineEntry(incident.closed_at, what, incident.closed_by))
+    # Stable: the breach start, its detection and the opening keep their order on a tie.
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+def incident_detail(session: Session, incident_id: int) -> IncidentDetail | None:
+    """What the incident page shows (the blast radius apart): three statements in all."""
+    summary = _summary(session, incident_id)
+    if summary is None:
+        return None
+    rows = checklist(session, incident_id)
+    return IncidentDetail(summary, rows, tuple(_timeline(summary, rows)))
+
+
+def blast_radius_at_start(session: Session, incident: IncidentSummary | Incident) -> BlastRadius:
+    """The vendor's blast radius as of the breach start, with the inventory as it is now:
+    credentials rotated since the start count as a barrier."""
+    return blast_radius.vendor_blast_radius(
+        session, [incident.vendor_id], as_of=incident.started_at, since=incident.started_at
+    )
+
+
+# ---- opening -------------------------------------------------------------------------------
+
+
+def _today() -> date:
+    return utcnow().date()
+
+
+def _open_incident_of(session: Session, vendor_id: int) -> str | None:
+    return session.scalar(
+        sa.select(Incident.title)
+        .where(Incident.vendor_id == vendor_id, Incident.status == IncidentStatus.open)
+        .limit(1)
+    )
+
+
+def incident_problems(session: Session, values: Mapping[str, Any]) -> dict[str, list[str]]:
+    """What refuses a new incident, at its field: an unknown vendor or one with an incident
+    open already (a second submission of the form opens nothing), dates in the future or a
+    detection before the start, and free text that looks like a secret."""
+    errors: dict[str, list[str]] = {}
+
+    def refuse(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    vendor_id = values.get("vendor_id")
+    if vendor_id is not None:
+        if not 0 < vendor_id <= MAX_ID or session.get(Vendor, vendor_id) is None:
+            refuse("vendor_id", "Choose one of the listed vendors.")
+        else:
+            title = _open_incident_of(session, vendor_id)
+            if title is not None:
+                refuse(
+                    "vendor_id",
+                    f"This vendor has an incident open already ({title}): work on that one, "
+                    "or close it first.",
+                )
+    started, detected = values.get("started_at"), values.get("detected_at")
+    today = _today()
+    for field, moment in (("started_at", started), ("detected_at", detected)):
+        if moment is not None and moment.date() > today:
+            refuse(field, "This date is in the future: enter the day it happened (UTC).")
+    if started is not None and detected is not None and detected < started:
+        refuse("detected_at", "The breach cannot have been detected before it began.")
+    for field in INCIDENT_TEXT:
+        value = values.get(field)
+        problem = secret_problem(value) if isinstance(value, str) else None
+        if problem:
+            refuse(field, problem)
+    return errors
+
+
+def open_incident(session: Session, values: Mapping[str, Any], *, actor: Actor) -> Incident:
+    """Record the breach and make its rotation checklist from the blast radius as of the start:
+    every credential to rotate, held by the vendor or stored in a system the breach reaches."""
+    unknown = set(values) - set(INCIDENT_FIELDS)
+    if unknown:
+        raise ValueError(f"not fields of Incident: {sorted(unknown)}")
+    if actor.user_id is None:
+        raise ValueError("an incident is opened by a user")
+    vendor_id = values.get("vendor_id")
+    if isinstance(vendor_id, int) and 0 < vendor_id <= MAX_ID:
+        # Lock the vendor, so two submissions at once cannot both find no open incident.
+        session.execute(sa.select(Vendor.id).where(Vendor.id == vendor_id).with_for_update())
+    errors = incident_problems(session, values)
+    if errors:
+        raise ValidationFailed(errors)
+    incident = Incident(**values, opened_by_id=actor.user_id)
+    session.add(incident)
+    session.flush()
+    result = blast_radius_at_start(session, incident)
+    items = [
+        IncidentCredential(
+            incident_id=incident.id,
+            credential_id=item.credential.id,
+            reason=ChecklistReason.held if item.held_by else ChecklistReason.stored,
+            stored_in=[system.name for system in item.stored_in],
+        )
+        for item in result.credentials_to_rotate
+    ]
+    session.add_all(items)
+    session.flush()
+    audit.record(
+        session,
+        AuditAction.incident_opened,
+        actor=actor,
+        object_type="incident",
+        object_id=incident.id,
+        vendor_id=incident.vendor_id,
+        details={
+            "title": incident.title,
+            "started_at": incident.started_at.date().isoformat(),
+            "detected_at": incident.detected_at.date().isoformat(),
+            "checklist": len(items),
+            "held": sum(1 for item in items if item.reason is ChecklistReason.held),
+            "gap": gap_size(session, incident.id),
+        },
+    )
+    return incident
+
+
+# ---- the checklist -------------------------------------------------------------------------
+
+_ACTION_AUDIT = {
+    ChecklistAction.rotated: AuditAction.incident_credential_rotated,
+    ChecklistAction.revoked: AuditAction.incident_credential_revoked,
+}
+
+
+def get_checklist_item(
+    session: Session, incident_id: int, credential_id: int
+) -> IncidentCredential | None:
+    return session.get(IncidentCredential, (incident_id, credential_id))
+
+
+def mark(
+    session: Session,
+    incident: Incident,
+    item: IncidentCredential,
+    action: ChecklistAction,
+    *,
+    actor: Actor,
+) -> Credential:
+    """The owner rotated or revoked a credential of the checklist: recorded on the checklist
+    (who, when) and on the credential itself (rotated now, or revoked), so the inventory, the
+    blast radius and the rotation gap all follow. Returns the credential."""
+    if action not in _ACTION_AUDIT:
+        raise ValueError(f"not an action: {action!r}")
+    if incident.status is not IncidentStatus.open:
+        raise ValidationFailed({"": ["This incident is closed: its checklist no longer changes."]})
+    if item.action is not ChecklistAction.pending:
+        raise ValidationFailed({"": [f"This credential was marked {item.action} already."]})
+    credential = session.scalar(
+        sa.select(Credential).where(Credential.id == item.credential_id).with_for_update()
+    )
+    now = utcnow()
+    if action is ChecklistAction.rotated:
+        if credential.status is CredentialStatus.revoked:
+            raise ValidationFailed(
+                {"": [f"{credential.name} is revoked: there is nothing left to rotate."]}
+            )
+        credential.last_rotated_at = now
+    else:
+        credential.status = CredentialStatus.revoked
+    item.action, item.acted_by_id, item.acted_at = action, actor.user_id, now
+    session.flush()
+    audit.record(
+        session,
+        _ACTION_AUDIT[action],
+        actor=actor,
+        object_type="credential",
+        object_id=credential.id,
+        vendor_id=incident.vendor_id,
+        details={
+            "incident_id": incident.id,
+            "name": credential.name,
+            "gap": gap_size(session, incident.id),
+        },
+    )
+    return credential
+
+
+# ---- closing -------------------------------------------------------------------------------
+
+
+def _credentials(n: int) -> str:
+    return f"{n} credential{'' if n == 1 else 's'}"
+
+
+def _close_refusal(
+    incident: Incident, gap: int, exception_reason: str | None, role: Role
+) -> dict[str, list[str]]:
+    """Closing is refused while the gap is not empty, unless a risk officer gives a reason."""
+    if incident.status is not IncidentStatus.open:
+        return {"": ["This incident is closed already."]}
+    if gap == 0:
+        return {}
+    verb = "are" if gap > 1 else "is"
+    still = f"{_credentials(gap)} the vendor held {verb} still in the rotation gap"
+    if role not in EXCEPTION_ROLES:
+        message = (
+            f"{still}: rotate or revoke them first. Only a risk officer can close an incident "
+            "with a gap, as an exception with a reason."
+        )
+        return {"exception_reason": [message]}
+    if not exception_reason:
+        message = (
+            f"{still}: rotate or revoke them first, or give the reason for closing the incident "
+            "anyway."
+        )
+        return {"exception_reason": [message]}
+    problem = secret_problem(exception_reason)
+    return {"exception_reason": [problem]} if problem else {}
+
+
+def close_incident(
+    session: Session,
+    incident: Incident,
+    *,
+    exception_reason: str | None,
+    role: Role,
+    actor: Actor,
+) -> int:
+    """Close the incident; returns the size of the gap it was closed with (0 unless a risk
+    officer recorded an exception). A reason given with an empty gap is not an exception and
+    is not kept."""
+    exception_reason = (exception_reason or "").strip() or None
+    gap = gap_size(session, incident.id)
+    errors = _close_refusal(incident, gap, exception_reason, role)
+    if errors:
+        raise ValidationFailed(errors)
+    incident.status = IncidentStatus.closed
+    incident.closed_at = utcnow()
+    incident.closed_by_id = actor.user_id
+    incident.exception_reason = exception_reason if gap else None
+    session.flush()
+    details: dict[str, Any] = {"gap": gap, "by_exception": bool(gap)}
+    if gap:
+        details["exception_reason"] = exception_reason
+    audit.record(
+        session,
+        AuditAction.incident_closed,
+        actor=actor,
+        object_type="incident",
+        object_id=incident.id,
+        vendor_id=incident.vendor_id,
+        details=details,
+    )
+    return gap
