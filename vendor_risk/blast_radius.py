@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import KW_ONLY, asdict, dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -190,6 +191,28 @@ class Inventory:
     credentials_held_by: Mapping[int, tuple[int, ...]]  # vendor id -> credential ids, ascending
     credentials_stored_in: Mapping[int, tuple[int, ...]]  # system id -> credential ids, ascending
     links_by_subprocessor: Mapping[int, tuple[SubprocessorLink, ...]]
+    # Derived once, in __post_init__: which credentials a timeless barrier stops (true whatever
+    # the date of the breach), and the others that carry a date a dated barrier reads.
+    _stopped_for_good: frozenset[int] = field(init=False, repr=False)
+    _dated: tuple[Credential, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        stopped: list[int] = []
+        dated: list[Credential] = []
+        systems = self.systems
+        # One pass, each barrier called in a plain loop: this runs for every credential.
+        for cred in self.credentials.values():
+            system = systems[cred.system_id]
+            for holds in _TIMELESS_BARRIERS:
+                if holds(cred, system, None):
+                    stopped.append(cred.id)
+                    break
+            else:
+                # The dated barriers read these two dates only: without them, none holds.
+                if cred.expires_at is not None or cred.last_rotated_at is not None:
+                    dated.append(cred)
+        object.__setattr__(self, "_stopped_for_good", frozenset(stopped))
+        object.__setattr__(self, "_dated", tuple(dated))
 
     @classmethod
     def build(
@@ -219,7 +242,10 @@ class Inventory:
                 (c.holder_vendor_id, c.id) for c in creds if c.holder_vendor_id is not None
             ),
             credentials_stored_in=_frozen_index(
-                (system_id, c.id) for c in creds for system_id in dict.fromkeys(c.stored_in)
+                (system_id, c.id)
+                for c in creds
+                if c.stored_in
+                for system_id in dict.fromkeys(c.stored_in)
             ),
             links_by_subprocessor=_frozen_index((link.subprocessor_id, link) for link in links_),
         )
@@ -233,6 +259,8 @@ def _check_references(
     links: Sequence[SubprocessorLink],
 ) -> None:
     """A dangling id would silently shrink the blast radius, so refuse it and say where it is."""
+    if _references_resolve(vendors, systems, credentials, categories, links):
+        return  # the usual case, checked by sets; otherwise find the first culprit below
 
     def require(table: Mapping[int, Any], key: int | None, where: str, what: str) -> None:
         if key is not None and key not in table:
@@ -256,6 +284,26 @@ def _check_references(
             require(categories, category_id, where, "data category")
 
 
+def _references_resolve(
+    vendors: Mapping[int, Vendor],
+    systems: Mapping[int, System],
+    credentials: Mapping[int, Credential],
+    categories: Mapping[int, DataCategory],
+    links: Sequence[SubprocessorLink],
+) -> bool:
+    """Whether every id refers to something: set inclusions, quick on large inventories."""
+    creds = credentials.values()
+    owners = (*vendors.values(), *systems.values())
+    return (
+        categories.keys() >= {h.category_id for owner in owners for h in owner.holdings}
+        and systems.keys() >= {c.system_id for c in creds}
+        and systems.keys() >= {s for c in creds if c.stored_in for s in c.stored_in}
+        and vendors.keys() >= {c.holder_vendor_id for c in creds} - {None}
+        and vendors.keys() >= {v for link in links for v in (link.vendor_id, link.subprocessor_id)}
+        and categories.keys() >= {cid for link in links for cid in link.category_ids}
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Barriers: why a stolen credential may not open its system
 # ---------------------------------------------------------------------------------------------
@@ -267,7 +315,11 @@ class _Clock:
     since: datetime | None  # when the breach began, for an incident
 
 
-def _revoked(cred: Credential, system: System, clock: _Clock) -> bool:
+# A timeless barrier (clock: None accepted) holds or not whatever the date: an inventory works
+# them out once. A dated one depends on the moment of the breach or when it began.
+
+
+def _revoked(cred: Credential, system: System, clock: _Clock | None) -> bool:
     return cred.status == "revoked"
 
 
@@ -285,17 +337,17 @@ def _rotated(cred: Credential, system: System, clock: _Clock) -> bool:
     )
 
 
-def _phishing_resistant_mfa(cred: Credential, system: System, clock: _Clock) -> bool:
+def _phishing_resistant_mfa(cred: Credential, system: System, clock: _Clock | None) -> bool:
     return cred.interactive and cred.phishing_resistant_mfa
 
 
-def _mfa(cred: Credential, system: System, clock: _Clock) -> bool:
+def _mfa(cred: Credential, system: System, clock: _Clock | None) -> bool:
     # Machine credentials (tokens, service accounts) never meet an MFA prompt: that is why they
     # are dangerous, and why MFA is tested on interactive ones only.
     return cred.interactive and (cred.mfa_enforced or system.mfa_required)
 
 
-def _ip_restricted(cred: Credential, system: System, clock: _Clock) -> bool:
+def _ip_restricted(cred: Credential, system: System, clock: _Clock | None) -> bool:
     return cred.ip_restricted
 
 
@@ -312,6 +364,25 @@ BARRIERS: Mapping[str, Callable[[Credential, System, _Clock], bool]] = MappingPr
 )
 
 
+_TIMELESS_BARRIERS = (_revoked, _phishing_resistant_mfa, _mfa, _ip_restricted)
+_DATED_BARRIERS = (_expired, _rotated)
+if {*_TIMELESS_BARRIERS, *_DATED_BARRIERS} != set(BARRIERS.values()):
+    raise RuntimeError("every barrier must be listed as timeless or dated")
+
+
+def _any_holds(
+    barriers: Iterable[Callable[[Credential, System, Any], bool]],
+    cred: Credential,
+    system: System,
+    clock: _Clock | None,
+) -> bool:
+    # A loop, not any() over a generator: three times faster, and it runs per credential.
+    for holds in barriers:  # noqa: SIM110
+        if holds(cred, system, clock):
+            return True
+    return False
+
+
 def _first_barrier(inventory: Inventory, clock: _Clock, cred: Credential) -> str | None:
     system = inventory.systems[cred.system_id]
     for name, holds in BARRIERS.items():
@@ -320,8 +391,25 @@ def _first_barrier(inventory: Inventory, clock: _Clock, cred: Credential) -> str
     return None
 
 
+def _stopped(inventory: Inventory, clock: _Clock) -> AbstractSet[int]:
+    """The ids of every credential that some barrier stops at this clock."""
+    stopped = set(inventory._stopped_for_good)
+    systems = inventory.systems
+    for cred in inventory._dated:
+        system = systems[cred.system_id]
+        for holds in _DATED_BARRIERS:
+            if holds(cred, system, clock):
+                stopped.add(cred.id)
+                break
+    return stopped
+
+
 def _despite_controls(inventory: Inventory, clock: _Clock) -> Callable[[Credential], bool]:
-    return lambda cred: _first_barrier(inventory, clock, cred) is None
+    stopped_for_good, systems = inventory._stopped_for_good, inventory.systems
+    return lambda cred: (
+        cred.id not in stopped_for_good
+        and not _any_holds(_DATED_BARRIERS, cred, systems[cred.system_id], clock)
+    )
 
 
 def _if_controls_fail(cred: Credential) -> bool:
@@ -729,10 +817,14 @@ def _reach(
     )
 
 
-def _barriers_held(inventory: Inventory, walk: _Walk, clock: _Clock) -> tuple[BarrierHeld, ...]:
+def _barriers_held(
+    inventory: Inventory, walk: _Walk, clock: _Clock, opens: Callable[[Credential], bool]
+) -> tuple[BarrierHeld, ...]:
     held = []
     for cid in walk.credential_source:
         cred = inventory.credentials[cid]
+        if opens(cred):  # no barrier holds: the quick test, before naming the first that does
+            continue
         barrier = _first_barrier(inventory, clock, cred)
         if barrier is not None:
             held.append(BarrierHeld(cred, inventory.systems[cred.system_id], barrier))
@@ -813,7 +905,7 @@ def compute(
         since=clock.since,
         despite_controls=_reach(inventory, breached, despite, despite_opens),
         if_controls_fail=_reach(inventory, breached, if_fail, _if_controls_fail),
-        barriers_held=_barriers_held(inventory, despite, clock),
+        barriers_held=_barriers_held(inventory, despite, clock, despite_opens),
         credentials_to_rotate=_credentials_to_rotate(inventory, breached, despite),
         fourth_party_exposure=_fourth_party_exposure(inventory, breached),
     )
@@ -830,10 +922,9 @@ class ReachCounts(NamedTuple):
     categories_despite_controls: int
 
 
-def _strongly_connected(
-    nodes: Iterable[int], successors: Mapping[int, Sequence[int]]
-) -> list[list[int]]:
-    """Tarjan's algorithm, iterative (lateral chains can be longer than the recursion limit).
+def _strongly_connected(successors: Mapping[int, Iterable[int]]) -> list[list[int]]:
+    """Tarjan's algorithm, iterative (lateral chains can be longer than the recursion limit),
+    over the nodes that have successors and those they lead to.
 
     Components come out sinks first: a component's successors are always finished before it.
     """
@@ -848,7 +939,7 @@ def _strongly_connected(
         stack.append(node)
         on_stack.add(node)
 
-    for root in nodes:
+    for root in successors:
         if root in index:
             continue
         visit(root)
@@ -858,7 +949,7 @@ def _strongly_connected(
             for succ in pending:
                 if succ not in index:
                     visit(succ)
-                    work.append((succ, iter(successors[succ])))
+                    work.append((succ, iter(successors.get(succ, ()))))
                     break
                 if succ in on_stack:
                     low[node] = min(low[node], index[succ])
@@ -878,37 +969,34 @@ def _strongly_connected(
 
 def _closures(
     inventory: Inventory,
-    opens: Callable[[Credential], bool],
+    stopped: AbstractSet[int],
     system_bit: Mapping[int, int],
     category_bits: Mapping[int, int],
 ) -> tuple[dict[int, int], dict[int, int]]:
-    """For each system, the systems and data categories reachable from it, as bitsets (ints).
+    """For each system, the systems and data categories reachable from it, as bitsets (ints),
+    when the credentials in ``stopped`` open nothing.
 
     Every system of a strongly connected component reaches the same set, so one bitset per
     component, computed sinks first, serves them all.
     """
-    successors = {
-        system_id: sorted(
-            {
-                inventory.credentials[cid].system_id
-                for cid in inventory.credentials_stored_in.get(system_id, ())
-                if opens(inventory.credentials[cid])
-            }
-        )
-        for system_id in inventory.systems
-    }
-    systems_from: dict[int, int] = {}
-    categories_from: dict[int, int] = {}
-    for component in _strongly_connected(inventory.systems, successors):
+    credentials = inventory.credentials
+    successors: dict[int, set[int]] = {}
+    for system_id, stored in inventory.credentials_stored_in.items():
+        opened = {credentials[cid].system_id for cid in stored if cid not in stopped}
+        if opened:
+            successors[system_id] = opened
+    # A system that stores no usable credential reaches itself only: most of them, usually.
+    systems_from = dict(system_bit)
+    categories_from = dict(category_bits)
+    for component in _strongly_connected(successors):
         systems = categories = 0
         for system_id in component:
             systems |= system_bit[system_id]
             categories |= category_bits[system_id]
-        for system_id in component:
-            for succ in successors[system_id]:
-                if succ in systems_from:  # absent: in this component, already counted
-                    systems |= systems_from[succ]
-                    categories |= categories_from[succ]
+            for succ in successors.get(system_id, ()):
+                # Finished (an earlier component), or in this one: either way, a subset.
+                systems |= systems_from[succ]
+                categories |= categories_from[succ]
         for system_id in component:
             systems_from[system_id] = systems
             categories_from[system_id] = categories
@@ -930,21 +1018,15 @@ def reach_counts_for_all_vendors(
     The same counts as :func:`compute` for each vendor, in time close to linear in the inventory.
     """
     clock = _Clock(_utc(as_of), _utc(since))
+    stopped = _stopped(inventory, clock)
     system_bit = {system_id: 1 << n for n, system_id in enumerate(inventory.systems)}
     category_bit = {category_id: 1 << n for n, category_id in enumerate(inventory.categories)}
     category_bits = {
         system.id: _holding_bits(system.holdings, category_bit)
         for system in inventory.systems.values()
     }
-    usable = {
-        cid
-        for cid, cred in inventory.credentials.items()
-        if _first_barrier(inventory, clock, cred) is None
-    }
-    despite_systems, despite_categories = _closures(
-        inventory, lambda cred: cred.id in usable, system_bit, category_bits
-    )
-    fail_systems, _ = _closures(inventory, _if_controls_fail, system_bit, category_bits)
+    despite_systems, despite_categories = _closures(inventory, stopped, system_bit, category_bits)
+    fail_systems, _ = _closures(inventory, frozenset(), system_bit, category_bits)
 
     counts = {}
     for vendor in inventory.vendors.values():
@@ -953,7 +1035,7 @@ def reach_counts_for_all_vendors(
         for cid in inventory.credentials_held_by.get(vendor.id, ()):
             system_id = inventory.credentials[cid].system_id
             if_fail |= fail_systems[system_id]
-            if cid in usable:
+            if cid not in stopped:
                 despite |= despite_systems[system_id]
                 categories |= despite_categories[system_id]
         counts[vendor.id] = ReachCounts(

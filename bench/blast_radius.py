@@ -1,0 +1,528 @@
+"""Benchmark: the blast-radius engine against networkx, on a synthetic portfolio.
+
+Generates a portfolio through the models into a fresh database (SQLite by default), then times
+in the same run: the database loader, the counts for every vendor, one explained breach for a
+typical vendor and for the one with the largest reach, and the networkx reference (descendants
+of each vendor in a graph of the same usable edges). Prints one JSON object per measurement on
+stdout and nothing else; progress goes to stderr. See bench/README.md.
+
+    .venv/bin/python bench/blast_radius.py --stored 0.05
+    .venv/bin/python bench/blast_radius.py --scaling
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import itertools
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, TextIO, TypeVar
+
+import networkx as nx
+import sqlalchemy as sa
+from alembic import command
+from pydantic_core import PydanticUndefined
+
+from vendor_risk import create_app
+from vendor_risk.blast_radius import BARRIERS, Inventory, compute, reach_counts_for_all_vendors
+from vendor_risk.cli import alembic_config
+from vendor_risk.db import db
+from vendor_risk.models import (
+    Credential,
+    CredentialCopy,
+    CredentialKind,
+    Criticality,
+    DataCategory,
+    Environment,
+    Privilege,
+    Sensitivity,
+    SubprocessorData,
+    SubprocessorLink,
+    Substitutability,
+    System,
+    SystemData,
+    SystemKind,
+    Vendor,
+    VendorData,
+    VendorStatus,
+)
+from vendor_risk.services.blast_radius import load_inventory
+
+AS_OF = datetime(2026, 1, 1, tzinfo=UTC)  # every date is generated around it: reproducible
+CATEGORIES = 30
+INTERACTIVE_KINDS = [
+    CredentialKind.user_account,
+    CredentialKind.sso_admin,
+    CredentialKind.support_access,
+    CredentialKind.vpn,
+]
+MACHINE_KINDS = [kind for kind in CredentialKind if kind not in INTERACTIVE_KINDS]
+SCALING_VENDORS = (1_000, 10_000, 50_000)
+T = TypeVar("T")
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---- the synthetic portfolio ----------------------------------------------------------------
+
+
+def defaults(model: type) -> dict[str, Any]:
+    """Every field's default: a bulk INSERT applies none of them (SQLModel keeps them in Python)."""
+    values = {}
+    for name, info in model.model_fields.items():
+        if name == "id":
+            continue
+        if info.default_factory is not None:
+            values[name] = info.default_factory()
+        elif info.default is not PydanticUndefined:
+            values[name] = info.default
+    return values
+
+
+def insert(session, model: type, rows: list[dict[str, Any]], *key: str) -> list[int]:
+    """One bulk INSERT (executemany, batched by SQLAlchemy); then, when ``key`` names columns
+    unique together, the new ids in the rows' order (read back: portable and far faster than
+    RETURNING, which SQLAlchemy runs row by row here)."""
+    base = defaults(model)
+    if rows:
+        session.execute(sa.insert(model), [base | row for row in rows])
+    if not key:
+        return []
+    columns = [getattr(model, column) for column in key]
+    ids = {
+        tuple(found): found_id
+        for *found, found_id in session.execute(sa.select(*columns, model.id))
+    }
+    return [ids[tuple(row[column] for column in key)] for row in rows]
+
+
+def maybe(rng: random.Random, probability: float, value: Callable[[], T]) -> T | None:
+    return value() if rng.random() < probability else None
+
+
+def holdings(rng: random.Random, owner: str, owner_id: int, category_ids: list[int], most: int):
+    """Up to ``most`` distinct categories held by one system or vendor, most with a count."""
+    return [
+        {
+            owner: owner_id,
+            "data_category_id": category_id,
+            "records": rng.randint(1, 10**6) if rng.random() < 0.7 else None,
+        }
+        for category_id in rng.sample(category_ids, rng.randint(0, most))
+    ]
+
+
+def generate(session, sizes: dict[str, Any], seed: int) -> dict[str, int]:
+    """The portfolio, written through the models; returns how many rows each table got."""
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
+    days = timedelta(days=1)
+    category_ids = insert(
+        session,
+        DataCategory,
+        [
+            {"name": f"Category {n:02}", "sensitivity": rng.choice(list(Sensitivity))}
+            for n in range(CATEGORIES)
+        ],
+        "name",
+    )
+    system_ids = insert(
+        session,
+        System,
+        [
+            {
+                "name": f"System {n:05}",
+                "kind": rng.choice(list(SystemKind)),
+                "environment": rng.choice(list(Environment)),
+                "owner": f"team-{n % 40}",
+                "mfa_required": rng.random() < 0.3,
+            }
+            for n in range(sizes["systems"])
+        ],
+        "name",
+    )
+    vendor_ids = insert(
+        session,
+        Vendor,
+        [
+            {
+                "name": f"Vendor {n:06}",
+                "status": rng.choice(list(VendorStatus)),
+                "criticality": rng.choice(list(Criticality)),
+                "substitutability": rng.choice(list(Substitutability)),
+            }
+            for n in range(sizes["vendors"])
+        ],
+        "name",
+    )
+    system_data = [
+        row
+        for system_id in system_ids
+        for row in holdings(rng, "system_id", system_id, category_ids, 3)
+    ]
+    vendor_data = [
+        row
+        for vendor_id in vendor_ids
+        for row in holdings(rng, "vendor_id", vendor_id, category_ids, 2)
+    ]
+    insert(session, SystemData, system_data)
+    insert(session, VendorData, vendor_data)
+
+    credential_rows = []
+    for n in range(sizes["credentials"]):
+        interactive = rng.random() < 0.3
+        credential_rows.append(
+            {
+                "name": f"credential-{n:07}",
+                "kind": rng.choice(INTERACTIVE_KINDS if interactive else MACHINE_KINDS),
+                "holder_vendor_id": maybe(rng, 0.8, lambda: rng.choice(vendor_ids)),
+                "system_id": rng.choice(system_ids),
+                "privilege": rng.choice(list(Privilege)),
+                "interactive": interactive,
+                "mfa_enforced": interactive and rng.random() < 0.7,
+                "phishing_resistant_mfa": interactive and rng.random() < 0.1,
+                "ip_restricted": rng.random() < 0.05,
+                "status": "revoked" if rng.random() < 0.05 else "active",
+                "issued_at": AS_OF - rng.randint(30, 1000) * days,
+                "last_rotated_at": maybe(rng, 0.5, lambda: AS_OF - rng.randint(1, 400) * days),
+                "expires_at": maybe(rng, 0.3, lambda: AS_OF + rng.randint(-100, 400) * days),
+                "rotation_period_days": rng.choice([None, 90, 180, 365]),
+                "owner": f"owner-{n % 500}",
+            }
+        )
+    credential_ids = insert(session, Credential, credential_rows, "name")
+    # The lateral edges: a copy kept in a system (a token in a ticket, a key in a repository).
+    copies = [
+        {"credential_id": credential_id, "system_id": rng.choice(system_ids)}
+        for credential_id in credential_ids
+        if rng.random() < sizes["stored"]
+    ]
+    insert(session, CredentialCopy, copies)
+
+    pairs: set[tuple[int, int]] = set()
+    while len(pairs) < min(sizes["links"], len(vendor_ids) * (len(vendor_ids) - 1)):
+        vendor_id, subprocessor_id = rng.sample(vendor_ids, 2)
+        pairs.add((vendor_id, subprocessor_id))
+    link_ids = insert(
+        session,
+        SubprocessorLink,
+        [{"vendor_id": a, "subprocessor_id": b, "purpose": "hosting"} for a, b in sorted(pairs)],
+        "vendor_id",
+        "subprocessor_id",
+    )
+    passed_on = [
+        {"link_id": link_id, "data_category_id": category_id}
+        for link_id in link_ids
+        for category_id in rng.sample(category_ids, rng.randint(1, 2))
+    ]
+    insert(session, SubprocessorData, passed_on)
+    session.commit()
+    return {
+        "data_categories": len(category_ids),
+        "systems": len(system_ids),
+        "vendors": len(vendor_ids),
+        "system_data": len(system_data),
+        "vendor_data": len(vendor_data),
+        "credentials": len(credential_ids),
+        "credential_copies": len(copies),
+        "subprocessor_links": len(link_ids),
+        "subprocessor_data": len(passed_on),
+    }
+
+
+# ---- databases ------------------------------------------------------------------------------
+
+# Children first, so deleting in this order never breaks a foreign key.
+INVENTORY_TABLES = (
+    SubprocessorData,
+    SubprocessorLink,
+    CredentialCopy,
+    Credential,
+    VendorData,
+    SystemData,
+    Vendor,
+    System,
+    DataCategory,
+)
+
+
+@contextlib.contextmanager
+def portfolio_database(url: str | None, workdir: Path, label: str) -> Iterator[Any]:
+    """An app context on a migrated database with an empty inventory: a new SQLite file, or
+    the given database (refused if it already holds an inventory; emptied again at the end)."""
+    if url is None:
+        url = f"sqlite:///{workdir / f'portfolio-{label}.sqlite'}"
+    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url}, instance_path=str(workdir))
+    with app.app_context():
+        cfg = alembic_config(url)
+        cfg.attributes["configure_logging"] = False
+        command.upgrade(cfg, "head")
+        session = db.session
+        if session.scalar(sa.select(sa.func.count()).select_from(Vendor)):
+            raise SystemExit(f"{db.engine.url!r} already holds vendors: give an empty database")
+        try:
+            yield session
+        finally:
+            session.rollback()
+            if db.engine.dialect.name == "sqlite":
+                db.engine.dispose()
+            else:  # a server database outlives the run: leave it as it was given
+                for model in INVENTORY_TABLES:
+                    session.execute(sa.delete(model))
+                session.commit()
+                db.engine.dispose()
+
+
+# ---- measuring ------------------------------------------------------------------------------
+
+
+class Report:
+    def __init__(self, out: TextIO, sizes: dict[str, Any], repeat: int) -> None:
+        self.out, self.sizes, self.repeat = out, sizes, repeat
+
+    def emit(self, name: str, seconds: float | None, **fields: Any) -> None:
+        line = {"name": name, "sizes": self.sizes, "seconds": _round(seconds), **fields}
+        print(json.dumps(line), file=self.out, flush=True)
+
+
+def _round(seconds: float | None) -> float | None:
+    return None if seconds is None else float(f"{seconds:.4g}")
+
+
+def best_of(repeat: int, work: Callable[[], T]) -> tuple[T, float]:
+    """The last result and the fastest of ``repeat`` runs (the one least disturbed by whatever
+    else the machine was doing), each started after a full garbage collection."""
+    fastest, result = float("inf"), None
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        result = work()
+        fastest = min(fastest, time.perf_counter() - start)
+    return result, fastest
+
+
+def fresh_load(session) -> Inventory:
+    session.expunge_all()  # nothing cached from the previous run: every row comes from SQL
+    return load_inventory(session)
+
+
+def networkx_graph(inventory: Inventory) -> tuple[nx.DiGraph, set[int]]:
+    """vendor -> credential -> system -> stored credential -> ..., with the engine's barriers
+    (its BARRIERS predicates, as of AS_OF): a stopped credential opens nothing. Integer nodes in
+    three ranges, which networkx hashes faster than tuples: the reference at its best."""
+    clock = SimpleNamespace(as_of=AS_OF, since=None)
+    credential_base = max(inventory.vendors, default=0) + 1
+    system_base = credential_base + max(inventory.credentials, default=0) + 1
+    graph = nx.DiGraph()
+    graph.add_nodes_from(inventory.vendors)
+    for cred in inventory.credentials.values():
+        node = credential_base + cred.id
+        if cred.holder_vendor_id is not None:
+            graph.add_edge(cred.holder_vendor_id, node)
+        for system_id in cred.stored_in:
+            graph.add_edge(system_base + system_id, node)
+        system = inventory.systems[cred.system_id]
+        if not any(holds(cred, system, clock) for holds in BARRIERS.values()):
+            graph.add_edge(node, system_base + cred.system_id)
+    return graph, {system_base + system_id for system_id in inventory.systems}
+
+
+def networkx_counts(graph: nx.DiGraph, system_nodes: set[int], vendor_ids) -> dict[int, int]:
+    return {v: len(nx.descendants(graph, v) & system_nodes) for v in vendor_ids}
+
+
+def measure_all_vendors(report: Report, inventory: Inventory, nx_sample: int, seed: int):
+    """Engine and networkx, every vendor; returns the engine's counts and seconds."""
+    counts, engine_seconds = best_of(
+        report.repeat, lambda: reach_counts_for_all_vendors(inventory, as_of=AS_OF)
+    )
+    vendors = len(inventory.vendors)
+    report.emit(
+        "all_vendors",
+        engine_seconds,
+        vendors=vendors,
+        microseconds_per_vendor=round(engine_seconds / max(vendors, 1) * 1e6, 2),
+        mean_systems_despite_controls=round(
+            statistics.fmean(c.systems_despite_controls for c in counts.values()), 1
+        ),
+    )
+
+    progress("networkx: building the graph")
+    (graph, system_nodes), graph_seconds = best_of(report.repeat, lambda: networkx_graph(inventory))
+    report.emit(
+        "networkx_graph_build",
+        graph_seconds,
+        nodes=graph.number_of_nodes(),
+        edges=graph.number_of_edges(),
+    )
+    vendor_ids = sorted(inventory.vendors)
+    timed = vendor_ids
+    if 0 < nx_sample < len(vendor_ids):
+        timed = sorted(random.Random(seed).sample(vendor_ids, nx_sample))  # noqa: S311
+    progress(f"networkx: descendants of {len(timed)} vendors, best of {report.repeat}")
+    nx_reach, nx_seconds = best_of(
+        report.repeat, lambda: networkx_counts(graph, system_nodes, timed)
+    )
+    disagree = [v for v in timed if nx_reach[v] != counts[v].systems_despite_controls]
+    if disagree:
+        raise SystemExit(f"networkx and the engine disagree on vendors {disagree[:10]}")
+    scale = len(vendor_ids) / max(len(timed), 1)  # 1 unless sampled
+    nx_all = nx_seconds * scale
+    report.emit(
+        "networkx_all_vendors",
+        nx_all,
+        vendors=len(vendor_ids),
+        vendors_timed=len(timed),
+        extrapolated=scale != 1,
+        agreed=len(timed),
+        ratio=round(nx_all / engine_seconds, 1),
+        ratio_with_graph_build=round((nx_all + graph_seconds) / engine_seconds, 1),
+    )
+    return counts, engine_seconds
+
+
+def measure_one_vendor(report: Report, inventory: Inventory, name: str, vendor_id: int, counts):
+    result, seconds = best_of(report.repeat, lambda: compute(inventory, [vendor_id], as_of=AS_OF))
+    figures = result.figures
+    expected = counts[vendor_id]
+    found = (
+        figures.systems_despite_controls,
+        figures.systems_if_controls_fail,
+        figures.categories_despite_controls,
+    )
+    if found != expected:
+        raise SystemExit(f"vendor {vendor_id}: compute says {found}, the counts {expected}")
+    report.emit(
+        name,
+        seconds,
+        milliseconds=round(seconds * 1000, 2),
+        vendor_id=vendor_id,
+        reach=expected._asdict(),
+        credentials_to_rotate=figures.credentials_to_rotate,
+        barriers_held=figures.barriers_held,
+    )
+
+
+def run(args: argparse.Namespace, out: TextIO, workdir: Path) -> None:
+    sizes = {
+        "vendors": args.vendors,
+        "credentials": args.credentials,
+        "systems": args.systems,
+        "links": args.links,
+        "stored": args.stored,
+    }
+    with portfolio_database(args.database_url, workdir, "main") as session:
+        report = Report(out, sizes | {"database": db.engine.dialect.name}, args.repeat)
+        inventory = portfolio(report, session, sizes, args.seed)
+        rebuild = dict(
+            vendors=list(inventory.vendors.values()),
+            systems=list(inventory.systems.values()),
+            credentials=list(inventory.credentials.values()),
+            categories=list(inventory.categories.values()),
+            links=inventory.links,
+        )
+        _, build_seconds = best_of(args.repeat, lambda: Inventory.build(**rebuild))
+        report.emit("inventory_build", build_seconds)
+
+        progress("engine: every vendor")
+        counts, _ = measure_all_vendors(report, inventory, args.nx_sample, args.seed)
+        by_reach = sorted(counts, key=lambda v: (*counts[v], v))  # despite controls first
+        progress("engine: one vendor")
+        typical = by_reach[len(by_reach) // 2]
+        measure_one_vendor(report, inventory, "one_vendor_typical", typical, counts)
+        measure_one_vendor(report, inventory, "one_vendor_largest", by_reach[-1], counts)
+
+
+def portfolio(report: Report, session, sizes: dict[str, Any], seed: int) -> Inventory:
+    progress(f"generating {sizes} into {report.sizes['database']}")
+    start = time.perf_counter()
+    rows = generate(session, sizes, seed)
+    report.emit("generate", time.perf_counter() - start, rows=rows)
+    progress(f"loading the inventory, best of {report.repeat}")
+    inventory, seconds = best_of(report.repeat, lambda: fresh_load(session))
+    report.emit("load_inventory", seconds)
+    return inventory
+
+
+def run_scaling(args: argparse.Namespace, out: TextIO, workdir: Path) -> None:
+    timings = []
+    for vendors in SCALING_VENDORS:
+        sizes = {
+            "vendors": vendors,
+            "credentials": 5 * vendors,
+            "systems": 2_000,
+            "links": 500,
+            "stored": args.stored,
+        }
+        with portfolio_database(args.database_url, workdir, str(vendors)) as session:
+            report = Report(out, sizes | {"database": db.engine.dialect.name}, args.repeat)
+            inventory = portfolio(report, session, sizes, args.seed)
+            progress(f"engine: every vendor of {vendors}")
+            _, seconds = measure_all_vendors(report, inventory, args.nx_sample or 1000, args.seed)
+            timings.append((sizes, seconds))
+            del inventory
+    for (small, before), (large, after) in itertools.pairwise(timings):
+        size_factor = large["vendors"] / small["vendors"]
+        time_factor = after / before
+        line = {
+            "name": "scaling_all_vendors",
+            "sizes": {"from": small, "to": large},
+            "seconds_from": _round(before),
+            "seconds_to": _round(after),
+            "size_factor": round(size_factor, 2),
+            "time_factor": round(time_factor, 2),
+            "time_factor_per_size_factor": round(time_factor / size_factor, 2),  # 1: linear
+        }
+        print(json.dumps(line), file=out, flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--vendors", type=int, default=10_000)
+    parser.add_argument("--credentials", type=int, default=50_000)
+    parser.add_argument("--systems", type=int, default=2_000)
+    parser.add_argument("--links", type=int, default=500)
+    parser.add_argument(
+        "--stored",
+        type=float,
+        default=0.05,
+        help="fraction of credentials with a copy stored in a system (lateral edges)",
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--database-url",
+        help="an empty PostgreSQL database (emptied again afterwards); default: a new SQLite file",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
+    parser.add_argument(
+        "--nx-sample",
+        type=int,
+        default=0,
+        help="time networkx on this many random vendors and extrapolate (0: every vendor; "
+        "--scaling uses 1000 unless told)",
+    )
+    parser.add_argument(
+        "--scaling",
+        action="store_true",
+        help="all vendors at 1,000, 10,000 and 50,000 vendors (credentials x5, 2,000 systems)",
+    )
+    args = parser.parse_args(argv)
+    out = sys.stdout
+    # Only measurements on stdout: anything else that prints (libraries, the app) goes to stderr.
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(sys.stderr):
+        (run_scaling if args.scaling else run)(args, out, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
