@@ -4,6 +4,7 @@ procurement and risk officers use them."""
 from __future__ import annotations
 
 import html
+import io
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -1030,12 +1031,12 @@ def test_vendor_contacts_and_admins_get_403_on_every_inventory_page(
     vendor_id = inventory_world["vendor_id"] if role is Role.vendor_contact else None
     login_as(client, make_user(role, vendor_id=vendor_id))
     requests = inventory_requests(app, inventory_world)
-    assert len(requests) == 42
+    assert len(requests) == 44
     for method, path in requests:
         response = client.open(path, method=method, data={"name": "x"})
         assert response.status_code == 403, (method, path)
     assert count(app, Vendor) == 2 and count(app, Credential) == 1
-    assert len(events(app, "access.denied")) == 42
+    assert len(events(app, "access.denied")) == 44
 
 
 @pytest.mark.parametrize("role", [Role.procurement, Role.risk_officer])
@@ -1212,3 +1213,45 @@ def test_a_crafted_post_without_free_text_fields_saves_empty_text(app, client, o
     with app.app_context():
         credential = db.session.get(Credential, credential_id)
         assert (credential.notes, credential.owner) == ("", "")
+
+
+def _upload(client, content: bytes, **fields):
+    data = {"file": (io.BytesIO(content), "vendors.csv"), **fields}
+    return client.post("/inventory/vendors/import", data=data, content_type="multipart/form-data")
+
+
+def test_a_csv_list_of_vendors_is_imported_all_or_nothing(app, client, officer, make_vendor):
+    make_vendor("Okta")
+    page = client.get("/inventory/vendors").get_data(as_text=True)
+    assert 'href="/inventory/vendors/import"' in page
+
+    bad = _upload(
+        client,
+        b"name,criticality,website\nNimbus Cloud,urgent,https://nimbus.example\n"
+        b",high,\nMailRelay,low,ftp://mail.example\n",
+    )
+    text_bad = bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    assert "Nothing was imported: " in text_bad
+    assert "criticality" in text_bad and "urgent" in text_bad
+    assert count(app, Vendor) == 1  # only Okta, made before
+
+    checked = _upload(client, b"name,criticality\nNimbus Cloud,high\nOkta,critical\n", dry_run="y")
+    assert checked.status_code == 200
+    assert "Checked: nothing was saved" in checked.get_data(as_text=True)
+    assert count(app, Vendor) == 1
+
+    done = _upload(client, b"\xef\xbb\xbfname,criticality\nNimbus Cloud,high\nOkta,critical\n")
+    text_done = done.get_data(as_text=True)
+    assert done.status_code == 200
+    assert "1 created (Nimbus Cloud)" in text_done and "1 updated (Okta)" in text_done
+    assert count(app, Vendor) == 2
+
+
+def test_a_file_that_is_not_csv_text_is_refused_at_the_field(client, officer):
+    for content in (b"\x89PNG\r\n\x1a\n\x00\x00", "name\nCafé\n".encode("latin-1")):
+        response = _upload(client, content)
+        assert response.status_code == 400
+        assert 'aria-invalid="true"' in response.get_data(as_text=True)
+    missing = client.post("/inventory/vendors/import", data={})
+    assert "Choose a CSV file." in missing.get_data(as_text=True)

@@ -12,6 +12,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -397,3 +398,22 @@ class BreachStartForm(FlaskForm):
 
     def since_utc(self) -> datetime | None:
         return datetime.combine(self.since.data, time(), UTC) if self.since.data else None
+
+
+class VendorCsvForm(FlaskForm):
+    """A CSV list of vendors to create or update, all or nothing."""
+
+    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")])
+    dry_run = BooleanField("Only check the file: import nothing")
+
+    def text(self) -> str | None:
+        """The file as text, or None with the reason at the field (a CSV is UTF-8 text)."""
+        raw = self.file.data.read()
+        if b"\x00" in raw:
+            self.file.errors.append("This is not a CSV file (it contains binary data).")
+            return None
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            self.file.errors.append("The file is not UTF-8 text: save the list as CSV UTF-8.")
+            return None

@@ -16,7 +16,7 @@ from ..access import area, request_actor
 from ..blast_radius_text import BARRIER_WORDS, SENSITIVITY_WORDS
 from ..db import db
 from ..models import Role, System, Vendor
-from ..services import ValidationFailed, blast_radius, inventory
+from ..services import ValidationFailed, blast_radius, inventory, inventory_io
 from .forms import (
     BreachStartForm,
     ConfirmForm,
@@ -29,6 +29,7 @@ from .forms import (
     SubprocessorLinkForm,
     SystemFilterForm,
     SystemForm,
+    VendorCsvForm,
     VendorFilterForm,
     VendorForm,
     label,
@@ -170,6 +171,30 @@ def _vendor(vendor_id: int) -> Vendor:
 def _vendor_tab(template: str, vendor: Vendor, status: int = 200, **context):
     counts = inventory.vendor_counts(db.session, vendor.id)
     return render_template(template, vendor=vendor, counts=counts, **context), status
+
+
+@bp.route("/vendors/import", methods=["GET", "POST"])
+def import_vendors():
+    form = VendorCsvForm()
+    report = problems = None
+    if form.validate_on_submit() and (text := form.text()) is not None:
+        try:
+            report = inventory_io.import_vendor_csv(
+                db.session, text, actor=request_actor(), dry_run=form.dry_run.data
+            )
+        except inventory_io.VendorCsvInvalid as exc:
+            db.session.rollback()
+            problems = exc.problems
+        else:
+            db.session.commit()
+    refused = request.method == "POST" and (form.errors or problems)
+    return render_template(
+        "inventory/vendor_import.html",
+        form=form,
+        report=report,
+        problems=problems,
+        columns=inventory_io.VENDOR_CSV_COLUMNS,
+    ), (400 if refused else 200)
 
 
 @bp.route("/vendors/new", methods=["GET", "POST"])
