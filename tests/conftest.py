@@ -9,6 +9,7 @@ VR_TEST_BACKEND=postgresql), the app, users of every role, and login helpers.
 
 from __future__ import annotations
 
+import html
 import os
 import shutil
 import tempfile
@@ -278,3 +279,46 @@ def login_password_only(client, user: TestUser) -> None:
     """Half logged in: the password step succeeded, the second factor not yet."""
     response = client.post("/auth/login", data={"email": user.email, "password": user.password})
     assert response.status_code == 302
+
+
+# ---- database helpers for page tests -------------------------------------------------------
+
+
+def add(app, *objects) -> list[int | None]:
+    """Insert rows directly; returns their ids (None for tables without one)."""
+    with app.app_context():
+        db.session.add_all(objects)
+        db.session.commit()
+        return [getattr(obj, "id", None) for obj in objects]
+
+
+def count(app, model, *where) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def get(app, model, key):
+    """A row detached from its session, or None."""
+    with app.app_context():
+        obj = db.session.get(model, key)
+        if obj is not None:
+            db.session.expunge(obj)
+        return obj
+
+
+def events(app, action: str) -> list:
+    """The audit events of one action, oldest first."""
+    from vendor_risk.models import AuditEvent
+
+    with app.app_context():
+        rows = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
+        ).all()
+        for row in rows:
+            db.session.expunge(row)
+        return list(rows)
+
+
+def text(response) -> str:
+    """The page as a person reads it (HTML entities decoded)."""
+    return html.unescape(response.get_data(as_text=True))

@@ -11,13 +11,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import login_as
+from conftest import add, count, events, get, login_as, text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vendor_risk.db import db, utcnow
 from vendor_risk.models import (
-    AuditEvent,
     ChecklistAction,
     ChecklistReason,
     Credential,
@@ -44,40 +43,6 @@ def midnight(day: date) -> datetime:
 
 
 # ---- helpers -------------------------------------------------------------------------------
-
-
-def add(app, *objects) -> list[int | None]:
-    with app.app_context():
-        db.session.add_all(objects)
-        db.session.commit()
-        return [getattr(obj, "id", None) for obj in objects]
-
-
-def count(app, model, *where) -> int:
-    with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
-
-
-def get(app, model, key):
-    with app.app_context():
-        obj = db.session.get(model, key)
-        if obj is not None:
-            db.session.expunge(obj)
-        return obj
-
-
-def events(app, action: str) -> list[AuditEvent]:
-    with app.app_context():
-        rows = db.session.scalars(
-            sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
-        ).all()
-        for row in rows:
-            db.session.expunge(row)
-        return list(rows)
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def field_error(response, field: str) -> str:
