@@ -22,6 +22,7 @@ from vendor_risk.blast_radius import (
     System,
     Vendor,
     compute,
+    concentration,
     reach_counts_for_all_vendors,
 )
 
@@ -205,6 +206,13 @@ def test_cycles_terminate():
     result = compute(inv, [VENDOR.id], as_of=AS_OF)
     assert names(result.despite_controls) == {"S1", "S2", "S3"}
     assert reach_counts_for_all_vendors(inv, as_of=AS_OF)[VENDOR.id] == (3, 3, 0)
+    assert {s: c.vendors_despite_controls for s, c in concentration(inv, as_of=AS_OF).items()} == {
+        1: 1,
+        2: 1,
+        3: 1,
+        4: 0,
+        5: 0,
+    }
 
 
 def test_a_barrier_on_a_stored_credential_stops_lateral_movement_despite_controls_only():
@@ -659,3 +667,23 @@ def test_reach_equals_a_plain_breadth_first_search(inv: Inventory, data):
             figures.systems_if_controls_fail,
             figures.categories_despite_controls,
         )
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inv=random_inventories(), since=st.none() | st.just(SINCE))
+def test_concentration_counts_the_vendors_whose_breach_reaches_each_system(inv, since):
+    reached_by = {
+        with_barriers: {
+            vendor_id: of_kind(
+                reference_distances(reference_graph(inv, since, with_barriers), [vendor_id]),
+                "system",
+            )
+            for vendor_id in inv.vendors
+        }
+        for with_barriers in (True, False)
+    }
+    counts = concentration(inv, as_of=AS_OF, since=since)
+    assert set(counts) == set(inv.systems)
+    for system_id, (despite, if_fail) in counts.items():
+        assert despite == sum(system_id in s for s in reached_by[True].values())
+        assert if_fail == sum(system_id in s for s in reached_by[False].values())

@@ -967,6 +967,40 @@ def _strongly_connected(successors: Mapping[int, Iterable[int]]) -> list[list[in
     return components
 
 
+def _closure_bits(
+    successors: Mapping[int, Iterable[int]], own: Mapping[int, int]
+) -> dict[int, int]:
+    """For each node, the OR of ``own`` over every node reachable from it (itself included).
+
+    Every node of a strongly connected component reaches the same set, so one bitset per
+    component, computed sinks first, serves them all. A node without successors keeps its own
+    bits: most nodes, usually.
+    """
+    closed = dict(own)
+    for component in _strongly_connected(successors):
+        bits = 0
+        for node in component:
+            bits |= own.get(node, 0)
+            for succ in successors.get(node, ()):
+                # Finished (an earlier component), or in this one: either way, a subset.
+                bits |= closed.get(succ, 0)
+        for node in component:
+            closed[node] = bits
+    return closed
+
+
+def _lateral_edges(inventory: Inventory, stopped: AbstractSet[int]) -> dict[int, set[int]]:
+    """System -> the systems that the credentials stored in it open, when the credentials in
+    ``stopped`` open nothing."""
+    credentials = inventory.credentials
+    successors: dict[int, set[int]] = {}
+    for system_id, stored in inventory.credentials_stored_in.items():
+        opened = {credentials[cid].system_id for cid in stored if cid not in stopped}
+        if opened:
+            successors[system_id] = opened
+    return successors
+
+
 def _closures(
     inventory: Inventory,
     stopped: AbstractSet[int],
@@ -974,33 +1008,9 @@ def _closures(
     category_bits: Mapping[int, int],
 ) -> tuple[dict[int, int], dict[int, int]]:
     """For each system, the systems and data categories reachable from it, as bitsets (ints),
-    when the credentials in ``stopped`` open nothing.
-
-    Every system of a strongly connected component reaches the same set, so one bitset per
-    component, computed sinks first, serves them all.
-    """
-    credentials = inventory.credentials
-    successors: dict[int, set[int]] = {}
-    for system_id, stored in inventory.credentials_stored_in.items():
-        opened = {credentials[cid].system_id for cid in stored if cid not in stopped}
-        if opened:
-            successors[system_id] = opened
-    # A system that stores no usable credential reaches itself only: most of them, usually.
-    systems_from = dict(system_bit)
-    categories_from = dict(category_bits)
-    for component in _strongly_connected(successors):
-        systems = categories = 0
-        for system_id in component:
-            systems |= system_bit[system_id]
-            categories |= category_bits[system_id]
-            for succ in successors.get(system_id, ()):
-                # Finished (an earlier component), or in this one: either way, a subset.
-                systems |= systems_from[succ]
-                categories |= categories_from[succ]
-        for system_id in component:
-            systems_from[system_id] = systems
-            categories_from[system_id] = categories
-    return systems_from, categories_from
+    when the credentials in ``stopped`` open nothing."""
+    successors = _lateral_edges(inventory, stopped)
+    return _closure_bits(successors, system_bit), _closure_bits(successors, category_bits)
 
 
 def _holding_bits(holdings: Iterable[Holding], category_bit: Mapping[int, int]) -> int:
@@ -1042,3 +1052,42 @@ def reach_counts_for_all_vendors(
             despite.bit_count(), if_fail.bit_count(), categories.bit_count()
         )
     return counts
+
+
+class Concentration(NamedTuple):
+    vendors_despite_controls: int
+    vendors_if_controls_fail: int
+
+
+def _vendors_reaching(inventory: Inventory, stopped: AbstractSet[int]) -> dict[int, int]:
+    """For each system, the bitset of vendors whose breach alone reaches it: the vendors that
+    enter a system from which it can be reached, i.e. the closure over the reversed graph."""
+    vendor_bit = {vendor_id: 1 << n for n, vendor_id in enumerate(inventory.vendors)}
+    entered_by: dict[int, int] = {}
+    for vendor_id, held in inventory.credentials_held_by.items():
+        bit = vendor_bit[vendor_id]
+        for cid in held:
+            if cid not in stopped:
+                system_id = inventory.credentials[cid].system_id
+                entered_by[system_id] = entered_by.get(system_id, 0) | bit
+    reversed_edges: dict[int, set[int]] = {}
+    for source, targets in _lateral_edges(inventory, stopped).items():
+        for target in targets:
+            reversed_edges.setdefault(target, set()).add(source)
+    return _closure_bits(reversed_edges, entered_by)
+
+
+def concentration(
+    inventory: Inventory, *, as_of: datetime, since: datetime | None = None
+) -> dict[int, Concentration]:
+    """For every system, how many vendors' breach (each alone) reaches it, despite controls and
+    if controls fail: the systems where the portfolio's risk concentrates."""
+    clock = _Clock(_utc(as_of), _utc(since))
+    despite = _vendors_reaching(inventory, _stopped(inventory, clock))
+    if_fail = _vendors_reaching(inventory, frozenset())
+    return {
+        system_id: Concentration(
+            despite.get(system_id, 0).bit_count(), if_fail.get(system_id, 0).bit_count()
+        )
+        for system_id in inventory.systems
+    }
