@@ -113,3 +113,29 @@ def test_blast_radius_tab_explains_the_breach(demo_app, make_user):
     bad = client.get(f"/inventory/vendors/{vendor_id}/blast-radius?since=not-a-date")
     assert bad.status_code == 400
     assert "Not a valid date value." in bad.get_data(as_text=True)
+
+
+def test_reading_only_the_reachable_part_gives_the_same_result_as_the_whole_inventory(demo_app):
+    from datetime import UTC, datetime
+
+    from vendor_risk import blast_radius as engine
+
+    as_of, since = datetime(2026, 11, 28, tzinfo=UTC), datetime(2023, 9, 1, tzinfo=UTC)
+    with demo_app.app_context():
+        whole = blast_radius.load_inventory(db.session)
+        vendor_ids = list(whole.vendors)
+        assert len(vendor_ids) == 13
+        for vendor_id in vendor_ids:
+            part = blast_radius.load_reachable(db.session, [vendor_id])
+            assert len(part.credentials) <= len(whole.credentials)
+            for moment in (None, since):
+                expected = engine.compute(whole, [vendor_id], as_of=as_of, since=moment)
+                got = engine.compute(part, [vendor_id], as_of=as_of, since=moment)
+                assert got.to_dict() == expected.to_dict(), whole.vendors[vendor_id].name
+        both = vendor_ids[:3]
+        assert (
+            engine.compute(
+                blast_radius.load_reachable(db.session, both), both, as_of=as_of
+            ).to_dict()
+            == engine.compute(whole, both, as_of=as_of).to_dict()
+        )

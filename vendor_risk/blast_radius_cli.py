@@ -9,7 +9,7 @@ import click
 from flask.cli import with_appcontext
 
 from .blast_radius_text import render_text
-from .db import db, read_only
+from .db import db, read_only, snapshot
 from .services import blast_radius as service
 
 
@@ -28,7 +28,8 @@ def blast_radius_command(vendor: str, since: datetime | None, as_json: bool) -> 
     vendor_id = service.vendor_id_by_name(db.session, vendor)
     if vendor_id is None:
         raise click.UsageError(f"no vendor named {vendor!r}")
-    result = service.vendor_blast_radius(
-        db.session, [vendor_id], since=since.replace(tzinfo=UTC) if since else None
-    )
+    with snapshot(db.session):
+        result = service.vendor_blast_radius(
+            db.session, [vendor_id], since=since.replace(tzinfo=UTC) if since else None
+        )
     click.echo(json.dumps(result.to_dict(), indent=2) if as_json else render_text(result))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -107,6 +109,37 @@ def read_only() -> None:
     """Declare the rest of this app context read-only (long reads such as verifying the audit
     chain), so on SQLite they never hold the write lock."""
     g.sqlite_write_lock = False
+
+
+@contextmanager
+def snapshot(session) -> Iterator[None]:
+    """Several reads that must agree with one another (the whole inventory, one table after
+    the other) in one read-only transaction: REPEATABLE READ on PostgreSQL, where each
+    statement of a READ COMMITTED transaction could see rows committed after the previous one
+    (a credential whose system was not there yet); a deferred transaction on SQLite, which
+    reads one snapshot in WAL mode without taking the write lock. The transaction ends after.
+    """
+    if session.in_transaction():
+        session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(
+            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        )
+        yield
+        session.commit()
+        return
+    wanted = g.get("sqlite_write_lock") if has_app_context() else None
+    if has_app_context():
+        g.sqlite_write_lock = False
+    try:
+        yield
+        session.commit()
+    finally:
+        if has_app_context():
+            if wanted is None:
+                g.pop("sqlite_write_lock", None)
+            else:
+                g.sqlite_write_lock = wanted
 
 
 def configure_engine(engine: sa.Engine, busy_timeout_ms: int) -> None:

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from ..access import area, request_actor
 from ..blast_radius_text import BARRIER_WORDS, SENSITIVITY_WORDS
-from ..db import db
+from ..db import db, snapshot
 from ..inventory.forms import PageForm
 from ..inventory.views import _choices, _found, _linker, _show_errors, _submit
 from ..models import Role
@@ -58,12 +58,14 @@ def new_incident():
 
 
 def _incident_page(incident_id: int, status: int = 200, close_form: CloseForm | None = None):
-    detail = _found(incidents.incident_detail(db.session, incident_id))
+    with snapshot(db.session):
+        detail = _found(incidents.incident_detail(db.session, incident_id))
+        blast = incidents.blast_radius_at_start(db.session, detail.incident)
     return render_template(
         "incidents/incident.html",
         detail=detail,
         incident=detail.incident,
-        blast=incidents.blast_radius_at_start(db.session, detail.incident),
+        blast=blast,
         close_form=close_form or CloseForm(formdata=None),
         may_close_by_exception=current_user.role in incidents.EXCEPTION_ROLES,
         barrier_words=BARRIER_WORDS,
