@@ -359,6 +359,7 @@ def test_a_rotation_recorded_on_the_inventory_page_closes_the_gap_too(
         "owner": "svc-wiki owners",
         "status": "active",
         "notes": "",
+        "version": str(get(app, Credential, world["svc-wiki"]).version),
     }
     saved = client.post(f"/inventory/credentials/{world['svc-wiki']}/edit", data=edit)
     assert saved.status_code == 302
@@ -372,7 +373,11 @@ def test_a_rotation_recorded_on_the_inventory_page_closes_the_gap_too(
     # Setting the date back to before the breach puts it back in the gap: the credential decides.
     saved = client.post(
         f"/inventory/credentials/{world['svc-wiki']}/edit",
-        data=edit | {"last_rotated_at": STARTED.isoformat()},
+        data=edit
+        | {
+            "last_rotated_at": STARTED.isoformat(),
+            "version": str(get(app, Credential, world["svc-wiki"]).version),
+        },
     )
     assert saved.status_code == 302
     assert gap_names(app, incident_id) == {"svc-jira", "svc-wiki"}

@@ -65,9 +65,20 @@ class Substitutability(StrEnum):
     none = "none"  # no alternative
 
 
+def name_unique_ignoring_case(table: str) -> sa.Index:
+    """Names are unique whatever their case ("Acme" and "ACME" are one vendor): the service
+    layer says so politely, this index holds under concurrent writes."""
+    return sa.Index(f"uq_{table}_name_lower", sa.func.lower(sa.column("name")), unique=True)
+
+
 class Vendor(SQLModel, table=True):
+    __table_args__ = (name_unique_ignoring_case("vendor"),)
+
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200, unique=True)
+    name: str = Field(max_length=200)
+    # Bumped by every update (models.bump_version): a form sent with an older version is a
+    # conflict, not a silent overwrite of someone else's change.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     legal_name: str = Field(default="", max_length=300)
     website: str = Field(default="", max_length=500)
     # What the vendor does for us.
@@ -122,8 +133,11 @@ class Environment(StrEnum):
 class System(SQLModel, table=True):
     """An internal asset that credentials open and that holds data and credentials."""
 
+    __table_args__ = (name_unique_ignoring_case("system"),)
+
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200, unique=True)
+    name: str = Field(max_length=200)
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     kind: SystemKind = Field(default=SystemKind.other, sa_type=enum_type(SystemKind, "system_kind"))
     environment: Environment = Field(
         default=Environment.production, sa_type=enum_type(Environment, "environment")
@@ -152,9 +166,11 @@ class Sensitivity(StrEnum):
 
 class DataCategory(SQLModel, table=True):
     __tablename__ = "data_category"
+    __table_args__ = (name_unique_ignoring_case("data_category"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200, unique=True)
+    name: str = Field(max_length=200)
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     sensitivity: Sensitivity = Field(
         default=Sensitivity.medium, sa_type=enum_type(Sensitivity, "sensitivity")
     )
@@ -210,8 +226,11 @@ class CredentialStatus(StrEnum):
 class Credential(SQLModel, table=True):
     """An access grant: METADATA ONLY. There is deliberately no column for a secret value."""
 
+    __table_args__ = (name_unique_ignoring_case("credential"),)
+
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200, unique=True)
+    name: str = Field(max_length=200)
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     kind: CredentialKind = Field(sa_type=enum_type(CredentialKind, "credential_kind"))
     # The vendor holding it (None: held by no vendor, e.g. one of ours stored in a system).
     holder_vendor_id: int | None = Field(
@@ -490,3 +509,57 @@ class IncidentCredential(SQLModel, table=True):
         default=None, foreign_key="user_account.id", ondelete="RESTRICT"
     )
     acted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# ---- versions: optimistic locking of what forms edit ------------------------------------------
+
+VERSIONED = (Vendor, System, DataCategory, Credential)
+
+
+def _bump_version(mapper, connection, target) -> None:
+    target.version = (target.version or 0) + 1
+
+
+for _model in VERSIONED:
+    sa.event.listen(_model, "before_update", _bump_version)
+
+
+# ---- portfolio aggregates: kept up to date, never recomputed per page view ---------------------
+
+
+class PortfolioState(SQLModel, table=True):
+    """One row (id 1). Database triggers on every inventory table add one to
+    ``inventory_version`` in the transaction that changes the inventory (imports and cascades
+    included); the aggregates below are fresh while ``computed_version`` equals it."""
+
+    __tablename__ = "portfolio_state"
+
+    id: int = Field(default=1, primary_key=True)
+    inventory_version: int = Field(default=0, sa_type=sa.BigInteger)
+    computed_version: int | None = Field(default=None, sa_type=sa.BigInteger)
+    computed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Credentials per rotation status (services.inventory.RotationStatus) at computed_at.
+    rotation_counts: dict = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class VendorReach(SQLModel, table=True):
+    """A vendor's blast radius in figures and its inherent-risk tier, as last computed."""
+
+    __tablename__ = "vendor_reach"
+
+    vendor_id: int = Field(foreign_key="vendor.id", primary_key=True, ondelete="CASCADE")
+    systems_despite_controls: int = Field(index=True)
+    systems_if_controls_fail: int
+    categories_despite_controls: int
+    inherent_score: float
+    inherent_tier: str = Field(max_length=16, index=True)
+
+
+class SystemReach(SQLModel, table=True):
+    """How many vendors' breach (each alone) reaches a system: concentration."""
+
+    __tablename__ = "system_reach"
+
+    system_id: int = Field(foreign_key="system.id", primary_key=True, ondelete="CASCADE")
+    vendors_despite_controls: int = Field(index=True)
+    vendors_if_controls_fail: int

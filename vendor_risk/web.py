@@ -49,6 +49,7 @@ ERROR_TEXT = {
 # Navigation per role: (endpoint, label). Rendering it is the template's job; who sees what is
 # decided here, next to the areas' own guards.
 INVENTORY_NAVIGATION = [  # procurement and risk officers share the inventory
+    ("inventory.portfolio_view", "Portfolio"),
     ("inventory.vendors", "Vendors"),
     ("inventory.credentials", "Credentials"),
     ("inventory.systems", "Systems"),
@@ -58,7 +59,7 @@ INCIDENTS = ("incidents.index", "Incidents")  # procurement and risk officers to
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.admin: [("admin.home", "Home"), ("admin.users", "Users"), ("admin.audit", "Audit trail")],
     Role.procurement: [("procurement.home", "Home"), *INVENTORY_NAVIGATION, INCIDENTS],
-    Role.risk_officer: [("risk.home", "Portfolio"), *INVENTORY_NAVIGATION, INCIDENTS],
+    Role.risk_officer: [("risk.home", "Home"), *INVENTORY_NAVIGATION, INCIDENTS],
     Role.vendor_contact: [("portal.home", "Our requests")],
 }
 

@@ -16,6 +16,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -38,6 +39,7 @@ from ..models import (
     SystemKind,
     VendorStatus,
 )
+from ..scoring.inherent import Tier
 from ..services.inventory import CREDENTIAL_SORTS, VENDOR_SORTS, RotationStatus
 
 TEXT_MAX = 10_000  # free-text fields: room for a page of notes, not for a dump
@@ -178,7 +180,24 @@ class ModelForm(FlaskForm):
         return {name: f.data for name, f in self._fields.items() if name != "csrf_token"}
 
 
-class VendorForm(ModelForm):
+class VersionedForm(ModelForm):
+    """An edit form carries the version of the row it was opened on: saving over a newer
+    version is a conflict (services.inventory.check_version), never a silent overwrite."""
+
+    version = HiddenField()
+
+    def values(self) -> dict:
+        values = super().values()
+        del values["version"]
+        return values
+
+    @property
+    def expected_version(self) -> int | None:
+        data = self.version.data
+        return int(data) if isinstance(data, int | str) and str(data).isdigit() else None
+
+
+class VendorForm(VersionedForm):
     name = _name("Name", "Enter the vendor's name.")
     legal_name = _text("Legal name", 300)
     website = URLField(
@@ -217,7 +236,7 @@ class VendorForm(ModelForm):
             raise ValidationError("The contract cannot end before it starts.")
 
 
-class SystemForm(ModelForm):
+class SystemForm(VersionedForm):
     name = _name("Name", "Enter the system's name.")
     kind = enum_field("Kind", SystemKind, default=SystemKind.other)
     environment = enum_field("Environment", Environment, default=Environment.production)
@@ -229,7 +248,7 @@ class SystemForm(ModelForm):
     description = _area("Description")
 
 
-class DataCategoryForm(ModelForm):
+class DataCategoryForm(VersionedForm):
     name = _name("Name", "Enter the data category's name.")
     sensitivity = enum_field("Sensitivity", Sensitivity, default=Sensitivity.medium)
     description = _area("Description")
@@ -261,7 +280,7 @@ class SubprocessorLinkForm(ModelForm):
     )
 
 
-class CredentialForm(ModelForm):
+class CredentialForm(VersionedForm):
     """Metadata of an access grant. There is no field for a secret value, on purpose."""
 
     name = _name("Name", "Enter a name for the credential, such as svc-bitbucket.")
@@ -363,6 +382,7 @@ class VendorFilterForm(_ListForm):
     criticality = enum_field(
         "Criticality", Criticality, blank="Any criticality", validators=[Optional()]
     )
+    tier = enum_field("Inherent tier", Tier, blank="Any tier", validators=[Optional()])
     sort = SelectField(
         "Sort by",
         choices=[SelectChoice(key, label(key)) for key in VENDOR_SORTS],

@@ -14,9 +14,16 @@ from wtforms import SelectChoice
 
 from ..access import area, request_actor
 from ..blast_radius_text import BARRIER_WORDS, SENSITIVITY_WORDS
-from ..db import db
+from ..db import db, expect_writes, snapshot
 from ..models import Role, System, Vendor
-from ..services import ValidationFailed, blast_radius, inventory, inventory_io
+from ..services import (
+    EditConflict,
+    ValidationFailed,
+    blast_radius,
+    inventory,
+    inventory_io,
+    portfolio,
+)
 from .forms import (
     BreachStartForm,
     ConfirmForm,
@@ -41,7 +48,7 @@ bp = area(
 
 bp.add_app_template_filter(label, "enum_label")
 
-VENDOR_FILTERS = ("q", "status", "criticality", "sort", "direction")
+VENDOR_FILTERS = ("q", "status", "criticality", "tier", "sort", "direction")
 CREDENTIAL_FILTERS = (
     "q",
     "status",
@@ -87,6 +94,9 @@ def _submit(form, problems: Callable[[dict], dict], save: Callable[[dict], Any])
     except ValidationFailed as exc:
         db.session.rollback()
         _show_errors(form, exc.errors)
+        if isinstance(exc, EditConflict):
+            # Saving again is then a deliberate choice to replace their version.
+            form.version.data = exc.current_version
         return None
     db.session.commit()
     return saved
@@ -137,6 +147,26 @@ def _choices(rows, blank: str | None = None) -> list[SelectChoice]:
     return [SelectChoice("", blank), *choices] if blank is not None else choices
 
 
+# ---- the portfolio: concentration, super-nodes, rotation --------------------------------------
+
+
+@bp.get("/portfolio")
+def portfolio_view():
+    freshness = portfolio.ensure_fresh(db.session, before_writing=expect_writes)
+    overdue = inventory.search_credentials(
+        db.session, rotation=inventory.RotationStatus.overdue, sort="last_rotated_at"
+    )
+    return render_template(
+        "inventory/portfolio.html",
+        computed_at=freshness.computed_at,
+        tiers=portfolio.tier_counts(db.session),
+        super_nodes=portfolio.super_nodes(db.session),
+        concentration=portfolio.concentration(db.session),
+        rotation=portfolio.rotation_counts(db.session),
+        overdue=overdue,
+    )
+
+
 # ---- vendors -------------------------------------------------------------------------------
 
 
@@ -145,11 +175,13 @@ def vendors():
     form = VendorFilterForm(request.args)
     page = None
     if form.validate():
+        freshness = portfolio.ensure_fresh(db.session, before_writing=expect_writes)
         page = inventory.search_vendors(
             db.session,
             search=form.q.data or None,
             status=form.status.data,
             criticality=form.criticality.data,
+            tier=form.tier.data,
             sort=form.sort.data or "name",
             descending=form.direction.data == "desc",
             page=form.page.data or 1,
@@ -158,6 +190,7 @@ def vendors():
         "inventory/vendors.html",
         form=form,
         page=page,
+        computed_at=freshness.computed_at if page is not None else None,
         sort=form.sort.data or "name",
         descending=form.direction.data == "desc",
         url=_linker("inventory.vendors", _filter_args(VENDOR_FILTERS)),
@@ -224,7 +257,13 @@ def edit_vendor(vendor_id: int):
     changed = _submit(
         form,
         lambda values: inventory.vendor_problems(db.session, values, vendor_id=vendor.id),
-        lambda values: inventory.update_vendor(db.session, vendor, values, actor=request_actor()),
+        lambda values: inventory.update_vendor(
+            db.session,
+            vendor,
+            values,
+            actor=request_actor(),
+            expected_version=form.expected_version or 0,
+        ),
     )
     if changed is not None:
         flash(f"Vendor {vendor.name} saved." if changed else "Nothing changed.", "success")
@@ -420,7 +459,8 @@ def vendor_blast_radius(vendor_id: int):
     form = BreachStartForm(request.args)
     if not form.validate():
         return _vendor_tab("inventory/vendor_blast_radius.html", vendor, 400, blast=None, form=form)
-    blast = blast_radius.vendor_blast_radius(db.session, [vendor.id], since=form.since_utc())
+    with snapshot(db.session):
+        blast = blast_radius.vendor_blast_radius(db.session, [vendor.id], since=form.since_utc())
     return _vendor_tab(
         "inventory/vendor_blast_radius.html",
         vendor,
@@ -497,7 +537,13 @@ def edit_system(system_id: int):
     changed = _submit(
         form,
         lambda values: inventory.system_problems(db.session, values, system_id=system.id),
-        lambda values: inventory.update_system(db.session, system, values, actor=request_actor()),
+        lambda values: inventory.update_system(
+            db.session,
+            system,
+            values,
+            actor=request_actor(),
+            expected_version=form.expected_version or 0,
+        ),
     )
     if changed is not None:
         flash(f"System {system.name} saved." if changed else "Nothing changed.", "success")
@@ -587,7 +633,11 @@ def edit_data_category(data_category_id: int):
             db.session, values, data_category_id=category.id
         ),
         lambda values: inventory.update_data_category(
-            db.session, category, values, actor=request_actor()
+            db.session,
+            category,
+            values,
+            actor=request_actor(),
+            expected_version=form.expected_version or 0,
         ),
     )
     if changed is not None:
@@ -702,6 +752,7 @@ def edit_credential(credential_id: int):
             values,
             stored_in_system_ids=form.stored_in.data or [],
             actor=request_actor(),
+            expected_version=form.expected_version or 0,
         ),
     )
     if changed is not None:

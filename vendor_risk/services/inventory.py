@@ -43,10 +43,12 @@ from ..models import (
     User,
     Vendor,
     VendorData,
+    VendorReach,
     VendorStatus,
 )
+from ..scoring.inherent import Tier
 from ..secret_guard import secret_problem
-from . import ValidationFailed
+from . import EditConflict, ValidationFailed
 
 PAGE_SIZE = 50
 EXPIRING_SOON_DAYS = 30
@@ -311,6 +313,34 @@ def _checked(
     return dict(values)
 
 
+def check_version(session: Session, obj, expected: int | None, values: Mapping[str, Any]) -> None:
+    """Refuse to save a form over a change made since it was opened (``expected`` is the
+    version the form was opened on; None: a caller that reads and writes in one go).
+
+    On PostgreSQL the row is locked first, so a save running at the same moment finishes
+    before this one compares; on SQLite the write transaction already holds the lock.
+    """
+    if expected is None:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.refresh(obj, with_for_update=True)
+    if obj.version == expected:
+        return
+    differs = [
+        name.replace("_", " ")
+        for name, value in values.items()
+        if hasattr(obj, name) and getattr(obj, name) != value
+    ]
+    noun = _NOUN[type(obj)]
+    message = (
+        f"Someone else saved this {noun} after you opened this form, so nothing was saved."
+        " The form still holds your changes;"
+        + (f" theirs differ from yours in: {', '.join(differs)}." if differs else "")
+        + f" Save again to replace their version with yours, or open the {noun} to see it."
+    )
+    raise EditConflict({"": [message]}, obj.version)
+
+
 def _apply(obj, values: Mapping[str, Any]) -> list[str]:
     """Set the values that differ; returns the names of the fields changed."""
     changed = []
@@ -387,9 +417,22 @@ class VendorRow:
     business_owner: str
     credentials: int  # credentials held
     data_categories: int  # data categories held
+    # From the portfolio aggregates (None until first computed): services.portfolio.
+    tier: Tier | None = None
+    systems_reached: int | None = None  # despite controls
+    systems_reached_if_controls_fail: int | None = None
 
 
-VENDOR_SORTS = ("name", "status", "criticality", "next_review", "credentials", "data_categories")
+VENDOR_SORTS = (
+    "name",
+    "status",
+    "criticality",
+    "tier",
+    "blast_radius",
+    "next_review",
+    "credentials",
+    "data_categories",
+)
 
 
 def search_vendors(
@@ -398,6 +441,7 @@ def search_vendors(
     search: str | None = None,
     status: VendorStatus | None = None,
     criticality: Criticality | None = None,
+    tier: Tier | None = None,
     sort: str = "name",
     descending: bool = False,
     page: int = 1,
@@ -417,9 +461,13 @@ def search_vendors(
             Vendor.business_owner,
             credentials.label("credentials"),
             categories.label("data_categories"),
+            VendorReach.inherent_tier,
+            VendorReach.systems_despite_controls,
+            VendorReach.systems_if_controls_fail,
         )
         .outerjoin(held, held.c.key == Vendor.id)
         .outerjoin(data, data.c.key == Vendor.id)
+        .outerjoin(VendorReach, VendorReach.vendor_id == Vendor.id)
     )
     if search:
         query = query.where(
@@ -433,18 +481,29 @@ def search_vendors(
         query = query.where(Vendor.status == status)
     if criticality:
         query = query.where(Vendor.criticality == criticality)
+    if tier:
+        query = query.where(VendorReach.inherent_tier == tier.value)
     name = sa.func.lower(Vendor.name)
     key = {
         "name": name,
         "status": _rank(Vendor.status, VendorStatus),
         "criticality": _rank(Vendor.criticality, Criticality),
+        "tier": sa.case({t.value: i for i, t in enumerate(Tier)}, value=VendorReach.inherent_tier),
+        "blast_radius": VendorReach.systems_despite_controls * 100_000
+        + VendorReach.systems_if_controls_fail,
         "next_review": Vendor.next_review,
         "credentials": credentials,
         "data_categories": categories,
     }[sort]
-    order = _order(key, descending, name, Vendor.id, nullable=sort == "next_review")
+    nullable = sort in {"next_review", "tier", "blast_radius"}
+    order = _order(key, descending, name, Vendor.id, nullable=nullable)
     query = query.order_by(*order)
-    return _page(session, query, page, lambda row: VendorRow(*row[:9]))
+
+    def row(values) -> VendorRow:
+        tier = Tier(values.inherent_tier) if values.inherent_tier else None
+        return VendorRow(*values[:9], tier, *values[10:12])
+
+    return _page(session, query, page, row)
 
 
 def get_vendor(session: Session, vendor_id: int) -> Vendor | None:
@@ -504,9 +563,15 @@ def create_vendor(session: Session, values: Mapping[str, Any], *, actor: Actor) 
 
 
 def update_vendor(
-    session: Session, vendor: Vendor, values: Mapping[str, Any], *, actor: Actor
+    session: Session,
+    vendor: Vendor,
+    values: Mapping[str, Any],
+    *,
+    actor: Actor,
+    expected_version: int | None = None,
 ) -> list[str]:
     """Returns the names of the fields changed (an unchanged form records nothing)."""
+    check_version(session, vendor, expected_version, values)
     values = _checked(session, Vendor, values, VENDOR_FIELDS, VENDOR_TEXT, vendor.id)
     changed = _apply(vendor, values)
     if changed:
@@ -916,8 +981,14 @@ def create_system(session: Session, values: Mapping[str, Any], *, actor: Actor) 
 
 
 def update_system(
-    session: Session, system: System, values: Mapping[str, Any], *, actor: Actor
+    session: Session,
+    system: System,
+    values: Mapping[str, Any],
+    *,
+    actor: Actor,
+    expected_version: int | None = None,
 ) -> list[str]:
+    check_version(session, system, expected_version, values)
     values = _checked(session, System, values, SYSTEM_FIELDS, SYSTEM_TEXT, system.id)
     changed = _apply(system, values)
     if changed:
@@ -1057,8 +1128,14 @@ def create_data_category(
 
 
 def update_data_category(
-    session: Session, category: DataCategory, values: Mapping[str, Any], *, actor: Actor
+    session: Session,
+    category: DataCategory,
+    values: Mapping[str, Any],
+    *,
+    actor: Actor,
+    expected_version: int | None = None,
 ) -> list[str]:
+    check_version(session, category, expected_version, values)
     values = _checked(
         session, DataCategory, values, DATA_CATEGORY_FIELDS, DATA_CATEGORY_TEXT, category.id
     )
@@ -1342,7 +1419,9 @@ def update_credential(
     *,
     stored_in_system_ids: Iterable[int],
     actor: Actor,
+    expected_version: int | None = None,
 ) -> list[str]:
+    check_version(session, credential, expected_version, values)
     values = _checked(
         session, Credential, values, CREDENTIAL_FIELDS, CREDENTIAL_TEXT, credential.id
     )
