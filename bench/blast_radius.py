@@ -34,9 +34,15 @@ from alembic import command
 from pydantic_core import PydanticUndefined
 
 from vendor_risk import create_app
-from vendor_risk.blast_radius import BARRIERS, Inventory, compute, reach_counts_for_all_vendors
+from vendor_risk.blast_radius import (
+    BARRIERS,
+    Inventory,
+    compute,
+    concentration,
+    reach_counts_for_all_vendors,
+)
 from vendor_risk.cli import alembic_config
-from vendor_risk.db import db
+from vendor_risk.db import db, snapshot
 from vendor_risk.models import (
     Credential,
     CredentialCopy,
@@ -56,7 +62,8 @@ from vendor_risk.models import (
     VendorData,
     VendorStatus,
 )
-from vendor_risk.services.blast_radius import load_inventory
+from vendor_risk.services import portfolio as portfolio_service
+from vendor_risk.services.blast_radius import load_inventory, load_reachable
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)  # every date is generated around it: reproducible
 CATEGORIES = 30
@@ -414,6 +421,55 @@ def measure_one_vendor(report: Report, inventory: Inventory, name: str, vendor_i
     )
 
 
+def measure_vendor_page(report: Report, session, name: str, vendor_id: int) -> None:
+    """What the vendor's blast-radius tab costs: reading the part of the inventory the breach
+    can touch (load_reachable) and computing on it, against the reference of reading the whole
+    inventory for the same result."""
+
+    def page():
+        session.expunge_all()
+        with snapshot(session):
+            return compute(load_reachable(session, [vendor_id]), [vendor_id], as_of=AS_OF)
+
+    def whole():
+        session.expunge_all()
+        with snapshot(session):
+            return compute(load_inventory(session), [vendor_id], as_of=AS_OF)
+
+    result, seconds = best_of(report.repeat, page)
+    reference, reference_seconds = best_of(report.repeat, whole)
+    if result.to_dict() != reference.to_dict():
+        raise SystemExit(f"vendor {vendor_id}: load_reachable disagrees with load_inventory")
+    report.emit(
+        name,
+        seconds,
+        milliseconds=round(seconds * 1000, 2),
+        reference="load_inventory + compute",
+        reference_seconds=_round(reference_seconds),
+        ratio=round(reference_seconds / seconds, 1),
+        systems_if_controls_fail=result.figures.systems_if_controls_fail,
+    )
+
+
+def measure_portfolio_refresh(report: Report, session) -> None:
+    """The portfolio's aggregates recomputed from the database and stored, as after an
+    inventory change (services.portfolio.refresh and its commit)."""
+
+    def refresh():
+        session.expunge_all()
+        aggregates = portfolio_service.refresh(session, AS_OF)
+        session.commit()
+        return aggregates
+
+    aggregates, seconds = best_of(report.repeat, refresh)
+    report.emit(
+        "portfolio_refresh",
+        seconds,
+        vendors=len(aggregates.vendors),
+        systems=len(aggregates.systems),
+    )
+
+
 def run(args: argparse.Namespace, out: TextIO, workdir: Path) -> None:
     sizes = {
         "vendors": args.vendors,
@@ -442,6 +498,14 @@ def run(args: argparse.Namespace, out: TextIO, workdir: Path) -> None:
         typical = by_reach[len(by_reach) // 2]
         measure_one_vendor(report, inventory, "one_vendor_typical", typical, counts)
         measure_one_vendor(report, inventory, "one_vendor_largest", by_reach[-1], counts)
+        progress("engine: concentration")
+        _, seconds = best_of(args.repeat, lambda: concentration(inventory, as_of=AS_OF))
+        report.emit("concentration", seconds)
+        progress("the vendor page: reading what the breach can touch")
+        for name, vendor_id in (("typical", typical), ("largest", by_reach[-1])):
+            measure_vendor_page(report, session, f"vendor_page_{name}", vendor_id)
+        progress("the portfolio's aggregates: read, compute, store")
+        measure_portfolio_refresh(report, session)
 
 
 def portfolio(report: Report, session, sizes: dict[str, Any], seed: int) -> Inventory:
