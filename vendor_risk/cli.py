@@ -215,7 +215,8 @@ def register(app: Flask) -> None:
     from .blast_radius_cli import blast_radius_command
     from .inventory_cli import inventory_cli  # it imports cli_actor from this module
     from .portfolio_cli import portfolio_cli
+    from .questionnaire.cli import questionnaires_cli
 
     commands = (db_cli, audit_cli, create_user, quickstart, demo_command)
-    for cmd in (*commands, inventory_cli, blast_radius_command, portfolio_cli):
+    for cmd in (*commands, inventory_cli, blast_radius_command, portfolio_cli, questionnaires_cli):
         app.cli.add_command(cmd)
