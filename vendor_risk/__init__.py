@@ -42,9 +42,12 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .auth.views import bp as auth_bp
     from .incidents.views import bp as incidents_bp
     from .inventory.views import bp as inventory_bp
+    from .library.views import bp as library_bp
     from .main.views import bp as main_bp
     from .portal.views import bp as portal_bp
     from .procurement.views import bp as procurement_bp
+    from .requests.views import bp as requests_bp
+    from .review.views import bp as review_bp
     from .risk.views import bp as risk_bp
 
     for blueprint in (
@@ -57,6 +60,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         portal_bp,
         inventory_bp,
         incidents_bp,
+        library_bp,
+        requests_bp,
+        review_bp,
     ):
         app.register_blueprint(blueprint)
 
