@@ -56,7 +56,8 @@ def _inventory(
     """The inventory, or the part of it given by ids (None: every row of that kind)."""
 
     def rows(query):
-        return session.execute(query)
+        # Core, not the ORM's result machinery: plain rows are all the engine needs.
+        return session.connection().execute(query)
 
     system_holdings = _grouped(
         (r.system_id, engine.Holding(r.data_category_id, r.records))
