@@ -1,10 +1,13 @@
-"""Administration: users (create, disable, enable, reset MFA) and the audit trail."""
+"""Administration: users (create, disable, enable, reset MFA), the audit trail and the outbox."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
+from .. import mail
 from ..access import area, request_actor
 from ..db import db
+from ..inventory.forms import PageForm
+from ..inventory.views import _linker
 from ..models import Role
 from ..services import ValidationFailed, accounts, audit_log
 from .forms import AuditFilterForm, PasswordSetForm, UserActionForm, UserCreateForm
@@ -172,3 +175,31 @@ def audit():
     # Only the filters carry over to the "older events" link (never arbitrary url_for arguments).
     args = {name: request.args[name] for name in AUDIT_FILTERS if request.args.get(name)}
     return render_template("admin/audit.html", form=form, page=page, args=args), status
+
+
+# ---- the outbox: emails as sent, or (development, no SMTP server) kept here to be read ------
+
+
+@bp.get("/outbox")
+def outbox():
+    form = PageForm(request.args)
+    if not form.validate():
+        abort(400)
+    page = mail.search_outbox(db.session, page=form.page.data or 1)
+    return render_template(
+        "admin/outbox.html",
+        page=page,
+        url=_linker("admin.outbox", {}),
+        state=mail.delivery_state,
+        smtp=mail.smtp_configured(),
+    )
+
+
+@bp.get("/outbox/<int:message_id>")
+def outbox_message(message_id: int):
+    message = mail.get_message(db.session, message_id)
+    if message is None:
+        abort(404)
+    return render_template(
+        "admin/outbox_message.html", message=message, state=mail.delivery_state(message)
+    )
