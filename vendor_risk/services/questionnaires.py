@@ -4,22 +4,37 @@ A version is identified by the SHA-256 of its canonical JSON, so storing unchang
 is a no-op, and a changed file (or an edit in the app) makes the next version. Requests point at
 a version for ever; :func:`questionnaire_of` turns one back into the pure model, cached, since a
 version never changes.
+
+Files come in through :func:`import_file` (our YAML or JSON, or a VSAQ file, told apart by the
+content: the command line and the library's upload share it), edits in the app through
+:func:`store_edit`; both refuse with :class:`QuestionnaireInvalid`, every problem with its line,
+and store nothing. The library's pages read :func:`library` and :func:`versions_of`.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import datetime
+from pathlib import Path, PurePath
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import audit
+from .. import audit, documents
 from ..audit import Actor
-from ..models import AuditAction, Questionnaire, QuestionnaireVersion
-from ..questionnaire import loader
+from ..documents import Problem
+from ..models import (
+    AuditAction,
+    Questionnaire,
+    QuestionnaireRequest,
+    QuestionnaireVersion,
+    User,
+)
+from ..questionnaire import loader, vsaq
 from ..questionnaire import model as qmodel
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent.parent / "questionnaires"
@@ -150,3 +165,316 @@ def sync_shipped(session: Session, *, actor: Actor, folder: Path = SHIPPED_DIR) 
             raise ValueError("\n".join(map(str, result.problems)))
         stored.append(store_version(session, result.questionnaire, source=path.name, actor=actor))
     return stored
+
+
+# ---- importing a file (the command line and the library's upload) ---------------------------
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A problem of a questionnaire file or text: where (line, field) and what is wrong."""
+
+    file: str
+    line: int | None
+    where: str  # the field, as a path in the document; "" for the file as a whole
+    message: str
+
+    def __str__(self) -> str:
+        """``FILE:LINE: path: message``, as the validate command prints problems."""
+        place = self.file if self.line is None else f"{self.file}:{self.line}"
+        return (
+            f"{place}: {self.where}: {self.message}" if self.where else f"{place}: {self.message}"
+        )
+
+
+class QuestionnaireInvalid(ValueError):
+    """A file or an edit that cannot be stored: every problem, nothing stored."""
+
+    def __init__(self, problems: list[FileProblem]):
+        super().__init__("\n".join(map(str, problems)))
+        self.problems = tuple(problems)
+
+
+def _from_loader(problem: Problem, name: str) -> FileProblem:
+    where = problem.where if problem.path else ""
+    return FileProblem(problem.file or name, problem.line, where, problem.message)
+
+
+# A VSAQ problem: "NAME:LINE[:COLUMN]: message", or "NAME: message".
+_VSAQ_LINE = re.compile(r":(\d+)(?::\d+)?: ")
+
+
+def _from_vsaq(problem: str, name: str) -> FileProblem:
+    rest = problem.removeprefix(name)
+    match = _VSAQ_LINE.match(rest)
+    if match:
+        return FileProblem(name, int(match[1]), "", rest[match.end() :])
+    return FileProblem(name, None, "", rest.removeprefix(": "))
+
+
+def read_file(data: bytes, *, name: str) -> tuple[qmodel.Questionnaire, str]:
+    """The questionnaire a file holds, in our format (YAML or JSON) or Google's VSAQ (told
+    apart by the content), and the source a stored version records (the file's name without
+    its folders, or ``vsaq:NAME``). QuestionnaireInvalid lists every problem, each naming
+    ``name``. Reads no database."""
+    if len(data) > loader.MAX_BYTES:
+        limit = loader.MAX_BYTES // (1024 * 1024)
+        raise QuestionnaireInvalid([FileProblem(name, None, "", f"larger than {limit} MB")])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise QuestionnaireInvalid([FileProblem(name, line, "", "not UTF-8 text")]) from None
+    if "\x00" in text:
+        raise QuestionnaireInvalid([FileProblem(name, None, "", "not a text file")])
+    if vsaq.looks_like_vsaq(text):
+        try:
+            document = vsaq.convert(text, name=name)
+        except vsaq.VsaqError as exc:
+            raise QuestionnaireInvalid([_from_vsaq(p, name) for p in exc.problems]) from None
+        result = loader.from_document(document, name=name)
+        source = f"vsaq:{PurePath(name).name}"
+    else:
+        result = loader.parse(text, name=name)
+        source = PurePath(name).name
+    if result.questionnaire is None:
+        raise QuestionnaireInvalid([_from_loader(p, name) for p in result.problems])
+    return result.questionnaire, source
+
+
+def import_file(session: Session, data: bytes, *, name: str, actor: Actor) -> Stored:
+    """Store the questionnaire of a file (see :func:`read_file`) as a new version of its
+    questionnaire, or find the version that has its content already (a no-op)."""
+    questionnaire, source = read_file(data, name=name)
+    return store_version(session, questionnaire, source=source, actor=actor)
+
+
+# ---- editing in the app: the version as YAML, saved as a new version --------------------------
+
+EDITED_SOURCE = "edited in the app"
+EDIT_NAME = "the text"  # how problems of an edit name what they are in
+
+
+def _without_defaults_option(option: qmodel.Option, default: qmodel.Option | None) -> dict:
+    written: dict[str, Any] = {"value": option.value}
+    default_label = default.label if default is not None else option.value
+    if option.label != default_label:
+        written["label"] = option.label
+    default_score = default.score if default is not None else None
+    if option.score is not None and option.score != default_score:
+        written["score"] = qmodel.number(option.score)
+    return written
+
+
+def _without_defaults_question(question: qmodel.Question) -> dict:
+    kind = question.type
+    written: dict[str, Any] = {"id": question.id, "type": kind.value, "text": question.text}
+    if question.help:
+        written["help"] = question.help
+    if question.show_if is not None:
+        written["show_if"] = question.show_if.to_document()
+    defaults = qmodel.DEFAULT_OPTIONS.get(kind)
+    if kind.has_options and question.options != defaults:
+        by_value = {option.value: option for option in defaults or ()}
+        written["options"] = [
+            _without_defaults_option(option, by_value.get(option.value))
+            for option in question.options
+        ]
+    if question.min is not None:
+        written["min"] = qmodel.number(question.min)
+    if question.max is not None:
+        written["max"] = qmodel.number(question.max)
+    if kind.scored and question.weight != 1:
+        written["weight"] = qmodel.number(question.weight)
+    if question.critical:
+        written["critical"] = True
+    if kind.takes_answer and not question.required:
+        written["required"] = False
+    if question.evidence is not qmodel.Evidence.none:
+        written["evidence"] = question.evidence.value
+    controls = question.controls.to_document()
+    if any(controls.values()):
+        written["controls"] = {key: ids for key, ids in controls.items() if ids}
+    if question.inherent is not None:
+        written["inherent"] = question.inherent.value
+    return written
+
+
+def _without_defaults_finding(finding: qmodel.FindingRule) -> dict:
+    written = finding.to_document()
+    if not finding.why:
+        del written["why"]
+    return written
+
+
+def readable_document(questionnaire: qmodel.Questionnaire) -> dict[str, Any]:
+    """The questionnaire as a person would write its file: what a field says by default is
+    left out (it loads back to the same content, so to the same hash)."""
+    sections = []
+    for section in questionnaire.sections:
+        written: dict[str, Any] = {"id": section.id, "title": section.title}
+        if section.description:
+            written["description"] = section.description
+        if section.weight != 1:
+            written["weight"] = qmodel.number(section.weight)
+        written["questions"] = [_without_defaults_question(q) for q in section.questions]
+        if section.findings:
+            written["findings"] = [_without_defaults_finding(f) for f in section.findings]
+        sections.append(written)
+    document: dict[str, Any] = {
+        "format": questionnaire.format,
+        "id": questionnaire.id,
+        "title": questionnaire.title,
+        "version": questionnaire.version,
+        "audience": questionnaire.audience.value,
+    }
+    if questionnaire.description:
+        document["description"] = questionnaire.description
+    document["sections"] = sections
+    return document
+
+
+def version_yaml(version: QuestionnaireVersion) -> str:
+    """A stored version as a readable YAML file (block style, defaults left out)."""
+    return documents.dump(readable_document(questionnaire_of(version)))
+
+
+def _line_of(text: str, path: tuple[str | int, ...]) -> int | None:
+    return documents.parse_document(text, name=EDIT_NAME, fmt="yaml").line_of(path)
+
+
+def store_edit(
+    session: Session, questionnaire: Questionnaire, text: str, *, actor: Actor
+) -> Stored:
+    """Store the text of an edit in the app as the questionnaire's next version (or find the
+    version that has that content already: nothing changed). QuestionnaireInvalid lists every
+    problem with its line, and refuses a text whose ``id`` is not the questionnaire's key: a
+    new questionnaire comes from an imported file."""
+    data = text.encode("utf-8")
+    if len(data) > loader.MAX_BYTES:
+        limit = loader.MAX_BYTES // (1024 * 1024)
+        raise QuestionnaireInvalid([FileProblem(EDIT_NAME, None, "", f"larger than {limit} MB")])
+    result = loader.parse(text, name=EDIT_NAME, fmt="yaml")
+    if result.questionnaire is None:
+        raise QuestionnaireInvalid([_from_loader(p, EDIT_NAME) for p in result.problems])
+    edited = result.questionnaire
+    if edited.id != questionnaire.key:
+        message = (
+            f"the id must stay {questionnaire.key!r} (it is {edited.id!r}): an edit makes a new "
+            "version of this questionnaire; a new questionnaire is imported from a file"
+        )
+        raise QuestionnaireInvalid([FileProblem(EDIT_NAME, _line_of(text, ("id",)), "id", message)])
+    return store_version(session, edited, source=EDITED_SOURCE, actor=actor)
+
+
+# ---- the library's pages ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LibraryRow:
+    """A questionnaire in the library's list, with its latest version."""
+
+    id: int
+    key: str
+    title: str
+    audience: str
+    latest_number: int
+    version_count: int
+    question_count: int
+    latest_at: datetime
+
+
+def library(session: Session) -> list[LibraryRow]:
+    """Every questionnaire with its latest version, by title, in one query."""
+    counts = (
+        sa.select(
+            QuestionnaireVersion.questionnaire_id,
+            sa.func.max(QuestionnaireVersion.number).label("latest"),
+            sa.func.count().label("versions"),
+        )
+        .group_by(QuestionnaireVersion.questionnaire_id)
+        .subquery()
+    )
+    rows = session.execute(
+        sa.select(
+            Questionnaire.id,
+            Questionnaire.key,
+            Questionnaire.title,
+            Questionnaire.audience,
+            counts.c.latest,
+            counts.c.versions,
+            QuestionnaireVersion.question_count,
+            QuestionnaireVersion.created_at,
+        )
+        .join(counts, counts.c.questionnaire_id == Questionnaire.id)
+        .join(
+            QuestionnaireVersion,
+            sa.and_(
+                QuestionnaireVersion.questionnaire_id == Questionnaire.id,
+                QuestionnaireVersion.number == counts.c.latest,
+            ),
+        )
+        .order_by(sa.func.lower(Questionnaire.title), Questionnaire.id)
+    ).all()
+    return [LibraryRow(*row) for row in rows]
+
+
+def get_questionnaire(session: Session, questionnaire_id: int) -> Questionnaire | None:
+    return session.get(Questionnaire, questionnaire_id)
+
+
+def version_by_number(
+    session: Session, questionnaire_id: int, number: int
+) -> QuestionnaireVersion | None:
+    return session.scalar(
+        sa.select(QuestionnaireVersion).where(
+            QuestionnaireVersion.questionnaire_id == questionnaire_id,
+            QuestionnaireVersion.number == number,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """A version in its questionnaire's list: who made it, from what, and how many requests
+    were sent with it."""
+
+    id: int
+    number: int
+    author_version: int
+    content_hash: str
+    title: str
+    question_count: int
+    source: str
+    created_at: datetime
+    created_by: str | None  # None: the command line or the shipped files
+    request_count: int
+
+
+def versions_of(session: Session, questionnaire_id: int) -> list[VersionRow]:
+    """The versions of a questionnaire, newest first, each with its requests counted: one
+    query."""
+    used = (
+        sa.select(QuestionnaireRequest.version_id, sa.func.count().label("requests"))
+        .group_by(QuestionnaireRequest.version_id)
+        .subquery()
+    )
+    rows = session.execute(
+        sa.select(
+            QuestionnaireVersion.id,
+            QuestionnaireVersion.number,
+            QuestionnaireVersion.author_version,
+            QuestionnaireVersion.content_hash,
+            QuestionnaireVersion.title,
+            QuestionnaireVersion.question_count,
+            QuestionnaireVersion.source,
+            QuestionnaireVersion.created_at,
+            User.name,
+            sa.func.coalesce(used.c.requests, 0),
+        )
+        .outerjoin(User, User.id == QuestionnaireVersion.created_by_id)
+        .outerjoin(used, used.c.version_id == QuestionnaireVersion.id)
+        .where(QuestionnaireVersion.questionnaire_id == questionnaire_id)
+        .order_by(QuestionnaireVersion.number.desc())
+    ).all()
+    return [VersionRow(*row) for row in rows]

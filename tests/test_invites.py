@@ -1,0 +1,408 @@
+"""Invitation links, followed as a vendor contact would: the email caught by a real SMTP server
+on loopback (aiosmtpd), the page a link opens (GET changes nothing), redeeming it once (POST)
+into a new account that enrols TOTP, then refused; expiry, revoking, resending; the token kept
+only as its hash; addresses of other accounts refused without detail.
+
+The suite runs on SQLite, and on PostgreSQL with VR_TEST_BACKEND=postgresql."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from datetime import timedelta
+
+import pyotp
+import pytest
+import sqlalchemy as sa
+from conftest import count, events, get, login, login_as, text
+from sqlmodel import SQLModel
+
+from vendor_risk.audit import Actor
+from vendor_risk.db import db, utcnow
+from vendor_risk.models import Invite, OutboxMessage, Role, User
+from vendor_risk.questionnaire import loader
+from vendor_risk.services import ValidationFailed, invites, questionnaires
+
+BASE_URL = "http://vr.test"
+NEW_PASSWORD = "a long passphrase of four words"
+LINK = re.compile(r"http://vr\.test(/invite/([A-Za-z0-9_-]+))")
+QUESTIONNAIRE = """
+format: 1
+id: short-security
+title: Short security
+version: 1
+audience: vendor
+sections:
+  - id: one
+    title: One
+    questions:
+      - id: mfa
+        type: yes_no
+        text: Do you use MFA?
+"""
+
+
+@pytest.fixture
+def app(make_app, smtp_server):
+    return make_app(**smtp_server.config, BASE_URL=BASE_URL)
+
+
+@pytest.fixture
+def sent(app, client, make_vendor, make_user, smtp_server):
+    """Procurement sends a questionnaire to jane@keystone.example through the page; returns
+    what the test needs, the request id and the link's path among them."""
+    vendor_id = make_vendor("Keystone Identity")
+    with app.app_context():
+        questionnaire = loader.parse(QUESTIONNAIRE, "q.yaml").questionnaire
+        version = questionnaires.store_version(
+            db.session, questionnaire, source="q.yaml", actor=Actor.system("test")
+        ).version
+        db.session.commit()
+        version_id = version.id
+    pat = make_user(Role.procurement, email="pat@example.org")
+    staff = app.test_client()
+    login_as(staff, pat)
+    response = staff.post(
+        "/requests/new",
+        data={
+            "vendor_id": vendor_id,
+            "version_id": version_id,
+            "due_on": (utcnow().date() + timedelta(days=10)).isoformat(),
+            "contact_emails": "jane@keystone.example",
+        },
+    )
+    assert response.status_code == 302
+    request_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    return {
+        "vendor": vendor_id,
+        "request": request_id,
+        "staff": staff,
+        "path": link_in(smtp_server.messages[-1])[0],
+        "invite": invite_id(app),
+    }
+
+
+def words(response) -> str:
+    """The page's text as read: tags removed, white space collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", "", text(response)).split())
+
+
+def link_in(message) -> tuple[str, str]:
+    """The path of the link in an email, and its token."""
+    found = LINK.search(message.get_content())
+    assert found, message.get_content()
+    return found.group(1), found.group(2)
+
+
+def invite_id(app) -> int:
+    with app.app_context():
+        return db.session.scalars(sa.select(Invite.id).order_by(Invite.id.desc())).first()
+
+
+def database_rows(app) -> dict[str, list]:
+    with app.app_context():
+        return {
+            table.name: [
+                tuple(row)
+                for row in db.session.execute(sa.select(table).order_by(*table.primary_key))
+            ]
+            for table in SQLModel.metadata.sorted_tables
+        }
+
+
+def accept(client, path: str, name: str = "Jane Doe", password: str = NEW_PASSWORD):
+    return client.post(
+        path, data={"name": name, "password": password, "confirm_password": password}
+    )
+
+
+def enrol(client) -> None:
+    """The TOTP enrolment step, with a code computed from the secret the page shows."""
+    page = client.get("/auth/enrol").get_data(as_text=True)
+    secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+    done = client.post("/auth/enrol", data={"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200
+    assert "shown only now" in done.get_data(as_text=True)  # the recovery codes
+
+
+# ---- the link works once --------------------------------------------------------------------
+
+
+def test_the_emailed_link_works_once_and_leads_to_totp_enrolment(app, sent, smtp_server):
+    message = smtp_server.messages[-1]
+    assert message["To"] == "jane@keystone.example"
+    assert message["Subject"] == "Security questionnaire for Keystone Identity: Short security"
+    body = message.get_content()
+    assert "Pat (pat@example.org) invites you to the vendor portal of Keystone Identity" in body
+    browser = app.test_client()
+    before = database_rows(app)
+
+    page = browser.get(sent["path"])
+
+    assert page.status_code == 200
+    shown = words(page)
+    assert "Invitation to the vendor portal of Keystone Identity" in shown
+    assert "Pat (pat@example.org) invited jane@keystone.example" in shown
+    assert "Short security" in shown
+    assert "Accept and create my account" in shown
+    assert database_rows(app) == before  # opening the link changed nothing (mail scanners)
+
+    weak = accept(browser, sent["path"], password="password1234")
+    assert weak.status_code == 400
+    assert "This password is in a list of commonly used passwords" in text(weak)
+    unnamed = accept(browser, sent["path"], name="  ")
+    assert "Enter your name." in text(unnamed)
+    assert count(app, User, User.email == "jane@keystone.example") == 0
+
+    done = accept(browser, sent["path"])
+
+    assert done.status_code == 302
+    assert done.headers["Location"] == "/auth/enrol"
+    assert browser.get("/portal/").headers["Location"] == "/auth/mfa"  # half logged in only
+    enrol(browser)
+    assert browser.get("/portal/").status_code == 200
+    with app.app_context():
+        jane = db.session.scalars(
+            sa.select(User).where(User.email == "jane@keystone.example")
+        ).one()
+        assert (jane.role, jane.vendor_id, jane.name) == (
+            Role.vendor_contact,
+            sent["vendor"],
+            "Jane Doe",
+        )
+        assert jane.mfa_enrolled
+    invite = get(app, Invite, sent["invite"])
+    assert invite.redeemed_at is not None and invite.redeemed_by_id == jane.id
+    redeemed = events(app, "invite.redeemed")
+    assert [(e.outcome, e.details["account_created"]) for e in redeemed] == [("success", True)]
+
+    # Then the link is spent: for anybody, whatever they send.
+    other = app.test_client()
+    used = other.get(sent["path"])
+    assert used.status_code == 410
+    assert "This invitation was used already" in text(used)
+    again = accept(other, sent["path"], name="Mallory", password="another long passphrase")
+    assert again.status_code == 410
+    assert count(app, User, User.role == Role.vendor_contact) == 1
+    staff_page = text(sent["staff"].get(f"/requests/{sent['request']}"))
+    assert re.search(r"jane@keystone\.example</td>\s*<td><span[^>]*>redeemed<", staff_page)
+
+
+def test_the_token_is_stored_only_as_its_hash(app, sent, smtp_server):
+    _, token = link_in(smtp_server.messages[-1])
+    assert len(token) >= 43  # 32 random bytes, URL-safe base64
+    rows = database_rows(app)
+    everything = repr(rows)
+    assert token not in everything
+    assert hashlib.sha256(token.encode()).hexdigest() in everything
+    with app.app_context():
+        outbox = db.session.scalars(sa.select(OutboxMessage)).one()
+        assert outbox.body == "(not kept)"  # SMTP configured: the message is not kept
+        assert outbox.sent_at is not None
+    for event in events(app, "invite.sent"):
+        assert token not in repr(event.details)
+
+
+def test_an_expired_link_is_refused_and_says_whom_to_ask(app, sent):
+    with app.app_context():
+        invite = db.session.get(Invite, sent["invite"])
+        invite.expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    browser = app.test_client()
+
+    page = browser.get(sent["path"])
+
+    assert page.status_code == 410
+    shown = words(page)
+    assert "This invitation has expired" in shown
+    assert "Ask Pat (pat@example.org), who invited you, to send a new invitation." in shown
+    assert accept(browser, sent["path"]).status_code == 410
+    assert count(app, User, User.email == "jane@keystone.example") == 0
+    staff_page = text(sent["staff"].get(f"/requests/{sent['request']}"))
+    assert re.search(r"jane@keystone\.example</td>\s*<td><span[^>]*>expired<", staff_page)
+
+
+def test_resend_replaces_the_link_and_revoke_ends_it(app, sent, smtp_server):
+    old_path = sent["path"]
+    staff = sent["staff"]
+
+    staff.post(f"/requests/{sent['request']}/invites/{sent['invite']}/resend")
+
+    assert len(smtp_server.messages) == 2
+    new_path, _ = link_in(smtp_server.messages[-1])
+    assert new_path != old_path
+    browser = app.test_client()
+    stale = browser.get(old_path)
+    assert stale.status_code == 404
+    assert "This invitation link is not valid" in text(stale)
+    assert "replaced by a newer invitation" in text(stale)
+    assert accept(browser, old_path).status_code == 404
+    assert browser.get(new_path).status_code == 200
+    assert get(app, Invite, sent["invite"]).sent_count == 2
+
+    revoked = staff.post(
+        f"/requests/{sent['request']}/invites/{sent['invite']}/revoke", follow_redirects=True
+    )
+
+    assert "The invitation of jane@keystone.example was revoked" in text(revoked)
+    withdrawn = browser.get(new_path)
+    assert withdrawn.status_code == 410
+    assert "This invitation was withdrawn" in text(withdrawn)
+    assert accept(browser, new_path).status_code == 410
+    assert count(app, User, User.email == "jane@keystone.example") == 0
+    refused = staff.post(f"/requests/{sent['request']}/invites/{sent['invite']}/resend")
+    assert refused.status_code == 409
+    assert "invite the address again instead" in text(refused)
+    assert len(events(app, "invite.revoked")) == 1
+    assert [e.details["resent"] for e in events(app, "invite.sent")] == [False, True]
+
+
+def test_an_unknown_link_is_not_found_for_anybody(app, client, make_user):
+    token = "A" * 43
+    for visitor in (client, None):
+        if visitor is None:
+            visitor = app.test_client()
+            login_as(visitor, make_user(Role.procurement))
+        page = visitor.get(f"/invite/{token}")
+        assert page.status_code == 404
+        assert "This invitation link is not valid" in text(page)
+        assert accept(visitor, f"/invite/{token}").status_code == 404
+    assert client.get("/invite/not-even-the-shape").status_code == 404
+
+
+# ---- existing accounts ----------------------------------------------------------------------
+
+
+def test_an_existing_contact_of_the_vendor_is_attached_and_logs_in(app, sent, make_user):
+    jane = make_user(Role.vendor_contact, email="jane@keystone.example", vendor_id=sent["vendor"])
+    browser = app.test_client()
+
+    page = text(browser.get(sent["path"]))
+
+    assert "You already have an account with this address" in page
+    assert "Choose a password" not in page
+    done = browser.post(sent["path"], data={})
+    assert done.status_code == 302
+    assert done.headers["Location"] == "/auth/login"
+    assert "Invitation accepted: log in" in text(browser.get("/auth/login"))
+    assert get(app, Invite, sent["invite"]).redeemed_by_id == jane.id
+    assert count(app, User) == 2  # Pat and Jane: no new account
+    assert login(browser, jane).headers["Location"] == "/portal/"
+
+
+@pytest.mark.parametrize("who", ["other vendor", "staff", "disabled contact"])
+def test_an_address_of_another_account_is_refused_without_detail(
+    app, sent, make_user, make_vendor, who
+):
+    if who == "other vendor":
+        make_user(
+            Role.vendor_contact,
+            email="jane@keystone.example",
+            vendor_id=make_vendor("Secret Other Vendor"),
+        )
+    elif who == "staff":
+        make_user(Role.risk_officer, email="jane@keystone.example")
+    else:
+        make_user(
+            Role.vendor_contact,
+            email="jane@keystone.example",
+            vendor_id=sent["vendor"],
+            active=False,
+        )
+    browser = app.test_client()
+    page = text(browser.get(sent["path"]))
+    assert "You already have an account" not in page  # nothing told about other accounts
+
+    refused = accept(browser, sent["path"])
+
+    assert refused.status_code == 403
+    shown = words(refused)
+    assert "This invitation cannot be accepted" in shown
+    assert "Ask Pat (pat@example.org)" in shown
+    for detail in ("Secret Other Vendor", "officer", "disabled", "exists", "already"):
+        assert detail not in shown
+    assert get(app, Invite, sent["invite"]).redeemed_at is None
+    with app.app_context():
+        jane = db.session.scalars(
+            sa.select(User).where(User.email == "jane@keystone.example")
+        ).one()
+        assert jane.password_hash != NEW_PASSWORD and jane.name != "Jane Doe"
+    assert [e.outcome for e in events(app, "invite.redeemed")] == ["denied"]
+
+
+# ---- the service, as the portal's "invite a colleague" calls it ------------------------------
+
+
+def test_invite_a_colleague_without_a_request(app, make_vendor, make_user, smtp_server):
+    vendor_id = make_vendor("Keystone Identity")
+    ann = make_user(Role.vendor_contact, email="ann@keystone.example", vendor_id=vendor_id)
+    with app.app_context():
+        invite = invites.invite_contact(
+            db.session,
+            vendor_id=vendor_id,
+            email=" Bob@Keystone.Example ",
+            request_id=None,
+            actor=Actor(label=ann.email, user_id=ann.id),
+        )
+        db.session.commit()
+        assert invites.delivered(invite)
+        assert invite.email == "bob@keystone.example"
+        with pytest.raises(ValidationFailed) as refused:
+            invites.invite_contact(
+                db.session, vendor_id=vendor_id, email="bob@", request_id=None, actor=Actor("x")
+            )
+        assert "email" in refused.value.errors
+    message = smtp_server.messages[-1]
+    assert message["Subject"] == "Invitation to the vendor portal of Keystone Identity"
+    path, token = link_in(message)
+    with app.app_context():
+        assert invites.find_live(db.session, token).email == "bob@keystone.example"
+        assert (
+            invites.find_live(db.session, token[:-1] + ("B" if token[-1] != "B" else "C")) is None
+        )
+    browser = app.test_client()
+    assert accept(browser, path, name="Bob").headers["Location"] == "/auth/enrol"
+    with app.app_context():
+        assert invites.find_live(db.session, token) is None
+
+
+# ---- limits and logs ------------------------------------------------------------------------
+
+
+def test_redeeming_is_rate_limited_per_link(make_app, smtp_server, make_vendor):
+    app = make_app(
+        **smtp_server.config,
+        BASE_URL=BASE_URL,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_INVITE_PER_LINK="2 per minute",
+    )
+    vendor_id = make_vendor("Keystone Identity")
+    with app.app_context():
+        invites.invite_contact(
+            db.session,
+            vendor_id=vendor_id,
+            email="jane@keystone.example",
+            request_id=None,
+            actor=Actor.system("test"),
+        )
+        db.session.commit()
+    path, _ = link_in(smtp_server.messages[-1])
+    browser = app.test_client()
+    for _ in range(2):
+        assert accept(browser, path, password="short").status_code == 400
+    limited = accept(browser, path)
+    assert limited.status_code == 429
+    assert count(app, User) == 0
+    assert app.test_client().get(path).status_code == 200  # reading the page is not limited
+
+
+def test_tokens_are_masked_in_the_request_log(app, caplog):
+    token = "x" * 43
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        logging.getLogger("werkzeug").info(
+            '%s - - [%s] "%s" %s', "127.0.0.1", "now", f"GET /invite/{token} HTTP/1.1", 200
+        )
+        app.logger.error("Exception on /invite/%s [POST]", token)
+    assert token not in caplog.text
+    assert "/invite/[token]" in caplog.text
