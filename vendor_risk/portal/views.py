@@ -1,17 +1,69 @@
-"""The vendor portal: a vendor contact sees their own vendor only."""
+"""The vendor portal: a vendor contact sees their own vendor's requests only, fills them,
+attaches evidence and invites colleagues. Every request is found through a query filtered by
+the contact's vendor: another vendor's request, answer or file is a 404."""
 
-from flask import render_template
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..access import area
-from ..db import db
+from ..access import area, request_actor
+from ..db import db, utcnow
 from ..models import Role
-from ..services import vendors
+from ..services import ValidationFailed, invites, vendors
+from ..services import answers as answers_service
+from . import filling
+from .forms import InviteForm
 
 bp = area("portal", __name__, roles={Role.vendor_contact}, url_prefix="/portal")
+
+PLACE = filling.Place(
+    name="portal",
+    find=lambda request_id: answers_service.request_for_contact(
+        db.session, current_user, request_id
+    ),
+    back_label="Our requests",
+)
+filling.register(bp, PLACE, "/requests/<int:request_id>")
+
+
+def _home(form: InviteForm, status: int = 200):
+    vendor = vendors.vendor_of_contact(db.session, current_user)
+    rows = answers_service.requests_of_contact(db.session, current_user, today=utcnow().date())
+    return render_template("portal/home.html", vendor=vendor, rows=rows, form=form), status
 
 
 @bp.get("/")
 def home():
-    vendor = vendors.vendor_of_contact(db.session, current_user)
-    return render_template("portal/home.html", vendor=vendor)
+    return _home(InviteForm())
+
+
+@bp.post("/invite")
+def invite():
+    """Invite a colleague of the same vendor: they get an email with a single-use link."""
+    form = InviteForm()
+    if not form.validate():
+        return _home(form, 400)
+    try:
+        sent = invites.invite_contact(
+            db.session,
+            vendor_id=current_user.vendor_id,
+            email=form.email.data,
+            request_id=None,
+            actor=request_actor(),
+        )
+    except ValidationFailed as exc:
+        db.session.rollback()
+        messages = [m for key, found in exc.errors.items() for m in found]
+        form.email.errors = [*form.email.errors, *messages]
+        return _home(form, 400)
+    db.session.commit()
+    if invites.delivered(sent):
+        flash(f"Invitation sent to {sent.email}.", "success")
+    else:
+        flash(
+            f"The invitation to {sent.email} is recorded but the email could not be sent: "
+            "ask your contact at our organisation to send it again.",
+            "warning",
+        )
+    return redirect(url_for("portal.home"))
