@@ -1,5 +1,6 @@
 """``flask --app app questionnaires validate FILE...``: check questionnaire files before they
-are shipped or imported, as an author (or CI) would, without the database."""
+are shipped or imported, as an author (or CI) would, without the database; and
+``questionnaires import FILE``: store one (ours or a VSAQ file) as a new version."""
 
 from __future__ import annotations
 
@@ -35,3 +36,39 @@ def validate_command(files: tuple[Path, ...]) -> None:
         )
     if failed:
         sys.exit(1)
+
+
+@questionnaires_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def import_command(file: Path) -> None:
+    """Store FILE (our YAML or JSON, or a Google VSAQ JSON file: the format is told by the
+    content) as the next version of its questionnaire. Unchanged content is a no-op. Every
+    problem is printed as FILE:LINE: path: message, and nothing is stored (exit 1)."""
+    # The app's modules, imported here: `validate` runs without the app or its database.
+    from ..cli import cli_actor
+    from ..db import db
+    from ..services import questionnaires
+
+    name = str(file)
+    try:
+        with open(file, "rb") as handle:
+            data = handle.read(loader.MAX_BYTES + 1)
+    except OSError as exc:
+        click.echo(f"{name}: cannot read: {exc.strerror}", err=True)
+        sys.exit(1)
+    try:
+        stored = questionnaires.import_file(db.session, data, name=name, actor=cli_actor())
+    except questionnaires.QuestionnaireInvalid as exc:
+        db.session.rollback()
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        count = len(exc.problems)
+        click.echo(f"{count} problem{'s' * (count != 1)}: nothing was stored.", err=True)
+        sys.exit(1)
+    db.session.commit()
+    version = stored.version
+    key = questionnaires.questionnaire_of(version).id
+    if stored.created:
+        click.echo(f"stored as version {version.number} of {key}")
+    else:
+        click.echo(f"unchanged: version {version.number} of {key}")
