@@ -9,9 +9,12 @@ VR_TEST_BACKEND=postgresql), the app, users of every role, and login helpers.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import html
 import os
 import shutil
+import socket
 import tempfile
 import time
 import uuid
@@ -322,3 +325,62 @@ def events(app, action: str) -> list:
 def text(response) -> str:
     """The page as a person reads it (HTML entities decoded)."""
     return html.unescape(response.get_data(as_text=True))
+
+
+# ---- a real SMTP server on loopback ----------------------------------------------------------
+
+
+@dataclass
+class SmtpServer:
+    """An SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it receives."""
+
+    host: str
+    port: int
+    messages: list = field(default_factory=list)  # email.message.EmailMessage, in order
+
+    @property
+    def config(self) -> dict:
+        """The app's settings that send through this server."""
+        return {"SMTP_HOST": self.host, "SMTP_PORT": self.port, "SMTP_SECURITY": "none"}
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on (a moment ago): for a server, or for a server that is down."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    server = SmtpServer("127.0.0.1", free_port())
+
+    class Collect:
+        async def handle_DATA(self, _server, _session, envelope):
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            server.messages.append(message)
+            return "250 Message accepted"
+
+    controller = Controller(Collect(), hostname=server.host, port=server.port)
+    controller.start()
+    yield server
+    controller.stop()
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Debian's chromium for Playwright's end-to-end tests. Skipped where it is absent, unless
+    VR_REQUIRE_BROWSER is set (CI sets it, so a missing browser fails instead of hiding)."""
+    pytest.importorskip("playwright.sync_api", reason="needs playwright (dev extras)")
+    path = shutil.which("chromium")
+    if path is None:
+        message = "needs chromium (apt-get install chromium)"
+        if os.environ.get("VR_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path

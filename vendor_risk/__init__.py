@@ -42,13 +42,17 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .auth.views import bp as auth_bp
     from .incidents.views import bp as incidents_bp
     from .inventory.views import bp as inventory_bp
+    from .invites.views import bp as invites_bp
     from .library.views import bp as library_bp
     from .main.views import bp as main_bp
+    from .portal.intake_views import bp as intake_bp
     from .portal.views import bp as portal_bp
     from .procurement.views import bp as procurement_bp
     from .requests.views import bp as requests_bp
     from .review.views import bp as review_bp
     from .risk.views import bp as risk_bp
+    from .workbooks.views import portal_bp as portal_workbooks_bp
+    from .workbooks.views import staff_bp as request_workbooks_bp
 
     for blueprint in (
         auth_bp,
@@ -58,11 +62,15 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         procurement_bp,
         risk_bp,
         portal_bp,
+        intake_bp,
         inventory_bp,
         incidents_bp,
         library_bp,
         requests_bp,
+        invites_bp,
         review_bp,
+        portal_workbooks_bp,
+        request_workbooks_bp,
     ):
         app.register_blueprint(blueprint)
 

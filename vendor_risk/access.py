@@ -24,7 +24,10 @@ from .db import db, expect_writes
 from .models import AuditAction, AuditOutcome, Role, User
 from .services import accounts
 
-PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "auth.logout"})
+# The invitation links: the token in the path is the credential (vendor_risk/invites/).
+PUBLIC_ENDPOINTS = frozenset(
+    {"static", "auth.login", "auth.logout", "invites.show", "invites.redeem"}
+)
 PENDING_ENDPOINTS = frozenset({"auth.mfa", "auth.enrol", "auth.recovery"})
 # Area name -> roles admitted (None: every fully logged-in user).
 AREAS: dict[str, frozenset[Role] | None] = {}

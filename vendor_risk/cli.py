@@ -159,6 +159,19 @@ def _load_demo() -> list[tuple[str, Role, str]]:
     return created
 
 
+def _sync_questionnaires() -> None:
+    """Store the shipped questionnaires (new content only: unchanged files are a no-op), so
+    that they can be sent from the first start and an upgrade brings their new versions."""
+    from .services.questionnaires import sync_shipped
+
+    stored = sync_shipped(db.session, actor=cli_actor())
+    db.session.commit()
+    new = [s.version for s in stored if s.created]
+    if new:
+        titles = ", ".join(f"{v.title} (version {v.number})" for v in new)
+        click.echo(f"Questionnaires stored: {titles}.")
+
+
 def _print_accounts(accounts_created: list[tuple[str, Role, str]]) -> None:
     click.echo("These passwords are shown once; store them now:")
     for email, role, password in accounts_created:
@@ -175,6 +188,7 @@ def demo_command() -> None:
         raise click.ClickException(
             "the inventory is not empty: the demo loads only into an empty one"
         )
+    _sync_questionnaires()
     _print_accounts(_load_demo())
 
 
@@ -188,6 +202,7 @@ def quickstart(host: str, port: int, no_serve: bool, no_demo: bool) -> None:
     """Upgrade the database; on first start create the first admin and load the demo data;
     serve the app."""
     command.upgrade(alembic_config(), "head")
+    _sync_questionnaires()
     password = ensure_first_admin()
     url = f"http://{host}:{port}/"
     click.echo("")
@@ -216,7 +231,9 @@ def register(app: Flask) -> None:
     from .inventory_cli import inventory_cli  # it imports cli_actor from this module
     from .portfolio_cli import portfolio_cli
     from .questionnaire.cli import questionnaires_cli
+    from .requests_cli import send_reminders_command
 
     commands = (db_cli, audit_cli, create_user, quickstart, demo_command)
     for cmd in (*commands, inventory_cli, blast_radius_command, portfolio_cli, questionnaires_cli):
         app.cli.add_command(cmd)
+    app.cli.add_command(send_reminders_command)

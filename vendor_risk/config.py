@@ -44,6 +44,29 @@ DEFAULTS: dict[str, object] = {
     "ARGON2_PARALLELISM": 4,
     "TOTP_ISSUER": "vendor-risk",
     "AUDIT_PAGE_SIZE": 50,
+    # Evidence files vendors upload: the largest accepted, and where they are kept (outside
+    # static, under random names); empty means the folder "evidence" in the instance folder.
+    "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
+    "EVIDENCE_DIR": "",
+    # Email (vendor_risk.mail). Without SMTP_HOST nothing is sent: in development each message
+    # is logged and kept in the admins' outbox; in production it is recorded as not sent.
+    "SMTP_HOST": "",
+    "SMTP_PORT": 587,
+    "SMTP_SECURITY": "starttls",  # starttls, ssl (implicit TLS, usually port 465) or none
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",  # no default: set it in the environment when the server wants a login
+    "SMTP_TIMEOUT": 10,  # seconds
+    "MAIL_FROM": "vendor-risk <no-reply@localhost>",
+    # The app's address as people reach it (https://risk.example.org): links in emails. Needed
+    # by commands (send-reminders); pages fall back to the address of the request.
+    "BASE_URL": "",
+    # Invitation links expire after this many days; reminders go out this many days before
+    # the due date (and every day once it is past).
+    "INVITE_DAYS": 14,
+    "REMINDER_DAYS": 3,
+    # Invitation links redeemed per client address and per link.
+    "RATELIMIT_INVITE_PER_ADDRESS": "20 per minute;100 per hour",
+    "RATELIMIT_INVITE_PER_LINK": "5 per minute;30 per hour",
 }
 
 MIN_SECRET_KEY_LENGTH = 32
@@ -87,6 +110,8 @@ def load(app: Flask, overrides: dict | None = None) -> None:
     production = app.config["ENV"] == "production"
     if app.config["ENV"] not in {"development", "production"}:
         raise RuntimeError("VR_ENV must be 'development' or 'production'")
+    if app.config["SMTP_SECURITY"] not in {"starttls", "ssl", "none"}:
+        raise RuntimeError("VR_SMTP_SECURITY must be 'starttls', 'ssl' or 'none'")
     if not app.config.get("SECRET_KEY"):
         if production:
             raise RuntimeError(
@@ -122,6 +147,9 @@ def load(app: Flask, overrides: dict | None = None) -> None:
     app.config.setdefault("WTF_CSRF_ENABLED", True)
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     app.config["SQLALCHEMY_ENGINES"] = {"default": database_url(app.config, app.instance_path)}
+    app.config["EVIDENCE_DIR"] = app.config["EVIDENCE_DIR"] or str(
+        Path(app.instance_path) / "evidence"
+    )
 
 
 def database_url(config: dict, instance_path: str) -> str:

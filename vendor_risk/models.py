@@ -402,6 +402,7 @@ class AuditAction(StrEnum):
     request_created = "request.created"
     request_sent = "request.sent"
     request_submitted = "request.submitted"
+    request_review_started = "request.review_started"
     request_returned = "request.returned"
     request_accepted = "request.accepted"
     request_cancelled = "request.cancelled"
@@ -413,6 +414,7 @@ class AuditAction(StrEnum):
     invite_redeemed = "invite.redeemed"
     evidence_uploaded = "evidence.uploaded"
     evidence_deleted = "evidence.deleted"
+    evidence_downloaded = "evidence.downloaded"
 
 
 class AuditEvent(SQLModel, table=True):

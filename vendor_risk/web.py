@@ -56,10 +56,30 @@ INVENTORY_NAVIGATION = [  # procurement and risk officers share the inventory
     ("inventory.data_categories", "Data categories"),
 ]
 INCIDENTS = ("incidents.index", "Incidents")  # procurement and risk officers too
+LIBRARY = ("library.index", "Questionnaires")  # procurement and risk officers
+REQUESTS = ("requests.index", "Requests")  # questionnaires sent: procurement and risk officers
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {
-    Role.admin: [("admin.home", "Home"), ("admin.users", "Users"), ("admin.audit", "Audit trail")],
-    Role.procurement: [("procurement.home", "Home"), *INVENTORY_NAVIGATION, INCIDENTS],
-    Role.risk_officer: [("risk.home", "Home"), *INVENTORY_NAVIGATION, INCIDENTS],
+    Role.admin: [
+        ("admin.home", "Home"),
+        ("admin.users", "Users"),
+        ("admin.audit", "Audit trail"),
+        ("admin.outbox", "Outbox"),
+    ],
+    Role.procurement: [
+        ("procurement.home", "Home"),
+        REQUESTS,
+        LIBRARY,
+        *INVENTORY_NAVIGATION,
+        INCIDENTS,
+    ],
+    Role.risk_officer: [
+        ("risk.home", "Home"),
+        ("review.index", "Review"),
+        REQUESTS,
+        LIBRARY,
+        *INVENTORY_NAVIGATION,
+        INCIDENTS,
+    ],
     Role.vendor_contact: [("portal.home", "Our requests")],
 }
 
