@@ -100,6 +100,18 @@ def test_production_refuses_a_short_secret_key_and_debug_mode(tmp_path, monkeypa
         create_app(instance_path=str(tmp_path))
 
 
+def test_production_refuses_clear_text_email_to_another_machine(tmp_path, monkeypatch):
+    monkeypatch.setenv("VR_ENV", "production")
+    monkeypatch.setenv("VR_SECRET_KEY", "k" * 48)
+    monkeypatch.setenv("VR_DATABASE_URL", f"sqlite:///{tmp_path / 'app.sqlite'}")
+    monkeypatch.setenv("VR_SMTP_SECURITY", "none")
+    monkeypatch.setenv("VR_SMTP_HOST", "mail.example.org")
+    with pytest.raises(RuntimeError, match="in clear text"):
+        create_app(instance_path=str(tmp_path))
+    monkeypatch.setenv("VR_SMTP_HOST", "localhost")  # a relay on this machine
+    assert create_app(instance_path=str(tmp_path)).config["SMTP_HOST"] == "localhost"
+
+
 def test_sqlite_database_file_is_private(tmp_path, monkeypatch):
     monkeypatch.setenv("VR_SECRET_KEY", "k")
     monkeypatch.setenv("VR_DATABASE_URL", f"sqlite:///{tmp_path}/private.sqlite")

@@ -141,6 +141,7 @@ def test_the_emailed_link_works_once_and_leads_to_totp_enrolment(app, sent, smtp
     page = browser.get(sent["path"])
 
     assert page.status_code == 200
+    assert page.headers["Referrer-Policy"] == "no-referrer"  # the token stays out of Referer
     shown = words(page)
     assert "Invitation to the vendor portal of Keystone Identity" in shown
     assert "Pat (pat@example.org) invited jane@keystone.example" in shown
@@ -395,6 +396,26 @@ def test_redeeming_is_rate_limited_per_link(make_app, smtp_server, make_vendor):
     assert limited.status_code == 429
     assert count(app, User) == 0
     assert app.test_client().get(path).status_code == 200  # reading the page is not limited
+
+
+def test_each_user_has_a_budget_of_invitation_emails(make_app, smtp_server, make_vendor, make_user):
+    app = make_app(
+        **smtp_server.config,
+        BASE_URL=BASE_URL,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_EMAILS_PER_USER="2 per hour",
+    )
+    vendor_id = make_vendor("Keystone Identity")
+    ann = make_user(Role.vendor_contact, email="ann@keystone.example", vendor_id=vendor_id)
+    browser = app.test_client()
+    login_as(browser, ann)
+    statuses = [
+        browser.post("/portal/invite", data={"email": f"colleague{n}@keystone.example"}).status_code
+        for n in range(3)
+    ]
+    assert statuses == [302, 302, 429]
+    assert len(smtp_server.messages) == 2  # the third was never sent
+    assert count(app, Invite) == 2
 
 
 def test_tokens_are_masked_in_the_request_log(app, caplog):

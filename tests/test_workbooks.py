@@ -347,6 +347,45 @@ def test_unknown_sheets_damaged_and_oversized_files_are_problems_not_crashes(wor
     assert ".xls" in read_workbook(questionnaire, old_excel)[1][0].message
 
 
+def with_entity(data: bytes, marker: str, entity: str) -> bytes:
+    """The workbook with ``marker`` replaced by a reference to an XML entity declared in the
+    part that holds it (an XXE or entity-expansion attack)."""
+    source, target = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if marker.encode() in content:
+                doctype = b"<!DOCTYPE x [" + entity.encode() + b"]>"
+                declaration, _, rest = content.rpartition(b"?>")  # declaration may be absent
+                content = (declaration + b"?>" if declaration else b"") + doctype + rest
+                content = content.replace(marker.encode(), b"&e;")
+            archive.writestr(item, content)
+    return target.getvalue()
+
+
+@pytest.mark.parametrize(
+    "entity",
+    [
+        '<!ENTITY e SYSTEM "file:///etc/passwd">',
+        '<!ENTITY a "aaaaaaaaaa"><!ENTITY e "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">',
+    ],
+    ids=["external entity", "entity expansion"],
+)
+def test_xml_entities_in_a_workbook_are_refused(world, entity):
+    questionnaire = world["questionnaire"]
+    book = openpyxl.load_workbook(io.BytesIO(build_workbook(questionnaire, {}, title="T")))
+    fill(book, "about", "MARKER-FOR-ENTITY")
+    hostile = with_entity(as_bytes(book), "MARKER-FOR-ENTITY", entity)
+
+    content, problems = read_workbook(questionnaire, hostile)
+
+    assert [p.message for p in problems] == [
+        "the file is damaged or not an Excel workbook (.xlsx): download the workbook again "
+        "and type the answers in it"
+    ]
+    assert "root:" not in repr(content) and "aaaaaaaaaa" not in repr(content)
+
+
 def test_an_answer_changed_since_the_download_is_a_conflict(app, client, world):
     login_as(client, world["contact_a"])
     path = f"/portal/requests/{world['request_a']}/workbook"

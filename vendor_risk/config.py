@@ -67,9 +67,12 @@ DEFAULTS: dict[str, object] = {
     # Invitation links redeemed per client address and per link.
     "RATELIMIT_INVITE_PER_ADDRESS": "20 per minute;100 per hour",
     "RATELIMIT_INVITE_PER_LINK": "5 per minute;30 per hour",
+    # Requests that email invitations (new requests, more contacts, resends, colleagues) per user.
+    "RATELIMIT_EMAILS_PER_USER": "30 per hour;200 per day",
 }
 
 MIN_SECRET_KEY_LENGTH = 32
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
 TRUE_WORDS = {"1", "true", "yes", "on"}
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
 
@@ -125,6 +128,13 @@ def load(app: Flask, overrides: dict | None = None) -> None:
             raise RuntimeError(
                 f"VR_SECRET_KEY is too short: use at least {MIN_SECRET_KEY_LENGTH} random "
                 "characters in production."
+            )
+        smtp_host = app.config["SMTP_HOST"]
+        if app.config["SMTP_SECURITY"] == "none" and smtp_host not in ("", *LOOPBACK):
+            raise RuntimeError(
+                "VR_SMTP_SECURITY=none sends invitation links in clear text: in production it "
+                "is allowed only for a relay on this machine (VR_SMTP_HOST=localhost). Use "
+                "starttls or ssl."
             )
         if app.config.get("DEBUG") or os.environ.get("FLASK_DEBUG", "").lower() in TRUE_WORDS:
             raise RuntimeError(

@@ -68,6 +68,20 @@ _account_secrets_per_user = limiter.shared_limit(
 )
 
 
+# Every route that emails someone an invitation shares one budget per user: a stolen or
+# careless account cannot turn the app into a mailer (its name is in each message).
+_emails_per_user = limiter.shared_limit(
+    _setting("RATELIMIT_EMAILS_PER_USER"),
+    scope="emails-user",
+    methods=["POST"],
+    key_func=_current_account,
+)
+
+
+def emails(view):
+    return _emails_per_user(view)
+
+
 def second_factor(view):
     return _second_factor_per_address(_second_factor_per_account(view))
 

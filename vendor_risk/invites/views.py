@@ -59,6 +59,14 @@ def _mask_logs(state) -> None:
             logger.addFilter(MaskInviteTokens())
 
 
+@bp.after_request
+def _no_referrer(response):
+    """The page's own requests (its stylesheet, a link followed) must not carry the token in
+    their Referer header into access logs."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 # ---- rate limits ----------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from .. import ratelimits
 from ..access import area, request_actor
 from ..db import db, utcnow
 from ..models import Role
@@ -39,6 +40,7 @@ def home():
 
 
 @bp.post("/invite")
+@ratelimits.emails
 def invite():
     """Invite a colleague of the same vendor: they get an email with a single-use link."""
     form = InviteForm()

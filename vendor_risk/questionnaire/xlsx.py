@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import openpyxl.xml
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -39,6 +40,11 @@ from .words import condition_in_words
 
 # An upload larger than this is refused before it is opened; a questionnaire of 300 questions
 # with long answers is well under 1 MB.
+# openpyxl parses uploaded XML with defusedxml (no entity declarations) only when that is
+# importable: never read a vendor's workbook without it.
+if not openpyxl.xml.DEFUSEDXML:
+    raise ImportError("defusedxml is required to read uploaded workbooks safely")
+
 MAX_BYTES = 5 * 1024 * 1024
 # A workbook is a zip archive: what it unpacks to is bounded too (a zip bomb is small).
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
-from .. import mail
+from .. import mail, ratelimits
 from ..access import area, request_actor
 from ..db import db
 from ..inventory.forms import ConfirmForm
@@ -96,6 +96,7 @@ def _report_delivery(rows: list[invites.InviteRow]) -> None:
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@ratelimits.emails
 def new_request():
     if request.method == "GET":
         form = _request_form(formdata=None, vendor_id=request.args.get("vendor_id", type=int))
@@ -187,6 +188,7 @@ def cancel(request_id: int):
 
 
 @bp.post("/<int:request_id>/invites")
+@ratelimits.emails
 def invite_more(request_id: int):
     req = _found(request_service.get_request(db.session, request_id, for_update=True))
     form = InviteMoreForm()
@@ -216,6 +218,7 @@ def _invite(request_id: int, invite_id: int):
 
 
 @bp.post("/<int:request_id>/invites/<int:invite_id>/resend")
+@ratelimits.emails
 def resend_invite(request_id: int, invite_id: int):
     invite = _invite(request_id, invite_id)
     _confirmed()
