@@ -24,6 +24,7 @@ from vendor_risk.blast_radius import (
     compute,
     concentration,
     reach_counts_for_all_vendors,
+    reach_figures_for_all_vendors,
 )
 
 AS_OF = datetime(2023, 11, 14, tzinfo=UTC)
@@ -660,13 +661,18 @@ def test_reach_equals_a_plain_breadth_first_search(inv: Inventory, data):
     )
 
     counts = reach_counts_for_all_vendors(inv, as_of=AS_OF, since=since)
+    all_figures = reach_figures_for_all_vendors(inv, as_of=AS_OF, since=since)
     for vendor_id in inv.vendors:
-        figures = compute(inv, [vendor_id], as_of=AS_OF, since=since).figures
+        result = compute(inv, [vendor_id], as_of=AS_OF, since=since)
+        figures = result.figures
         assert counts[vendor_id] == (
             figures.systems_despite_controls,
             figures.systems_if_controls_fail,
             figures.categories_despite_controls,
         )
+        assert all_figures[vendor_id].counts == counts[vendor_id]
+        reached = [r.category.sensitivity for r in result.despite_controls.data]
+        assert all_figures[vendor_id].max_sensitivity == max(reached, default=0)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1027,6 +1027,26 @@ def reach_counts_for_all_vendors(
 
     The same counts as :func:`compute` for each vendor, in time close to linear in the inventory.
     """
+    figures = reach_figures_for_all_vendors(inventory, as_of=as_of, since=since)
+    return {vendor_id: figure.counts for vendor_id, figure in figures.items()}
+
+
+class VendorFigures(NamedTuple):
+    counts: ReachCounts
+    # The highest sensitivity (0: none) among the data categories reached despite controls.
+    max_sensitivity: int
+
+
+def _highest_level(categories: int, levels: Sequence[tuple[int, int]]) -> int:
+    """The first level, in ``(level, bits)`` pairs from the highest down, with a bit set."""
+    return next((level for level, bits in levels if categories & bits), 0)
+
+
+def reach_figures_for_all_vendors(
+    inventory: Inventory, *, as_of: datetime, since: datetime | None = None
+) -> dict[int, VendorFigures]:
+    """:func:`reach_counts_for_all_vendors`, with the most sensitive data each vendor's breach
+    reaches despite controls (what exposure weighs)."""
     clock = _Clock(_utc(as_of), _utc(since))
     stopped = _stopped(inventory, clock)
     system_bit = {system_id: 1 << n for n, system_id in enumerate(inventory.systems)}
@@ -1035,10 +1055,16 @@ def reach_counts_for_all_vendors(
         system.id: _holding_bits(system.holdings, category_bit)
         for system in inventory.systems.values()
     }
+    by_level: dict[int, int] = {}
+    for category in inventory.categories.values():
+        by_level[category.sensitivity] = (
+            by_level.get(category.sensitivity, 0) | category_bit[category.id]
+        )
+    levels = sorted(by_level.items(), reverse=True)
     despite_systems, despite_categories = _closures(inventory, stopped, system_bit, category_bits)
     fail_systems, _ = _closures(inventory, frozenset(), system_bit, category_bits)
 
-    counts = {}
+    figures = {}
     for vendor in inventory.vendors.values():
         despite = if_fail = 0
         categories = _holding_bits(vendor.holdings, category_bit)
@@ -1048,10 +1074,11 @@ def reach_counts_for_all_vendors(
             if cid not in stopped:
                 despite |= despite_systems[system_id]
                 categories |= despite_categories[system_id]
-        counts[vendor.id] = ReachCounts(
-            despite.bit_count(), if_fail.bit_count(), categories.bit_count()
+        figures[vendor.id] = VendorFigures(
+            ReachCounts(despite.bit_count(), if_fail.bit_count(), categories.bit_count()),
+            _highest_level(categories, levels),
         )
-    return counts
+    return figures
 
 
 class Concentration(NamedTuple):
