@@ -102,3 +102,72 @@ def test_adding_a_credential_never_lowers_the_tier(profile, grant):
     )
     assert inherent_risk(more).score >= inherent_risk(profile).score
     assert inherent_risk(more).tier.rank >= inherent_risk(profile).tier.rank
+
+
+INTAKE = """
+format: 1
+id: intake-test
+title: Intake
+version: 1
+audience: internal
+sections:
+  - id: dependence
+    title: Dependence
+    questions:
+      - id: criticality
+        type: single_choice
+        text: How critical?
+        inherent: criticality
+        options:
+          - {value: low, label: Low, score: 1}
+          - {value: critical, label: Critical, score: 0}
+      - id: outage
+        type: single_choice
+        text: How long could we do without it?
+        inherent: criticality
+        options:
+          - {value: weeks, label: Weeks, score: 1}
+          - {value: hours, label: Hours, score: 0.3}
+      - id: data
+        type: yes_no
+        text: Does it hold our data?
+      - id: sensitivity
+        type: single_choice
+        text: How sensitive?
+        inherent: data_sensitivity
+        show_if: {question: data, equals: "yes"}
+        options:
+          - {value: low, label: Low, score: 0.75}
+          - {value: critical, label: Critical, score: 0}
+"""
+
+
+def test_the_intake_declares_the_highest_risk_of_each_factor():
+    from vendor_risk.questionnaire import loader
+    from vendor_risk.scoring.inherent import declared_from
+
+    intake = loader.parse(INTAKE, "intake.yaml").questionnaire
+    answers = {"criticality": "low", "outage": "hours", "data": "no", "sensitivity": "critical"}
+    # The worst answer of the factor; a hidden question declares nothing.
+    assert declared_from(intake, answers) == {"criticality": 0.7}
+    assert declared_from(intake, {**answers, "data": "yes"}) == {
+        "criticality": 0.7,
+        "data_sensitivity": 1.0,
+    }
+    assert declared_from(intake, {}) == {}
+
+
+def test_a_declared_factor_counts_when_higher_than_the_inventory():
+    inventory_only = Profile(criticality="medium", substitutability="easy", max_sensitivity=2)
+    declared = Profile(
+        criticality="medium",
+        substitutability="easy",
+        max_sensitivity=2,
+        declared=(("criticality", 1.0), ("data_sensitivity", 0.25)),
+    )
+    before = {c.factor: c for c in inherent_risk(inventory_only).contributors}
+    after = {c.factor: c for c in inherent_risk(declared).contributors}
+    assert after["criticality"].points == 15  # declared critical beats the inventory's medium
+    assert "declared in the intake" in after["criticality"].detail
+    assert after["data_sensitivity"] == before["data_sensitivity"]  # the inventory's is higher
+    assert Profile.from_dict(declared.to_dict()) == declared

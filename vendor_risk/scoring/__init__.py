@@ -1,4 +1,53 @@
 """Scoring: pure functions from inventory and answers to explained figures (docs/scoring.md).
 
-No Flask, no database: the services read the rows and store what comes out.
+No Flask, no database: the services read the rows and store what comes out. Inherent risk
+(``inherent``), the control score (``control``), exposure (``exposure``) and residual risk
+(``residual``), all under one :data:`PARAMETERS_VERSION`.
 """
+
+from .control import (
+    CRITICAL_CAP,
+    AnswerContribution,
+    AnswerStatus,
+    ControlScore,
+    CriticalFailure,
+    SectionScore,
+    SectionTotals,
+    control_score,
+    control_score_of,
+    section_totals,
+)
+from .exposure import Exposure, exposure_inputs, exposure_score
+from .inherent import Access, InherentRisk, Profile, inherent_risk
+from .parameters import PARAMETERS_VERSION
+from .points import Contributor
+from .residual import Reason, Residual, reproduce, residual_risk, score_inputs
+from .tiers import Tier
+
+__all__ = [
+    "CRITICAL_CAP",
+    "PARAMETERS_VERSION",
+    "Access",
+    "AnswerContribution",
+    "AnswerStatus",
+    "Contributor",
+    "ControlScore",
+    "CriticalFailure",
+    "Exposure",
+    "InherentRisk",
+    "Profile",
+    "Reason",
+    "Residual",
+    "SectionScore",
+    "SectionTotals",
+    "Tier",
+    "control_score",
+    "control_score_of",
+    "exposure_inputs",
+    "exposure_score",
+    "inherent_risk",
+    "reproduce",
+    "residual_risk",
+    "score_inputs",
+    "section_totals",
+]

@@ -1,0 +1,27 @@
+"""Tiers: the bands every risk score (inherent and residual) falls into, in one place so that
+the two are read the same way and a tier means the same reassessment cadence whichever score
+gave it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Tier(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Tier).index(self)
+
+
+# Lowest score of each tier.
+BANDS = ((70.0, Tier.critical), (45.0, Tier.high), (20.0, Tier.medium), (0.0, Tier.low))
+
+
+def band(score: float) -> Tier:
+    """The tier whose band holds ``score`` (0 to 100), before any floor."""
+    return next(tier for lowest, tier in BANDS if score >= lowest)
