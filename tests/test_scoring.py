@@ -32,10 +32,12 @@ from vendor_risk.scoring import (
     Tier,
     control_score,
     control_score_of,
+    exposure_inputs,
     exposure_score,
     inherent_risk,
     reproduce,
     residual_risk,
+    score_inputs,
     section_totals,
 )
 
@@ -624,6 +626,24 @@ def test_top_reasons_from_stored_sums_name_the_weak_sections_and_the_cap():
     assert any(t.startswith("capped at 40: critical question failing") for t in texts)
 
 
+def test_equal_reasons_keep_the_order_of_the_explanation():
+    # Four sections alike: each keeps the controls from removing the same points.
+    alike = [SectionTotals(f"s{n}", f"Section {n}", 1, 0.5, 1, 1, 0, 0) for n in range(1, 5)]
+    residual = residual_risk(
+        inherent_risk(Profile("high", "easy")),
+        control_score(alike),
+        exposure_score(ReachCounts(0, 0, 0)),
+    )
+    assert [(r.points, r.text) for r in residual.top_reasons(3)] == [
+        (4.41, "business criticality high"),
+        (0.47, "Section 1: 50 of 100"),
+        (0.47, "Section 2: 50 of 100"),
+    ]
+    assert [r.text for r in residual.top_reasons(20) if r.source == "controls"] == [
+        f"Section {n}: 50 of 100" for n in range(1, 5)
+    ]
+
+
 profiles = st.builds(
     Profile,
     criticality=st.sampled_from(["low", "medium", "high", "critical"]),
@@ -690,3 +710,24 @@ def test_a_parameters_version_this_code_does_not_implement_is_refused(version):
     inputs = example_residual().inputs() | {"parameters_version": version}
     with pytest.raises(ValueError, match="is not implemented by this code"):
         reproduce(inputs)
+
+
+def test_inputs_put_together_from_their_stored_parts_are_those_of_the_computed_score():
+    # The app tells an unchanged vendor from the parts it stores (the profile, each section's
+    # totals, the blast-radius counts) before computing anything: put together, they must be
+    # exactly the computed score's inputs, or every rating would look changed.
+    totals = section_totals(load(CRITICAL), BEST | {"mfa": "no"}, {})
+    counts = ReachCounts(5, 10, 3)
+    computed = residual_risk(
+        inherent_risk(EXAMPLE_PROFILE), control_score(totals), exposure_score(counts, 2)
+    )
+    assert computed.control.critical_failures  # a failure's status is stored too
+    stored = json.loads(
+        json.dumps({"profile": EXAMPLE_PROFILE.to_dict(), "totals": [t.to_dict() for t in totals]})
+    )
+
+    inputs = score_inputs(stored["profile"], stored["totals"], exposure_inputs(counts, 2))
+
+    assert inputs == computed.inputs()
+    assert json.dumps(inputs, sort_keys=True) == json.dumps(computed.inputs(), sort_keys=True)
+    assert reproduce(inputs) == computed

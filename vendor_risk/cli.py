@@ -228,12 +228,16 @@ def quickstart(host: str, port: int, no_serve: bool, no_demo: bool) -> None:
 
 def register(app: Flask) -> None:
     from .blast_radius_cli import blast_radius_command
+    from .findings_cli import findings_cli
     from .inventory_cli import inventory_cli  # it imports cli_actor from this module
     from .portfolio_cli import portfolio_cli
     from .questionnaire.cli import questionnaires_cli
     from .requests_cli import send_reminders_command
+    from .scoring_cli import rescore_command
 
     commands = (db_cli, audit_cli, create_user, quickstart, demo_command)
     for cmd in (*commands, inventory_cli, blast_radius_command, portfolio_cli, questionnaires_cli):
         app.cli.add_command(cmd)
     app.cli.add_command(send_reminders_command)
+    app.cli.add_command(rescore_command)
+    app.cli.add_command(findings_cli)

@@ -7,6 +7,7 @@ generated once into the instance folder, in production the app refuses to start 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -69,11 +70,23 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_INVITE_PER_LINK": "5 per minute;30 per hour",
     # Requests that email invitations (new requests, more contacts, resends, colleagues) per user.
     "RATELIMIT_EMAILS_PER_USER": "30 per hour;200 per day",
+    # Findings: days to remediate by severity (the due date of a finding opened without one),
+    # and the longest a risk may be accepted for before the acceptance expires.
+    "FINDING_DUE_DAYS_CRITICAL": 30,
+    "FINDING_DUE_DAYS_HIGH": 60,
+    "FINDING_DUE_DAYS_MEDIUM": 90,
+    "FINDING_DUE_DAYS_LOW": 180,
+    "FINDING_ACCEPTANCE_MAX_DAYS": 365,
+    # Months from a review decision to the vendor's next reassessment, per tier of the rating
+    # the decision was taken on (services.decisions). In the environment a JSON object, such as
+    # {"critical": 3}: the tiers it leaves out keep these.
+    "REASSESSMENT_MONTHS": {"critical": 6, "high": 12, "medium": 24, "low": 36},
 }
 
 MIN_SECRET_KEY_LENGTH = 32
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 TRUE_WORDS = {"1", "true", "yes", "on"}
+MAX_MONTHS = 120  # a cadence longer than ten years is a typing mistake
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
 
 
@@ -90,7 +103,28 @@ def _coerce(raw: str, default: object) -> object:
         raise ValueError(f"expected true or false, got {raw!r}")
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, dict):
+        return _months(raw, default)
     return raw
+
+
+def _months(raw: str, default: dict) -> dict:
+    """A JSON object of months per key of ``default`` (the only dict setting is a cadence per
+    tier), merged over it: ``{"critical": 3}`` changes one tier and keeps the others."""
+    example = json.dumps(default)
+    try:
+        given = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ValueError(f"expected a JSON object such as {example}") from None
+    if not isinstance(given, dict):
+        raise ValueError(f"expected a JSON object such as {example}")
+    unknown = sorted(set(given) - set(default))
+    if unknown:
+        raise ValueError(f"unknown keys {unknown}: the keys are {', '.join(default)}")
+    for key, months in given.items():
+        if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
+            raise ValueError(f"{key}: expected a whole number of months from 1 to {MAX_MONTHS}")
+    return {**default, **given}
 
 
 def load(app: Flask, overrides: dict | None = None) -> None:
@@ -98,7 +132,7 @@ def load(app: Flask, overrides: dict | None = None) -> None:
     env = os.environ
     for key, default in DEFAULTS.items():
         name = f"{ENV_PREFIX}_{key}"
-        value = default
+        value = dict(default) if isinstance(default, dict) else default  # never shared
         if name in env:
             try:
                 value = _coerce(env[name], default)

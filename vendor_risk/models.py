@@ -98,6 +98,11 @@ class Vendor(SQLModel, table=True):
     contract_end: date | None = Field(default=None)
     next_review: date | None = Field(default=None, index=True)
     notes: str = Field(default="", sa_type=sa.Text)
+    # The inherent-risk factors the latest submitted intake declares (factor -> risk fraction,
+    # scoring.inherent.declared_from): inherent risk counts the higher of them and the inventory.
+    declared_risk: dict = Field(
+        default_factory=dict, sa_type=sa.JSON, sa_column_kwargs={"server_default": "{}"}
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(
         default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"onupdate": utcnow}
@@ -415,6 +420,17 @@ class AuditAction(StrEnum):
     evidence_uploaded = "evidence.uploaded"
     evidence_deleted = "evidence.deleted"
     evidence_downloaded = "evidence.downloaded"
+    finding_opened = "finding.opened"
+    finding_updated = "finding.updated"
+    finding_note_added = "finding.note_added"
+    finding_file_uploaded = "finding.file_uploaded"
+    finding_file_downloaded = "finding.file_downloaded"
+    risk_accepted = "finding.risk_accepted"
+    risk_acceptance_ended = "finding.risk_acceptance_ended"
+    rating_overridden = "rating.overridden"
+    rating_override_cleared = "rating.override_cleared"
+    assessment_decided = "assessment.decided"
+    vendors_rescored = "scoring.rescored"
 
 
 class AuditEvent(SQLModel, table=True):
@@ -568,8 +584,15 @@ class VendorReach(SQLModel, table=True):
     systems_despite_controls: int = Field(index=True)
     systems_if_controls_fail: int
     categories_despite_controls: int
+    # The highest sensitivity (0: none, 1 low .. 4 critical) of the data reached despite controls.
+    max_sensitivity: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     inherent_score: float
     inherent_tier: str = Field(max_length=16, index=True)
+    # What inherent risk was computed from (scoring.inherent.Profile as a dict): scores are
+    # computed again from it without reading the inventory.
+    profile: dict = Field(
+        default_factory=dict, sa_type=sa.JSON, sa_column_kwargs={"server_default": "{}"}
+    )
 
 
 class SystemReach(SQLModel, table=True):
@@ -756,3 +779,234 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     error: str = Field(default="", sa_type=sa.Text)
+
+
+# ---- scoring: per-request totals, score snapshots, the current rating -------------------------
+
+
+class RequestScore(SQLModel, table=True):
+    """A request's answers reduced to per-section totals (scoring.control.section_totals),
+    rewritten with every answer saved, so rescoring reads one row per request instead of its
+    answers."""
+
+    __tablename__ = "request_score"
+
+    request_id: int = Field(
+        foreign_key="questionnaire_request.id", primary_key=True, ondelete="CASCADE"
+    )
+    totals: list = Field(default_factory=list, sa_type=sa.JSON)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ScoreTrigger(StrEnum):
+    """What made the app compute a vendor's score again."""
+
+    submitted = "submitted"  # a request was submitted
+    answers_changed = "answers_changed"  # an answer changed after submission (review, import)
+    decision = "decision"  # a review decision was recorded
+    inventory_changed = "inventory_changed"  # credentials, data, MFA, criticality...
+    parameters_changed = "parameters_changed"  # the scoring method's version changed
+    rescore = "rescore"  # asked for: the rescore command or a risk officer
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class VendorScore(SQLModel, table=True):
+    """One computation of a vendor's scores, kept for ever: the history is the trend. ``inputs``
+    is everything the computation read (scoring.residual.Residual.inputs), so the score can be
+    reproduced; ``explanation`` its contributors in points."""
+
+    __tablename__ = "vendor_score"
+    __table_args__ = (sa.Index("ix_vendor_score_vendor_computed", "vendor_id", "computed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id", ondelete="CASCADE")
+    # The request whose answers count (the latest submitted or accepted); None before any.
+    request_id: int | None = Field(
+        default=None, foreign_key="questionnaire_request.id", ondelete="SET NULL"
+    )
+    computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    trigger: ScoreTrigger = Field(sa_type=enum_type(ScoreTrigger, "score_trigger"))
+    parameters_version: int
+    inherent_score: float
+    inherent_tier: str = Field(max_length=16)
+    control_score: float | None = Field(default=None)
+    exposure_score: float
+    residual_score: float
+    residual_tier: str = Field(max_length=16)
+    critical_failures: int = Field(default=0)
+    inputs: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    explanation: dict = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class VendorRating(SQLModel, table=True):
+    """Each vendor's current rating: the latest score's figures (for lists and dashboards to
+    filter and sort with an index), and a risk officer's override kept beside them, never in
+    their place."""
+
+    __tablename__ = "vendor_rating"
+
+    vendor_id: int = Field(foreign_key="vendor.id", primary_key=True, ondelete="CASCADE")
+    score_id: int = Field(foreign_key="vendor_score.id", ondelete="CASCADE")
+    computed_at: datetime = Field(sa_type=UTCDateTime)
+    parameters_version: int = Field(index=True)
+    # SHA-256 of the score's inputs: a computation from the same inputs adds no snapshot.
+    inputs_digest: str = Field(max_length=64)
+    control_score: float | None = Field(default=None)
+    exposure_score: float
+    residual_score: float = Field(index=True)
+    residual_tier: str = Field(max_length=16, index=True)
+    critical_failures: int = Field(default=0)
+    override_tier: str | None = Field(default=None, max_length=16)
+    override_reason: str = Field(default="", sa_type=sa.Text)
+    override_by_id: int | None = Field(
+        default=None, foreign_key="user_account.id", ondelete="RESTRICT"
+    )
+    override_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# ---- findings, risk acceptances, review decisions -----------------------------------------------
+
+
+class FindingSeverity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+class FindingStatus(StrEnum):
+    open = "open"
+    in_remediation = "in_remediation"
+    resolved = "resolved"
+    accepted = "accepted"  # a risk acceptance is in force (it reopens the finding when it ends)
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class FindingSource(StrEnum):
+    critical_answer = "critical_answer"  # a failing answer to a critical question
+    rule = "rule"  # a finding rule of the questionnaire (VSAQ tips) whose condition holds
+    manual = "manual"  # written by a risk officer
+
+
+class Finding(SQLModel, table=True):
+    """A weakness to remediate. Automatic findings carry ``rule_key`` (``critical:<question>``
+    or ``rule:<id>``), unique per request, so computing them again never duplicates one."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("request_id", "rule_key", name="uq_finding_request_rule"),
+        sa.Index("ix_finding_vendor_status", "vendor_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id", ondelete="CASCADE")
+    request_id: int | None = Field(
+        default=None, foreign_key="questionnaire_request.id", ondelete="SET NULL"
+    )
+    question_id: str | None = Field(default=None, max_length=100)
+    source: FindingSource = Field(sa_type=enum_type(FindingSource, "finding_source"))
+    rule_key: str | None = Field(default=None, max_length=120)
+    title: str = Field(max_length=300)
+    description: str = Field(default="", sa_type=sa.Text)
+    remediation: str = Field(default="", sa_type=sa.Text)
+    severity: FindingSeverity = Field(
+        sa_type=enum_type(FindingSeverity, "finding_severity"), index=True
+    )
+    status: FindingStatus = Field(
+        default=FindingStatus.open, sa_type=enum_type(FindingStatus, "finding_status"), index=True
+    )
+    # Shown in the vendor's portal, where its contacts answer with notes and files (automatic
+    # findings always are; a risk officer may keep a manual one internal).
+    visible_to_vendor: bool = Field(default=True)
+    # Who remediates (a name or an address, at the vendor or with us).
+    owner: str = Field(default="", max_length=200)
+    due_on: date | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    created_by_id: int | None = Field(
+        default=None, foreign_key="user_account.id", ondelete="RESTRICT"
+    )
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+
+class FindingNote(SQLModel, table=True):
+    """A remediation note on a finding: by the vendor's contacts, or by staff."""
+
+    __tablename__ = "finding_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: int = Field(foreign_key="finding.id", index=True, ondelete="CASCADE")
+    body: str = Field(sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    author_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="RESTRICT")
+
+
+class FindingFile(SQLModel, table=True):
+    """Evidence of a remediation, stored like answers' evidence (services.evidence)."""
+
+    __tablename__ = "finding_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: int = Field(foreign_key="finding.id", index=True, ondelete="CASCADE")
+    filename: str = Field(max_length=255)
+    stored_name: str = Field(max_length=64, unique=True)
+    sha256: str = Field(max_length=64)
+    size: int = Field(sa_type=sa.BigInteger)
+    content_type: str = Field(max_length=100)
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    uploaded_by_id: int | None = Field(
+        default=None, foreign_key="user_account.id", ondelete="RESTRICT"
+    )
+
+
+class RiskAcceptance(SQLModel, table=True):
+    """A finding's risk accepted until ``expires_on``: with a justification and an approver.
+    When it expires (or is withdrawn) ``ended_at`` is set and the finding reopens."""
+
+    __tablename__ = "risk_acceptance"
+
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: int = Field(foreign_key="finding.id", index=True, ondelete="CASCADE")
+    justification: str = Field(sa_type=sa.Text)
+    approver_id: int = Field(foreign_key="user_account.id", ondelete="RESTRICT")
+    accepted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_on: date = Field(index=True)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_reason: str = Field(default="", max_length=200)
+
+
+class DecisionKind(StrEnum):
+    approved = "approved"
+    approved_with_conditions = "approved_with_conditions"
+    rejected = "rejected"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class AssessmentDecision(SQLModel, table=True):
+    """A risk officer's decision on a vendor's assessment, with the rating it was taken on and
+    the next reassessment date the tier gives."""
+
+    __tablename__ = "assessment_decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id", index=True, ondelete="CASCADE")
+    request_id: int | None = Field(
+        default=None, foreign_key="questionnaire_request.id", ondelete="SET NULL"
+    )
+    score_id: int | None = Field(default=None, foreign_key="vendor_score.id", ondelete="SET NULL")
+    decision: DecisionKind = Field(sa_type=enum_type(DecisionKind, "decision_kind"))
+    rationale: str = Field(sa_type=sa.Text)
+    conditions: str = Field(default="", sa_type=sa.Text)
+    tier: str = Field(max_length=16)  # the tier the decision was taken on (override included)
+    next_review: date | None = Field(default=None)
+    decided_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_by_id: int = Field(foreign_key="user_account.id", ondelete="RESTRICT")

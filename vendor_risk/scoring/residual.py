@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any
 
 from .control import ControlScore, SectionTotals, control_score
@@ -73,8 +73,11 @@ class Residual:
         answers, biggest first (only those worth a hundredth of a point or more; equal ones in
         the order they come: ``nlargest`` is a stable sort cut short, without sorting every
         answer of a long questionnaire)."""
-        worth = (r for r in _reasons(self) if r.points >= 0.01)
-        return tuple(heapq.nlargest(n, worth, key=attrgetter("points")))
+        worth = (r for r in _reasons(self) if r[0] >= 0.01)
+        return tuple(
+            Reason(source, points, text)
+            for points, source, text in heapq.nlargest(n, worth, key=itemgetter(0))
+        )
 
 
 def score_inputs(
@@ -157,35 +160,34 @@ def residual_risk(
     )
 
 
-def _control_reasons(control: ControlScore | None, at_stake: float) -> Iterator[Reason]:
-    """What each weakness keeps the controls from removing: ``at_stake`` residual points are
-    removed by a perfect control score, each control point lost keeps a hundredth of them."""
+def _control_reasons(control: ControlScore | None, at_stake: float) -> Iterator[tuple[float, str]]:
+    """What each weakness keeps the controls from removing, in points (not rounded) and
+    words: ``at_stake`` residual points are removed by a perfect control score, each control
+    point lost keeps a hundredth of them."""
     if control is None or control.score is None:
-        yield Reason("controls", at_stake, _controls_words(control))
+        yield at_stake, _controls_words(control)
         return
     for answer in control.answers:
-        yield Reason(
-            "controls", at_stake * answer.points_lost / 100, f"{answer.text} ({answer.answer})"
-        )
+        yield at_stake * answer.points_lost / 100, f"{answer.text} ({answer.answer})"
     if not control.answers:  # only the sums: explain by section
         for section in (s for s in control.sections if s.share):
             lost = 100 * section.share - section.points
-            yield Reason(
-                "controls", at_stake * lost / 100, f"{section.title}: {section.score:g} of 100"
-            )
+            yield at_stake * lost / 100, f"{section.title}: {section.score:g} of 100"
     for cap in (c for c in control.contributors if c.factor == "critical_cap"):
-        yield Reason("controls", at_stake * -cap.points / 100, cap.detail)
+        yield at_stake * -cap.points / 100, cap.detail
 
 
-def _reasons(residual: Residual) -> Iterator[Reason]:
+def _reasons(residual: Residual) -> Iterator[tuple[float, str, str]]:
+    """Every driver of the rating as (points, source, text): plain tuples, since only the few
+    biggest become a :class:`Reason` (a questionnaire of 300 answers gives 300 of them)."""
     kept = 1 - CONTROL_REDUCTION * _control_fraction(residual.control)
     for c in residual.inherent.contributors:
-        yield Reason("inherent", round(INHERENT_SHARE * c.points * kept, 2), c.detail)
+        yield round(INHERENT_SHARE * c.points * kept, 2), "inherent", c.detail
     for c in residual.exposure.contributors:
-        yield Reason("exposure", round(EXPOSURE_SHARE * c.points * kept, 2), c.detail)
+        yield round(EXPOSURE_SHARE * c.points * kept, 2), "exposure", c.detail
     at_stake = _base(residual.inherent, residual.exposure) * CONTROL_REDUCTION
-    for reason in _control_reasons(residual.control, at_stake):
-        yield Reason(reason.source, round(reason.points, 2), reason.text)
+    for points, text in _control_reasons(residual.control, at_stake):
+        yield round(points, 2), "controls", text
 
 
 def reproduce(inputs: Mapping[str, Any]) -> Residual:

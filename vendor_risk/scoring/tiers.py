@@ -15,9 +15,11 @@ class Tier(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Tier).index(self)
+        return _RANKS[self]
 
 
+# Looked up, not searched for in list(Tier): every score asks for ranks several times.
+_RANKS = {tier: rank for rank, tier in enumerate(Tier)}
 # Lowest score of each tier.
 BANDS = ((70.0, Tier.critical), (45.0, Tier.high), (20.0, Tier.medium), (0.0, Tier.low))
 

@@ -44,7 +44,7 @@ from ..models import (
 from ..questionnaire import conditions
 from ..questionnaire import model as qmodel
 from ..questionnaire.markup import plain
-from . import ValidationFailed
+from . import ValidationFailed, scoring
 from .questionnaires import questionnaire_of
 from .request_status import VENDOR_EDITABLE, is_overdue
 from .requests import transition
@@ -829,6 +829,7 @@ def submit(session: Session, request: QuestionnaireRequest, *, actor: Actor) -> 
     if missing:
         raise SubmitRefused(missing)
     recount(request, questionnaire, answers)
+    again = request.reviewed_at is not None  # returned for clarification, answered again
     transition(
         session,
         request,
@@ -836,6 +837,18 @@ def submit(session: Session, request: QuestionnaireRequest, *, actor: Actor) -> 
         actor=actor,
         details={"answered": request.answered_count, "asked": request.question_count},
     )
+    totals = scoring.request_submitted(session, request, questionnaire, again=again)
+    if totals is not None:
+        from . import findings  # findings build on evidence, which builds on this module
+
+        holding = {rule_id for section in totals for rule_id in section.findings}
+        findings.open_automatic(
+            session,
+            request,
+            [failure for section in totals for failure in section.critical_failures],
+            [rule for rule in questionnaire.findings if rule.id in holding],
+            actor=actor,
+        )
     return True
 
 

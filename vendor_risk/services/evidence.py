@@ -9,6 +9,9 @@ cleaned of any path. It is served only as an attachment, with a CSP that allows 
 The file on disk follows the transaction: written before the row is flushed and removed again
 if the transaction rolls back; a deleted file's bytes are removed only once the deletion is
 committed.
+
+Files attached to findings (services.findings) go through the same checks and storage:
+:func:`receive_file`, :func:`path_of` and :func:`send_evidence` serve both.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from ..models import (
     Answer,
     AuditAction,
     Evidence,
+    FindingFile,
     QuestionnaireRequest,
     QuestionnaireVersion,
     User,
@@ -185,11 +189,26 @@ def ascii_name(name: str) -> str:
 # ---- storing -------------------------------------------------------------------------------
 
 
+class FileRefused(ValueError):
+    """An uploaded file refused: the message is for the person uploading it."""
+
+
 class EvidenceRefused(AnswerRefused):
     """A file refused, with the message at its question."""
 
     def __init__(self, question_id: str, message: str):
         super().__init__(question_id, message, "invalid")
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """An upload that passed the checks, on disk under ``stored_name``: what its row keeps."""
+
+    filename: str  # as uploaded, cleaned (:func:`display_name`)
+    stored_name: str
+    sha256: str
+    size: int
+    content_type: str  # detected from the content
 
 
 def evidence_dir() -> Path:
@@ -198,7 +217,7 @@ def evidence_dir() -> Path:
     return folder
 
 
-def path_of(evidence: Evidence) -> Path:
+def path_of(evidence: Evidence | FindingFile) -> Path:
     # The stored name is ours (hex), never the uploaded one: it cannot leave the folder.
     return Path(current_app.config["EVIDENCE_DIR"]) / evidence.stored_name
 
@@ -295,41 +314,18 @@ def store_upload(
     answer of a file question is its list of files: it follows. Audited."""
     request = answers_service.lock_request(session, request)
     questionnaire, question, stored = _evidence_question(session, request, question_id)
-    name = display_name(file_storage.filename)
-    if not name:
-        raise EvidenceRefused(question_id, "Choose a file to upload.")
-    extension = os.path.splitext(name)[1].lower()
-    kind = BY_EXTENSION.get(extension)
-    if kind is None:
-        raise EvidenceRefused(
-            question_id, f"{name}: files of this type are not accepted. Upload {ALLOWED_TEXT}."
-        )
-    stored_name = secrets.token_hex(32)
-    path = evidence_dir() / stored_name
-    written = _write(file_storage.stream, path, max_bytes())
-    if written is None:
-        raise EvidenceRefused(question_id, f"{name}: {too_large_message()}")
-    size, sha256 = written
-    files = _follow_transaction(session)
-    files["written"].append(path)
-    if size == 0:
-        _remove(path)
-        raise EvidenceRefused(question_id, f"{name} is empty.")
-    if not content_matches(kind, path):
-        _remove(path)
-        raise EvidenceRefused(
-            question_id,
-            f"{name} is not a {kind.name} file, whatever its name says: upload the document "
-            f"itself ({ALLOWED_TEXT}).",
-        )
+    try:
+        received = receive_file(session, file_storage)
+    except FileRefused as exc:
+        raise EvidenceRefused(question_id, str(exc)) from None
     evidence = Evidence(
         request_id=request.id,
         question_id=question_id,
-        filename=name,
-        stored_name=stored_name,
-        sha256=sha256,
-        size=size,
-        content_type=kind.content_type,
+        filename=received.filename,
+        stored_name=received.stored_name,
+        sha256=received.sha256,
+        size=received.size,
+        content_type=received.content_type,
         uploaded_by_id=actor.user_id,
     )
     session.add(evidence)
@@ -346,13 +342,46 @@ def store_upload(
         details={
             "request": request.id,
             "question": question_id,
-            "filename": name,
-            "size": size,
-            "sha256": sha256,
-            "content_type": kind.content_type,
+            "filename": received.filename,
+            "size": received.size,
+            "sha256": received.sha256,
+            "content_type": received.content_type,
         },
     )
     return evidence
+
+
+def receive_file(session: Session, file_storage: FileStorage) -> ReceivedFile:
+    """Check an upload and keep it on disk for the caller's row, or refuse it
+    (:class:`FileRefused`): no usable name, a type not allowed, too large, empty, or content
+    that is not what its extension says. The file follows ``session``'s transaction: removed
+    again if it rolls back. Shared by answers' evidence and findings' files, so that every
+    upload is held to the same checks."""
+    name = display_name(file_storage.filename)
+    if not name:
+        raise FileRefused("Choose a file to upload.")
+    extension = os.path.splitext(name)[1].lower()
+    kind = BY_EXTENSION.get(extension)
+    if kind is None:
+        raise FileRefused(f"{name}: files of this type are not accepted. Upload {ALLOWED_TEXT}.")
+    stored_name = secrets.token_hex(32)
+    path = evidence_dir() / stored_name
+    written = _write(file_storage.stream, path, max_bytes())
+    if written is None:
+        raise FileRefused(f"{name}: {too_large_message()}")
+    size, sha256 = written
+    files = _follow_transaction(session)
+    files["written"].append(path)
+    if size == 0:
+        _remove(path)
+        raise FileRefused(f"{name} is empty.")
+    if not content_matches(kind, path):
+        _remove(path)
+        raise FileRefused(
+            f"{name} is not a {kind.name} file, whatever its name says: upload the document "
+            f"itself ({ALLOWED_TEXT})."
+        )
+    return ReceivedFile(name, stored_name, sha256, size, kind.content_type)
 
 
 def _set_files(
@@ -480,10 +509,10 @@ def record_download(session: Session, evidence: Evidence, *, actor: Actor) -> No
     )
 
 
-def send_evidence(evidence: Evidence) -> Response:
+def send_evidence(evidence: Evidence | FindingFile) -> Response:
     """The file as a download: an attachment under its cleaned name, the type found from its
     content, nosniff and a CSP that allows nothing (a file is never shown as a page of this
-    site). 404 when the file is gone from the disk."""
+    site). 404 when the file is gone from the disk. Findings' files are served the same way."""
     path = path_of(evidence)
     if not path.is_file():
         log.warning("evidence %s: file %s is missing", evidence.id, evidence.stored_name)

@@ -43,6 +43,7 @@ from ..models import (
     User,
     Vendor,
     VendorData,
+    VendorRating,
     VendorReach,
     VendorStatus,
 )
@@ -421,6 +422,14 @@ class VendorRow:
     tier: Tier | None = None
     systems_reached: int | None = None  # despite controls
     systems_reached_if_controls_fail: int | None = None
+    # The current rating (services.scoring; None until first scored) and a risk officer's
+    # override of its tier, shown beside it (services.ratings).
+    residual_tier: Tier | None = None
+    override_tier: Tier | None = None
+
+
+def _tier(value: str | None) -> Tier | None:
+    return Tier(value) if value else None
 
 
 VENDOR_SORTS = (
@@ -464,10 +473,13 @@ def search_vendors(
             VendorReach.inherent_tier,
             VendorReach.systems_despite_controls,
             VendorReach.systems_if_controls_fail,
+            VendorRating.residual_tier,
+            VendorRating.override_tier,
         )
         .outerjoin(held, held.c.key == Vendor.id)
         .outerjoin(data, data.c.key == Vendor.id)
         .outerjoin(VendorReach, VendorReach.vendor_id == Vendor.id)
+        .outerjoin(VendorRating, VendorRating.vendor_id == Vendor.id)
     )
     if search:
         query = query.where(
@@ -500,8 +512,13 @@ def search_vendors(
     query = query.order_by(*order)
 
     def row(values) -> VendorRow:
-        tier = Tier(values.inherent_tier) if values.inherent_tier else None
-        return VendorRow(*values[:9], tier, *values[10:12])
+        return VendorRow(
+            *values[:9],
+            _tier(values.inherent_tier),
+            *values[10:12],
+            _tier(values.residual_tier),
+            _tier(values.override_tier),
+        )
 
     return _page(session, query, page, row)
 

@@ -33,6 +33,7 @@ from ..models import (
     VendorReach,
 )
 from ..scoring import inherent
+from . import scoring
 from .blast_radius import load_inventory
 from .inventory import RotationStatus, rotation_status
 
@@ -78,9 +79,9 @@ class Aggregates:
 def _profiles(session: Session, inventory: engine.Inventory) -> dict[int, inherent.Profile]:
     """What inherent risk reads of each vendor: the inventory plus two fields of the vendor."""
     dependence = {
-        row.id: (str(row.criticality), str(row.substitutability))
+        row.id: (str(row.criticality), str(row.substitutability), row.declared_risk or {})
         for row in session.execute(
-            sa.select(Vendor.id, Vendor.criticality, Vendor.substitutability)
+            sa.select(Vendor.id, Vendor.criticality, Vendor.substitutability, Vendor.declared_risk)
         )
     }
     access: dict[int, list[inherent.Access]] = defaultdict(list)
@@ -95,13 +96,16 @@ def _profiles(session: Session, inventory: engine.Inventory) -> dict[int, inhere
         levels = [inventory.categories[h.category_id].sensitivity for h in vendor.holdings]
         counts = [h.records for h in vendor.holdings]
         records = None if None in counts else sum(counts)  # type: ignore[arg-type]
-        criticality, substitutability = dependence.get(vendor.id, ("medium", "moderate"))
+        criticality, substitutability, declared = dependence.get(
+            vendor.id, ("medium", "moderate", {})
+        )
         profiles[vendor.id] = inherent.Profile(
             criticality=criticality,
             substitutability=substitutability,
             max_sensitivity=max(levels, default=0),
             records=records if levels else 0,
             access=tuple(access.get(vendor.id, ())),
+            declared=tuple(sorted(declared.items())),
         )
     return profiles
 
@@ -117,10 +121,10 @@ def compute(session: Session, now: datetime) -> Aggregates:
             key: n
             for key, n in session.execute(sa.select(status, sa.func.count()).group_by(status))
         }
-    counts = engine.reach_counts_for_all_vendors(inventory, as_of=now)
+    figures = engine.reach_figures_for_all_vendors(inventory, as_of=now)
     concentration = engine.concentration(inventory, as_of=now)
     vendors = []
-    for vendor_id, reach in counts.items():
+    for vendor_id, (reach, max_sensitivity) in figures.items():
         risk = inherent.inherent_risk(profiles[vendor_id])
         vendors.append(
             {
@@ -128,8 +132,10 @@ def compute(session: Session, now: datetime) -> Aggregates:
                 "systems_despite_controls": reach.systems_despite_controls,
                 "systems_if_controls_fail": reach.systems_if_controls_fail,
                 "categories_despite_controls": reach.categories_despite_controls,
+                "max_sensitivity": max_sensitivity,
                 "inherent_score": risk.score,
                 "inherent_tier": str(risk.tier),
+                "profile": profiles[vendor_id].to_dict(),
             }
         )
     systems = [
@@ -162,6 +168,7 @@ def store(session: Session, aggregates: Aggregates, now: datetime) -> bool:
     state = _lock_state(session)
     if state.computed_version is not None and state.computed_version > aggregates.version:
         return False
+    changed = _changed_vendors(session, aggregates.vendors)
     session.execute(sa.delete(VendorReach))
     session.execute(sa.delete(SystemReach))
     if aggregates.vendors:
@@ -172,7 +179,20 @@ def store(session: Session, aggregates: Aggregates, now: datetime) -> bool:
     state.computed_at = now
     state.rotation_counts = aggregates.rotation_counts
     session.flush()
+    scoring.after_aggregates(session, changed, now)
     return True
+
+
+def _changed_vendors(session: Session, vendors: list[dict]) -> set[int]:
+    """The vendors whose stored aggregates differ from these (or have none): their scores are
+    to be computed again."""
+    columns = [getattr(VendorReach, name) for name in vendors[0]] if vendors else []
+    stored = (
+        {row.vendor_id: row._asdict() for row in session.execute(sa.select(*columns))}
+        if columns
+        else {}
+    )
+    return {row["vendor_id"] for row in vendors if stored.get(row["vendor_id"]) != row}
 
 
 def refresh(session: Session, now: datetime | None = None) -> Aggregates:

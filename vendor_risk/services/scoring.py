@@ -1,0 +1,513 @@
+"""Scores kept up to date: each vendor's residual risk, computed by the pure scoring package
+(docs/scoring.md) from what the app already keeps current, and stored with its history.
+
+What a score reads, and where it comes from:
+
+- inherent risk and exposure: the portfolio aggregates (``vendor_reach``: the vendor's profile,
+  its blast-radius counts and the most sensitive data reached), recomputed after any inventory
+  change (services.portfolio);
+- the control score: per-section totals of the answers (``request_score``), stored when a
+  request is submitted (answers are read-only from then on, until a reviewer returns it and the
+  vendor submits again). The vendor's latest submitted request of each scored questionnaire
+  counts (returned ones too, with the answers last submitted, and not cancelled ones); the
+  sections of several questionnaires count together.
+
+So rescoring reads one row per vendor and one per counted request, never the answers. Whether
+a vendor's score changed is known before computing it: its inputs are those rows' documents as
+stored, whose digest is compared with its rating's, and only the vendors whose inputs changed
+are computed.
+
+When scores are computed again: a request submitted (again); a review decision; the
+aggregates refreshed after an inventory change (only the vendors whose profile or reach
+changed, and those not scored yet); a scoring method of another version than the stored
+ratings'; and on demand (``flask --app app rescore``). Each computation whose inputs differ from
+the vendor's current rating's is kept as a snapshot (``vendor_score``: the history is the trend)
+and becomes the current rating (``vendor_rating``); one from the same inputs adds nothing,
+unless it comes from an event worth a point in the history (a submission, a decision).
+
+A vendor without aggregates yet (added since the last refresh) is scored at the next refresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..blast_radius import ReachCounts
+from ..db import utcnow
+from ..models import (
+    Answer,
+    Questionnaire,
+    QuestionnaireRequest,
+    QuestionnaireVersion,
+    RequestScore,
+    RequestStatus,
+    ScoreTrigger,
+    Vendor,
+    VendorRating,
+    VendorReach,
+    VendorScore,
+)
+from ..questionnaire import model as qmodel
+from ..scoring import (
+    PARAMETERS_VERSION,
+    Residual,
+    SectionTotals,
+    exposure_inputs,
+    reproduce,
+    score_inputs,
+    section_totals,
+)
+from ..scoring.inherent import declared_from
+
+# Triggers that add a snapshot even when the inputs did not change.
+ALWAYS_RECORDED = frozenset({ScoreTrigger.submitted, ScoreTrigger.decision})
+BATCH = 1000  # vendors read and written per round
+
+
+# ---- a request's totals ---------------------------------------------------------------------
+
+
+def store_totals(
+    session: Session, request: QuestionnaireRequest, questionnaire: qmodel.Questionnaire
+) -> tuple[SectionTotals, ...] | None:
+    """Reduce the request's answers to per-section totals and store them; None (and nothing
+    stored) for a questionnaire that scores nothing or is filled by our staff (the intake)."""
+    if questionnaire.audience is not qmodel.Audience.vendor or not questionnaire.scored:
+        return None
+    rows = session.execute(
+        sa.select(Answer.question_id, Answer.value, Answer.comment).where(
+            Answer.request_id == request.id
+        )
+    ).all()
+    totals = section_totals(
+        questionnaire,
+        {row.question_id: row.value for row in rows},
+        {row.question_id: row.comment for row in rows},
+    )
+    stored = session.get(RequestScore, request.id)
+    if stored is None:
+        stored = RequestScore(request_id=request.id)
+        session.add(stored)
+    stored.totals = [t.to_dict() for t in totals]
+    stored.updated_at = utcnow()
+    session.flush()
+    return totals
+
+
+def _latest_counted(vendor_ids: Sequence[int] | None, *columns) -> sa.Subquery:
+    """The latest counted request of each vendor and questionnaire (``rank`` 1), with
+    ``columns``: a request counts once it was submitted (it has totals) and while it is not
+    cancelled, returned ones included, whose last submitted answers count until the vendor
+    submits again."""
+    query = (
+        sa.select(
+            QuestionnaireRequest.id.label("request_id"),
+            QuestionnaireRequest.vendor_id,
+            Questionnaire.key,
+            *columns,
+            sa.func.row_number()
+            .over(
+                partition_by=(
+                    QuestionnaireRequest.vendor_id,
+                    QuestionnaireVersion.questionnaire_id,
+                ),
+                order_by=(
+                    QuestionnaireRequest.submitted_at.desc(),
+                    QuestionnaireRequest.id.desc(),
+                ),
+            )
+            .label("rank"),
+        )
+        .join(RequestScore, RequestScore.request_id == QuestionnaireRequest.id)
+        .join(QuestionnaireVersion, QuestionnaireVersion.id == QuestionnaireRequest.version_id)
+        .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
+        .where(QuestionnaireRequest.status != RequestStatus.cancelled)
+    )
+    if vendor_ids is not None:
+        query = query.where(QuestionnaireRequest.vendor_id.in_(vendor_ids))
+    return query.subquery()
+
+
+def counted_requests(session: Session, vendor_id: int) -> dict[str, int]:
+    """Questionnaire key -> the vendor's request whose answers count in its score."""
+    latest = _latest_counted([vendor_id])
+    return dict(
+        session.execute(
+            sa.select(latest.c.key, latest.c.request_id).where(latest.c.rank == 1)
+        ).all()
+    )
+
+
+def counted_totals(
+    session: Session, vendor_ids: Sequence[int] | None = None
+) -> dict[int, tuple[int, list[tuple[str, str]]]]:
+    """For each vendor with a counted request: the latest such request's id, and the key and
+    the stored section totals (JSON text, see :func:`_sections`) of the latest counted request
+    of each questionnaire. One statement."""
+    latest = _latest_counted(
+        vendor_ids, QuestionnaireRequest.submitted_at, _text(RequestScore.totals)
+    )
+    rows = session.execute(
+        sa.select(latest).where(latest.c.rank == 1).order_by(latest.c.vendor_id, latest.c.key)
+    )
+    totals: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    newest: dict[int, tuple[datetime, int]] = {}
+    for row in rows:
+        totals[row.vendor_id].append((row.key, row.totals))
+        moment = (row.submitted_at, row.request_id)
+        if row.vendor_id not in newest or moment > newest[row.vendor_id]:
+            newest[row.vendor_id] = moment
+    return {vendor_id: (newest[vendor_id][1], found) for vendor_id, found in totals.items()}
+
+
+def _text(column: sa.ColumnElement) -> sa.ColumnElement[str]:
+    """A JSON column read as its text, decoded only when its vendor's turn comes: a round's
+    documents decoded at once outlive several garbage collections and reach the oldest
+    generation, whose full collections then cost a tenth of a large rescoring."""
+    return sa.cast(column, sa.Text).label(column.key)
+
+
+def _sections(totals: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The stored totals (``SectionTotals.to_dict`` documents) of each questionnaire, their
+    sections prefixed by its key so that two questionnaires' sections never mix. Kept as
+    stored: they are part of a score's inputs as they are, so an unchanged vendor is
+    recognised without converting them."""
+    sections = []
+    for key, text in totals:
+        for section in json.loads(text):
+            section["section_id"] = f"{key}/{section['section_id']}"
+            sections.append(section)
+    return sections
+
+
+# ---- computing and storing scores -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rescored:
+    vendors: int  # vendors computed
+    recorded: int  # snapshots added (inputs changed, or an event worth a point)
+
+
+def _inputs(reach: sa.Row, totals: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the vendor's score is computed from, straight from the rows read: the profile
+    and the totals as stored, which are the documents ``Residual.inputs`` gives back, so the
+    digest is the one the computed score would give and nothing is computed to compare."""
+    counts = ReachCounts(
+        reach.systems_despite_controls,
+        reach.systems_if_controls_fail,
+        reach.categories_despite_controls,
+    )
+    return score_inputs(
+        json.loads(reach.profile), totals or None, exposure_inputs(counts, reach.max_sensitivity)
+    )
+
+
+def fingerprint(inputs: dict[str, Any]) -> tuple[str, str]:
+    """A score's inputs as canonical JSON (sorted keys, no spaces) and its SHA-256 digest: the
+    digest tells whether a vendor's inputs changed since its rating, the text is what a new
+    snapshot stores (serialised once for both)."""
+    text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), default=str)
+    return text, hashlib.sha256(text.encode()).hexdigest()
+
+
+def explanation(residual: Residual) -> dict:
+    """What a page or a report shows of a score, JSON-ready: contributors in points, the floor,
+    the sections, the critical failures and the top reasons."""
+    control = residual.control
+
+    def contributors(items) -> list[dict]:
+        return [{"factor": c.factor, "points": c.points, "detail": c.detail} for c in items]
+
+    return {
+        "residual": contributors(residual.contributors),
+        "floor": residual.floor,
+        "inherent": contributors(residual.inherent.contributors),
+        "inherent_floor": residual.inherent.floor,
+        "exposure": contributors(residual.exposure.contributors),
+        "control": None
+        if control is None
+        else {
+            "contributors": contributors(control.contributors),
+            "sections": [
+                {"id": s.section_id, "title": s.title, "score": s.score, "points": s.points}
+                for s in control.sections
+            ],
+            "critical_failures": [f.to_dict() for f in control.critical_failures],
+            "uncapped": control.uncapped,
+        },
+        "reasons": [
+            {"source": r.source, "points": r.points, "text": r.text}
+            for r in residual.top_reasons(5)
+        ],
+    }
+
+
+def rescore(
+    session: Session,
+    vendor_ids: Iterable[int] | None,
+    *,
+    trigger: ScoreTrigger,
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Rescored:
+    """Compute the scores of these vendors (None: every vendor with aggregates) and store them,
+    in the caller's transaction, ``BATCH`` vendors a round: a few statements per round whatever
+    their number. ``progress`` is called with the number of vendors done after each round."""
+    now = now or utcnow()
+    if vendor_ids is None:
+        ids = list(
+            session.scalars(sa.select(VendorReach.vendor_id).order_by(VendorReach.vendor_id))
+        )
+    else:
+        ids = sorted(set(vendor_ids))
+    done = recorded = 0
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        recorded += _rescore_batch(session, chunk, trigger, now)
+        done += len(chunk)
+        if progress is not None:
+            progress(len(chunk))
+    return Rescored(done, recorded)
+
+
+def _reaches(session: Session, vendor_ids: Sequence[int]) -> list[sa.Row]:
+    """The vendors' aggregates beside their current rating's digest and version (None when
+    not rated yet): what deciding whether a score changed needs, in one statement."""
+    return list(
+        session.execute(
+            sa.select(
+                VendorReach.vendor_id,
+                VendorReach.systems_despite_controls,
+                VendorReach.systems_if_controls_fail,
+                VendorReach.categories_despite_controls,
+                VendorReach.max_sensitivity,
+                _text(VendorReach.profile),
+                VendorRating.inputs_digest,
+                VendorRating.parameters_version,
+            )
+            .outerjoin(VendorRating, VendorRating.vendor_id == VendorReach.vendor_id)
+            .where(VendorReach.vendor_id.in_(vendor_ids))
+        )
+    )
+
+
+class _SerialisedJSON(sa.types.TypeDecorator):
+    """A JSON column's value given as the JSON text already made (the column type's own
+    serialisation skipped, its SQL kept, e.g. PostgreSQL's cast to json): a score's inputs are
+    stored as the canonical text their digest was computed from, not serialised again."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: sa.Dialect) -> None:
+        return None
+
+
+_SCORES = VendorScore.__table__
+# Core rather than the ORM's bulk insert, which costs more per row than the row's SQL; the
+# two JSON columns come as text. Rows come back in any order: each names its vendor (asking
+# for the order makes SQLite insert one row per statement).
+_INSERT_SCORES = (
+    sa.insert(_SCORES)
+    .values(
+        inputs=sa.bindparam("inputs_json", type_=_SerialisedJSON()),
+        explanation=sa.bindparam("explanation_json", type_=_SerialisedJSON()),
+    )
+    .returning(_SCORES.c.id, _SCORES.c.vendor_id)
+)
+
+
+def _snapshot(
+    vendor_id: int,
+    request_id: int | None,
+    inputs: dict[str, Any],
+    inputs_json: str,
+    trigger: ScoreTrigger,
+    now: datetime,
+) -> dict[str, Any]:
+    """A ``vendor_score`` row (its JSON as text): the score computed from ``inputs`` by
+    ``reproduce``, so that every stored score is, by construction, what its inputs give
+    again."""
+    residual = reproduce(inputs)
+    control = residual.control
+    return {
+        "vendor_id": vendor_id,
+        "request_id": request_id,
+        "computed_at": now,
+        "trigger": trigger,
+        "parameters_version": residual.parameters_version,
+        "inherent_score": residual.inherent.score,
+        "inherent_tier": str(residual.inherent.tier),
+        "control_score": None if control is None else control.score,
+        "exposure_score": residual.exposure.score,
+        "residual_score": residual.score,
+        "residual_tier": str(residual.tier),
+        "critical_failures": 0 if control is None else len(control.critical_failures),
+        "inputs_json": inputs_json,
+        "explanation_json": json.dumps(explanation(residual)),
+    }
+
+
+def _rescore_batch(
+    session: Session, vendor_ids: Sequence[int], trigger: ScoreTrigger, now: datetime
+) -> int:
+    counted = counted_totals(session, vendor_ids)
+    snapshots, ratings = [], []
+    for reach in _reaches(session, vendor_ids):
+        request_id, totals = counted.get(reach.vendor_id, (None, ()))
+        inputs = _inputs(reach, _sections(totals))
+        text, digest = fingerprint(inputs)
+        # A rating stands when both its inputs and its method's version are the current
+        # ones: a rating stamped with another version is outdated even if its digest matches.
+        # Deciding needs no computation: only the vendors whose inputs changed are computed.
+        current = (reach.inputs_digest, reach.parameters_version)
+        if current == (digest, PARAMETERS_VERSION) and trigger not in ALWAYS_RECORDED:
+            continue
+        snapshots.append(_snapshot(reach.vendor_id, request_id, inputs, text, trigger, now))
+        ratings.append((reach.vendor_id, digest, reach.inputs_digest is not None))
+    if not snapshots:
+        return 0
+    ids = session.execute(_INSERT_SCORES, snapshots).all()
+    by_vendor = {vendor_id: score_id for score_id, vendor_id in ids}
+    updates, inserts = [], []
+    for (vendor_id, digest, exists), snapshot in zip(ratings, snapshots, strict=True):
+        row = {
+            "vendor_id": vendor_id,
+            "score_id": by_vendor[vendor_id],
+            "computed_at": now,
+            "parameters_version": snapshot["parameters_version"],
+            "inputs_digest": digest,
+            "control_score": snapshot["control_score"],
+            "exposure_score": snapshot["exposure_score"],
+            "residual_score": snapshot["residual_score"],
+            "residual_tier": snapshot["residual_tier"],
+            "critical_failures": snapshot["critical_failures"],
+        }
+        (updates if exists else inserts).append(row)
+    if updates:
+        session.execute(sa.update(VendorRating), updates)
+    if inserts:
+        session.execute(sa.insert(VendorRating), inserts)
+    session.flush()
+    return len(snapshots)
+
+
+def outdated(session: Session) -> list[int]:
+    """Vendors whose rating was computed by another version of the scoring method."""
+    return list(
+        session.scalars(
+            sa.select(VendorRating.vendor_id).where(
+                VendorRating.parameters_version != PARAMETERS_VERSION
+            )
+        )
+    )
+
+
+def unscored(session: Session) -> list[int]:
+    """Vendors with aggregates and no rating yet."""
+    return list(
+        session.scalars(
+            sa.select(VendorReach.vendor_id)
+            .outerjoin(VendorRating, VendorRating.vendor_id == VendorReach.vendor_id)
+            .where(VendorRating.vendor_id.is_(None))
+        )
+    )
+
+
+# ---- the events that rescore ---------------------------------------------------------------
+
+
+def request_submitted(
+    session: Session,
+    request: QuestionnaireRequest,
+    questionnaire: qmodel.Questionnaire,
+    *,
+    again: bool,
+) -> tuple[SectionTotals, ...] | None:
+    """A request was submitted (``again``: after a return for clarification): store its totals
+    and rescore its vendor. Returns the totals (None for a questionnaire that scores nothing),
+    from which the caller opens findings. An intake declares the vendor's inherent-risk
+    factors: they are written on the vendor, which makes the portfolio aggregates stale, and
+    the vendor is rescored when they are computed again."""
+    if questionnaire.audience is qmodel.Audience.internal:
+        _declare(session, request, questionnaire)
+    totals = store_totals(session, request, questionnaire)
+    if totals is not None:
+        trigger = ScoreTrigger.answers_changed if again else ScoreTrigger.submitted
+        rescore(session, [request.vendor_id], trigger=trigger)
+    return totals
+
+
+def _declare(
+    session: Session, request: QuestionnaireRequest, questionnaire: qmodel.Questionnaire
+) -> None:
+    if not any(q.inherent is not None for q in questionnaire.questions):
+        return
+    values = dict(
+        session.execute(
+            sa.select(Answer.question_id, Answer.value).where(Answer.request_id == request.id)
+        ).all()
+    )
+    vendor = session.get(Vendor, request.vendor_id)
+    declared = declared_from(questionnaire, values)
+    if vendor.declared_risk != declared:
+        vendor.declared_risk = declared
+        session.flush()
+
+
+def after_aggregates(session: Session, changed: Iterable[int], now: datetime) -> Rescored:
+    """After the portfolio aggregates were stored: rescore the vendors whose profile or reach
+    changed, those not scored yet, and those scored by another version of the method."""
+    changed = set(changed) | set(unscored(session))
+    outdated_ids = set(outdated(session)) - changed
+    result = rescore(session, changed, trigger=ScoreTrigger.inventory_changed, now=now)
+    if outdated_ids:
+        again = rescore(session, outdated_ids, trigger=ScoreTrigger.parameters_changed, now=now)
+        result = Rescored(result.vendors + again.vendors, result.recorded + again.recorded)
+    return result
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+
+def rating_of(session: Session, vendor_id: int) -> tuple[VendorRating, VendorScore] | None:
+    """The vendor's current rating and the score it comes from."""
+    row = session.execute(
+        sa.select(VendorRating, VendorScore)
+        .join(VendorScore, VendorScore.id == VendorRating.score_id)
+        .where(VendorRating.vendor_id == vendor_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def history(session: Session, vendor_id: int, limit: int = 50) -> list[VendorScore]:
+    """The vendor's scores, newest first."""
+    return list(
+        session.scalars(
+            sa.select(VendorScore)
+            .where(VendorScore.vendor_id == vendor_id)
+            .order_by(VendorScore.computed_at.desc(), VendorScore.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def tier_counts(session: Session) -> dict[str, int]:
+    """Vendors per residual tier (computed, not overridden)."""
+    return dict(
+        session.execute(
+            sa.select(VendorRating.residual_tier, sa.func.count()).group_by(
+                VendorRating.residual_tier
+            )
+        ).all()
+    )
