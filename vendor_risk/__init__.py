@@ -40,6 +40,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .account.views import bp as account_bp
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
+    from .findings.views import bp as findings_bp
     from .incidents.views import bp as incidents_bp
     from .inventory.views import bp as inventory_bp
     from .invites.views import bp as invites_bp
@@ -69,6 +70,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         requests_bp,
         invites_bp,
         review_bp,
+        findings_bp,
         portal_workbooks_bp,
         request_workbooks_bp,
     ):

@@ -58,6 +58,7 @@ INVENTORY_NAVIGATION = [  # procurement and risk officers share the inventory
 INCIDENTS = ("incidents.index", "Incidents")  # procurement and risk officers too
 LIBRARY = ("library.index", "Questionnaires")  # procurement and risk officers
 REQUESTS = ("requests.index", "Requests")  # questionnaires sent: procurement and risk officers
+FINDINGS = ("findings.index", "Findings")  # procurement reads them, risk officers write
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.admin: [
         ("admin.home", "Home"),
@@ -68,6 +69,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.procurement: [
         ("procurement.home", "Home"),
         REQUESTS,
+        FINDINGS,
         LIBRARY,
         *INVENTORY_NAVIGATION,
         INCIDENTS,
@@ -75,6 +77,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.risk_officer: [
         ("risk.home", "Home"),
         ("review.index", "Review"),
+        FINDINGS,
         REQUESTS,
         LIBRARY,
         *INVENTORY_NAVIGATION,

@@ -69,3 +69,6 @@ def invite():
             "warning",
         )
     return redirect(url_for("portal.home"))
+
+
+from . import findings_views  # noqa: E402, F401 - its routes join this blueprint

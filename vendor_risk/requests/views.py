@@ -18,10 +18,11 @@ from ..db import db
 from ..inventory.forms import ConfirmForm
 from ..inventory.views import _choices, _found, _linker, _show_errors
 from ..models import RequestStatus, Role
-from ..services import ValidationFailed, inventory, invites
+from ..services import ValidationFailed, inventory, invites, reassessments
 from ..services import requests as request_service
 from ..services.request_status import AWAITING_VENDOR, TransitionRefused, may_move
 from .forms import InviteMoreForm, RequestFilterForm, RequestForm
+from .reassessment_forms import DueFilterForm, ReassessmentForm
 
 bp = area("requests", __name__, roles={Role.procurement, Role.risk_officer}, url_prefix="/requests")
 
@@ -134,6 +135,70 @@ def new_request():
     flash("Request created and sent.", "success")
     _report_delivery(invites.invites_of_request(db.session, request_id))
     return redirect(url_for("requests.show", request_id=request_id))
+
+
+# ---- reassessments due ----------------------------------------------------------------------
+
+
+def _reassessments_page(send_form: ReassessmentForm | None = None, status: int = 200):
+    form = DueFilterForm(request.args)
+    page = None
+    if form.validate():
+        page = reassessments.due(
+            db.session,
+            today=request_service.today_utc(),
+            within_days=form.within_days,
+            page=form.page.data or 1,
+        )
+    args = {"within": request.args["within"]} if request.args.get("within") else {}
+    send_form = send_form or ReassessmentForm(formdata=None, within=args.get("within", ""))
+    return render_template(
+        "requests/reassessments.html",
+        form=form,
+        send_form=send_form,
+        page=page,
+        within_days=form.within_days,
+        url=_linker("requests.reassessments_due", args),
+    ), (status if page is not None else 400)
+
+
+@bp.get("/reassessments")
+def reassessments_due():
+    return _reassessments_page()
+
+
+def _report_outcome(outcome: reassessments.Outcome) -> None:
+    for sent in outcome.sent:
+        flash(
+            f"{outcome.vendor_name}: {sent.title} sent (request {sent.request_id}) to "
+            f"{', '.join(sent.contacts)}, prefilled from the last accepted answers.",
+            "success",
+        )
+    for reason in outcome.refused:
+        flash(f"{outcome.vendor_name}: not sent. {reason}", "error")
+
+
+@bp.post("/reassessments")
+@ratelimits.emails
+def send_reassessments():
+    form = ReassessmentForm()
+    if not form.validate():
+        return _reassessments_page(form, 400)
+    outcomes = reassessments.send(
+        db.session, form.selected(), due_on=form.due_on.data, actor=request_actor()
+    )
+    delivery = [
+        row
+        for outcome in outcomes
+        for sent in outcome.sent
+        for row in invites.invites_of_request(db.session, sent.request_id)
+    ]
+    db.session.commit()
+    for outcome in outcomes:
+        _report_outcome(outcome)
+    _report_delivery(delivery)
+    within = form.within.data if str(form.within.data or "").isdigit() else None
+    return redirect(url_for("requests.reassessments_due", within=within))
 
 
 # ---- one request ----------------------------------------------------------------------------

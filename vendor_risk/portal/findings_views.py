@@ -1,0 +1,137 @@
+"""Findings in the vendor portal: a contact sees their vendor's findings that are shown to
+vendors, never an internal one or another vendor's (every finding is found through a query
+filtered by the contact's vendor: anything else is a 404), and answers them with remediation
+notes and files. Registered on the portal's blueprint (imported at the end of views.py)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.datastructures import FileStorage
+
+from ..access import request_actor
+from ..db import db, expect_writes, snapshot
+from ..findings.forms import FileForm, NoteForm
+from ..findings.views import expire_due, larger_uploads
+from ..inventory.forms import PageForm
+from ..inventory.views import _linker, _show_errors
+from ..models import Finding
+from ..services import ValidationFailed, findings
+from ..services import evidence as evidence_service
+from ..services.requests import today_utc
+from .views import bp
+
+# The portal pages that show findings: acceptances that expired end before they do.
+SHOWING_FINDINGS = frozenset({"portal.home", "portal.findings", "portal.finding"})
+
+bp.url_value_preprocessor(larger_uploads)
+
+
+@bp.before_request
+def end_expired_acceptances():
+    if request.endpoint in SHOWING_FINDINGS:
+        expire_due()
+
+
+@bp.context_processor
+def findings_to_remediate():
+    """The portal's home lists the findings still to remediate; the query runs only when a
+    template asks (the home page), not on every portal page."""
+    return {
+        "findings_to_remediate": lambda: findings.open_for_contact(
+            db.session, current_user, today=today_utc()
+        )
+    }
+
+
+def _found(finding_id: int) -> Finding:
+    found = findings.finding_for_contact(db.session, current_user, finding_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/findings", endpoint="findings")
+def findings_page():
+    form = PageForm(request.args)
+    if not form.validate():
+        abort(400)
+    page = findings.findings_of_contact(
+        db.session, current_user, page=form.page.data or 1, today=today_utc()
+    )
+    return render_template(
+        "findings/portal_list.html", page=page, url=_linker("portal.findings", {})
+    )
+
+
+def _page(finding_id: int, status: int = 200, **refused):
+    """The finding's page; ``refused`` holds a form sent back with its errors (note, file)."""
+    with snapshot(db.session):
+        detail = findings.finding_detail(db.session, _found(finding_id), today=today_utc())
+    forms = {
+        "note": NoteForm(formdata=None, prefix="note"),
+        "file": FileForm(formdata=None, prefix="file"),
+    } | refused
+    return render_template(
+        "findings/portal_finding.html",
+        detail=detail,
+        forms=forms,
+        allowed=evidence_service.ALLOWED_TEXT,
+    ), status
+
+
+@bp.get("/findings/<int:finding_id>", endpoint="finding")
+def finding_page(finding_id: int):
+    return _page(finding_id)
+
+
+def _back(finding_id: int, anchor: str):
+    return redirect(url_for("portal.finding", finding_id=finding_id, _anchor=anchor))
+
+
+@bp.post("/findings/<int:finding_id>/notes", endpoint="finding_note")
+def add_note(finding_id: int):
+    finding = _found(finding_id)
+    form = NoteForm(prefix="note")
+    if form.validate():
+        try:
+            findings.add_note(db.session, finding, form.body.data, actor=request_actor())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _show_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash("Note sent.", "success")
+            return _back(finding_id, "notes")
+    return _page(finding_id, 400, note=form)
+
+
+@bp.post("/findings/<int:finding_id>/files", endpoint="finding_upload")
+def upload_file(finding_id: int):
+    finding = _found(finding_id)
+    form = FileForm(prefix="file")
+    if form.validate():
+        try:
+            findings.add_file(
+                db.session, finding, form.file.data or FileStorage(), actor=request_actor()
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _show_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash("File uploaded.", "success")
+            return _back(finding_id, "files")
+    return _page(finding_id, 400, file=form)
+
+
+@bp.get("/findings/<int:finding_id>/files/<int:file_id>", endpoint="finding_file")
+def download_file(finding_id: int, file_id: int):
+    finding = _found(finding_id)
+    stored = findings.file_of(db.session, finding, file_id)
+    if stored is None:
+        abort(404)
+    expect_writes(db.session)  # the download is audited
+    findings.record_file_download(db.session, finding, stored, actor=request_actor())
+    db.session.commit()
+    return evidence_service.send_evidence(stored)
