@@ -1,13 +1,19 @@
 """The demo inventory tells the 2023 story: a breach of the identity provider reaches the wiki,
-ticketing and source control through four machine credentials; MFA stops it elsewhere."""
+ticketing and source control through four machine credentials; MFA stops it elsewhere. Its
+questionnaires tell it too: the identity provider's answers on support tokens cap its score."""
 
 import json
 
+import conftest
 import pytest
+import sqlalchemy as sa
+from conftest import login_as, text
 
-from vendor_risk.db import db
-from vendor_risk.demo import IDENTITY_PROVIDER
-from vendor_risk.services import blast_radius
+from vendor_risk.db import db, utcnow
+from vendor_risk.demo import IDENTITY_PROVIDER, VENDOR_CONTACT
+from vendor_risk.models import Role, User, Vendor
+from vendor_risk.scoring.control import CRITICAL_CAP
+from vendor_risk.services import blast_radius, scoring
 
 WIKI = "Confluence (self-hosted wiki)"
 TICKETING = "Jira (self-hosted ticketing)"
@@ -139,3 +145,87 @@ def test_reading_only_the_reachable_part_gives_the_same_result_as_the_whole_inve
             ).to_dict()
             == engine.compute(whole, both, as_of=as_of).to_dict()
         )
+
+
+# ---- the questionnaires ------------------------------------------------------------------------
+
+HAR_QUESTION = "What happens to session tokens, cookies and credentials inside those files"
+TICKET_MFA_QUESTION = "Is MFA enforced for every account that can sign in to your support"
+
+
+def vendor_ids(app, *names: str) -> list[int]:
+    with app.app_context():
+        found = dict(db.session.execute(sa.select(Vendor.name, Vendor.id)).all())
+    return [found[name] for name in names]
+
+
+@pytest.fixture
+def officer_client(demo_app, make_user):
+    client = demo_app.test_client()
+    login_as(client, make_user(Role.risk_officer))
+    return client
+
+
+def test_the_identity_providers_support_answers_cap_its_control_score(demo_app, officer_client):
+    [vendor_id] = vendor_ids(demo_app, IDENTITY_PROVIDER)
+    risk = text(officer_client.get(f"/inventory/vendors/{vendor_id}/risk"))
+    assert f"Control score: {CRITICAL_CAP:.2f}" in risk
+    failing = risk.split('id="critical-failures"')[1]
+    assert HAR_QUESTION in failing and TICKET_MFA_QUESTION in failing
+    with demo_app.app_context():
+        _, score = scoring.rating_of(db.session, vendor_id)
+        assert score.explanation["control"]["uncapped"] > 80  # good answers everywhere else
+        assert score.residual_tier in {"high", "critical"}
+
+    listed = text(officer_client.get(f"/findings/?vendor_id={vendor_id}&status=open"))
+    assert "Session tokens in customer uploads are kept" in listed
+    assert "Support ticketing system reachable without MFA" in listed
+    assert HAR_QUESTION in listed  # the critical question's own finding
+    assert "still stored in Keystone's support system" in listed  # the risk officer's
+
+
+def test_the_other_vendors_stand_at_each_step_of_the_review(demo_app, officer_client):
+    strong, weak, documented = vendor_ids(demo_app, "MailRelay", "SupportDesk", "Nimbus Cloud")
+    page = text(officer_client.get("/review/"))
+    queue = page.split('id="queue"')[1].split('id="returned"')[0]
+    assert IDENTITY_PROVIDER in queue and "Nimbus Cloud" in queue
+    returned = page.split('id="returned"')[1]
+    assert "SupportDesk" in returned and "MailRelay" not in page
+
+    with demo_app.app_context():
+        ratings = {v: scoring.rating_of(db.session, v)[0] for v in (strong, weak)}
+        next_review = db.session.get(Vendor, strong).next_review
+    assert ratings[strong].residual_tier == "low"
+    assert ratings[weak].critical_failures and ratings[weak].residual_tier != "low"
+    risk = text(officer_client.get(f"/inventory/vendors/{strong}/risk"))
+    decisions = risk.split('id="decisions"')[1]
+    assert "approved" in decisions and next_review.isoformat() in decisions
+    assert next_review > utcnow().date()
+
+    accepted = text(officer_client.get(f"/findings/?vendor_id={documented}&status=accepted"))
+    assert "MFA has exceptions" in accepted
+
+
+def test_the_returned_request_asks_the_vendor_a_clarification(demo_app, officer_client):
+    page = officer_client.get("/review/").get_data(as_text=True)
+    returned = page.split('id="returned"')[1]
+    request_path = returned.split('href="/review/')[1].split('"')[0]
+    detail = text(officer_client.get(f"/review/{request_path}"))
+    assert "Will you strip them on upload, and by when?" in detail
+
+
+def test_the_demo_vendor_contact_sees_its_vendors_requests_in_the_portal(demo_app):
+    with demo_app.app_context():
+        contact = db.session.scalar(sa.select(User).where(User.email == VENDOR_CONTACT))
+        contact.totp_secret, contact.totp_confirmed_at = "JBSWY3DPEHPK3PXP", utcnow()
+        db.session.commit()
+        user = conftest.TestUser(
+            contact.id, contact.email, contact.role, vendor_id=contact.vendor_id
+        )
+    client = demo_app.test_client()
+    login_as(client, user)
+    home = text(client.get("/portal/"))
+    assert f"<h1>{IDENTITY_PROVIDER}</h1>" in home
+    assert "Baseline security" in home and "Credentials you hold for us" in home
+    assert "Fill in" in home  # the credentials questionnaire, half answered
+    assert "Session tokens in customer uploads are kept" in home  # a finding to remediate

@@ -6,15 +6,28 @@ and, with it, tokens and service-account credentials its customer had shared in 
 tickets. One access token and three service accounts that were never rotated opened the
 customer's self-hosted wiki, ticketing and source control; interactive logins protected by
 MFA (the identity provider's admin console, the customer dashboard) held.
+
+The questionnaires tell the same story: the identity provider answers well, except on how its
+support staff handle the session tokens in customers' HAR files and who can sign in to its
+support system, so its control score is capped and findings open; a strong vendor, a weak one
+(its own support tooling) and a vendor with one documented exception complete the portfolio,
+each at another step of the review.
 """
 
 from __future__ import annotations
 
+import io
 import secrets
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
 
 from . import audit
 from .audit import Actor
@@ -23,15 +36,34 @@ from .models import (
     Credential,
     CredentialCopy,
     DataCategory,
+    DecisionKind,
+    FindingSeverity,
+    QuestionnaireRequest,
+    QuestionnaireVersion,
     Role,
     SubprocessorData,
     SubprocessorLink,
     System,
     SystemData,
+    User,
     Vendor,
     VendorData,
 )
-from .services import accounts
+from .questionnaire import conditions
+from .questionnaire.markup import plain
+from .questionnaire.model import Audience, Option, Question, Questionnaire, QuestionType
+from .services import (
+    accounts,
+    answers,
+    decisions,
+    evidence,
+    findings,
+    portfolio,
+    questionnaires,
+    ratings,
+    requests,
+    review,
+)
 
 IDENTITY_PROVIDER = "Keystone Identity"
 
@@ -534,10 +566,13 @@ SUBPROCESSORS = [
     (IDENTITY_PROVIDER, "SupportDesk", "Support case tooling", ["Support tickets"]),
 ]
 
+PROCUREMENT = "procurement@example.com"
+RISK_OFFICER = "risk@example.com"
+VENDOR_CONTACT = "contact@keystone-identity.example"  # of the identity provider
 DEMO_USERS = [
-    ("procurement@example.com", "Priya Natarajan", Role.procurement, None),
-    ("risk@example.com", "Marcus Lindqvist", Role.risk_officer, None),
-    ("contact@keystone-identity.example", "Daniel Okafor", Role.vendor_contact, IDENTITY_PROVIDER),
+    (PROCUREMENT, "Priya Natarajan", Role.procurement, None),
+    (RISK_OFFICER, "Marcus Lindqvist", Role.risk_officer, None),
+    (VENDOR_CONTACT, "Daniel Okafor", Role.vendor_contact, IDENTITY_PROVIDER),
 ]
 
 
@@ -635,9 +670,539 @@ def load_inventory(session: Session, *, now: datetime | None = None) -> dict[str
     return {name: vendor.id for name, vendor in vendors.items()}
 
 
+# ---- questionnaires sent, answered, reviewed and decided --------------------------------------
+#
+# Everything below goes through the services as in real use (procurement sends, the vendors'
+# contacts answer and submit, a risk officer reviews and decides), so that the audit events,
+# the totals, the scores and the automatic findings are the ones the app itself produces.
+
+# The contacts of the other vendors that answer a questionnaire: (name, email). Their accounts
+# exist as after an invitation; their passwords are shown to nobody (log in as the identity
+# provider's contact to see the portal).
+VENDOR_CONTACTS = {
+    "MailRelay": ("Camille Martin", "security@mailrelay.example"),
+    "Nimbus Cloud": ("Aisha Rahman", "trust@nimbus-cloud.example"),
+    "SupportDesk": ("Tom Becker", "it@supportdesk.example"),
+}
+DUE_IN_DAYS = 30
+# A date question nobody picked an answer for (the last penetration test, the end of a SOC 2
+# period) is answered with a day this long ago.
+RECENT_DAYS = 120
+# Where the links of the demo's invitation emails point when VR_BASE_URL is not set: the
+# address quickstart serves on by default.
+DEMO_BASE_URL = "http://127.0.0.1:5000"
+
+
+@dataclass(frozen=True)
+class Replies:
+    """How a vendor answers one questionnaire. ``picks`` tell its story (question id ->
+    answer) and name every answer that is neither better nor worse than another (texts,
+    numbers, facts of weight 0); every other question asked gets the option that ``lean``
+    (a key of :data:`LEANS`) chooses. ``comments`` go with some answers: a "na" needs one,
+    its justification."""
+
+    lean: str
+    picks: Mapping[str, Any]
+    comments: Mapping[str, str] = field(default_factory=dict)
+
+
+def _scoring_options(question: Question) -> list[Option]:
+    return [option for option in question.options if option.score is not None]
+
+
+def best_answer(question: Question) -> Any:
+    """The option that scores highest; of a multiple choice, every option that scores."""
+    options = _scoring_options(question)
+    if question.type is QuestionType.multiple_choice:
+        return [option.value for option in options]
+    return max(options, key=lambda option: option.score).value
+
+
+def fair_answer(question: Question) -> Any:
+    """A middling answer: the option scoring closest to one half (the first of a tie, so a
+    yes/no question gets "yes"); of a multiple choice, the first option that scores."""
+    options = _scoring_options(question)
+    if question.type is QuestionType.multiple_choice:
+        return [options[0].value]
+    return min(options, key=lambda option: abs(option.score - 0.5)).value
+
+
+LEANS: dict[str, Callable[[Question], Any]] = {"best": best_answer, "fair": fair_answer}
+
+
+def _answer_to(question: Question, replies: Replies, today: date) -> Any:
+    if question.id in replies.picks:
+        return replies.picks[question.id]
+    if question.scored:
+        return LEANS[replies.lean](question)
+    if question.type is QuestionType.date:
+        return today - timedelta(days=RECENT_DAYS)
+    raise KeyError(f"{question.id}: no answer is better than another here: pick one")
+
+
+def planned_answers(
+    questionnaire: Questionnaire, replies: Replies, today: date
+) -> dict[str, tuple[Any, str]]:
+    """(answer, comment) by question id for every question asked that is answered by typing
+    or choosing, in the questionnaire's order, each asked or not given the answers before it
+    (an answer may show follow-up questions). Optional questions are answered only when
+    picked; file questions are answered by their files (:func:`_attach_files`). Pure."""
+    visible = conditions.visible_questions
+    values: dict[str, Any] = {}
+    plan: dict[str, tuple[Any, str]] = {}
+    for question in questionnaire.questions:
+        if question.type in (QuestionType.info, QuestionType.file):
+            continue
+        if not question.required and question.id not in replies.picks:
+            continue
+        if question.show_if is not None and question not in visible(questionnaire, values):
+            continue
+        values[question.id] = _answer_to(question, replies, today)
+        plan[question.id] = (values[question.id], replies.comments.get(question.id, ""))
+    return plan
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A request the demo sends and how far it gets: answered in half (in progress, as a
+    contact leaves it between two sittings) or submitted; then the reviewer's ``notes`` (question
+    id -> (clarification for the vendor, internal note)) and ``outcome`` (a key of
+    :data:`OUTCOMES`, or None: it waits in the review queue)."""
+
+    vendor: str
+    questionnaire: str  # the key of a shipped questionnaire
+    replies: Replies
+    submitted: bool = True
+    notes: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    outcome: str | None = None
+
+
+OUTCOMES: dict[str, Callable[..., Any]] = {
+    "returned": review.return_for_clarification,
+    "accepted": review.accept,
+}
+
+KEYSTONE_INTAKE = Replies(
+    "best",
+    {
+        "service-name": "Keystone Workforce Identity",
+        "service-description": (
+            "Single sign-on and MFA for every employee and contractor. Keystone's support team "
+            "handles our administrators' cases, with the HAR files and logs they ask for."
+        ),
+        "service-type": "saas",
+        "business-owner": "Head of IT",
+        "criticality": "critical",
+        "outage-tolerance": "under-an-hour",
+        "substitutability": "hard",
+        "exit-data-portability": "partial",
+        "data-categories": ["employee-hr", "credentials-secrets"],
+        "data-sensitivity": "critical",
+        "data-volume": "1k-100k",
+        "data-record-count": 3_000,
+        "data-location": "United States, European Union",
+        "data-fourth-parties": "yes",
+        "access-level": "admin",
+        "access-environment": "production",
+        "access-credential-kinds": ["sso_admin", "support_access", "api_token", "service_account"],
+        "access-interactive-mfa": "phishing-resistant",
+        "access-systems": (
+            "The identity provider tenant (Head of IT); Confluence, Jira and Bitbucket through "
+            "an automation token and service accounts (Engineering tools); the cloud sandbox "
+            "(Platform)."
+        ),
+        "contract-security-terms": "partial",
+        "contract-dpa": "yes",
+    },
+)
+
+# The identity provider answers well, except where the 2023 breach went through: session
+# tokens in the HAR files customers upload, and its support system.
+KEYSTONE_BASELINE = Replies(
+    "best",
+    {
+        "sc-suppliers-hold-access": "yes",
+        "sup-tenant-access-model": "approved-logged",
+        "sup-receives-har-files": "yes",
+        "sup-har-sanitisation": "customer-only",
+        "sup-har-retention": "longer",
+        "sup-credentials-in-tickets": "manual-redacted",
+        "sup-ticket-readers": "all-support",
+        "sup-ticket-system-mfa": "no",
+        "sup-ticket-system-monitoring": "no",
+        "cred-holds-customer-credentials": "yes",
+        "apikey-issued": "yes",
+        "ir-notification-time": "within-72h",
+        "ir-notify-on-suspicion": "no",
+        "ir-past-incidents": "no",
+        "ir-security-contact": "security@keystone-identity.example",
+        "iam-access-reviews": "half-yearly",
+        "log-retention": "six-months",
+        "dp-data-regions": ["eu-eea", "us"],
+        "bc-recovery-time-hours": 4,
+    },
+    {
+        "sup-har-sanitisation": "Our support guide asks customers to remove cookies and "
+        "tokens before they upload a HAR file.",
+        "sup-har-retention": "Attachments stay with the case for as long as the customer's "
+        "account exists.",
+        "sup-ticket-system-mfa": "Agents sign in with MFA; the integration's service account "
+        "signs in with a password.",
+        "ir-notify-on-suspicion": "We notify customers once our investigation confirms they "
+        "are affected.",
+    },
+)
+
+KEYSTONE_CREDENTIALS = Replies(
+    "best",
+    {
+        "vc-credential-kinds": ["api-token", "service-account", "user-account"],
+        "vc-credential-inventory": "no",
+        "vc-storage": "encrypted-separate-keys",
+        "vc-no-stray-copies": "no",
+        "vc-who-can-retrieve": "named-approved",
+        "vc-har-handling": "kept",
+        "vc-urgent-contact": "Keystone security on call, security@keystone-identity.example",
+    },
+    {
+        "vc-credential-inventory": "Tokens customers share in support cases are not tracked "
+        "as credentials.",
+        "vc-no-stray-copies": "Copies can remain in the attachments of support cases.",
+    },
+)
+
+# A strong vendor: its residual tier comes out low.
+MAILRELAY_BASELINE = Replies(
+    "best",
+    {
+        "hr-background-checks": "na",
+        "iam-mfa-weakest-factor": "app-or-number-matching",
+        "priv-production-admin-model": "standing-small-group",
+        "sc-suppliers-hold-access": "yes",
+        "sup-tenant-access-model": "customer-granted",
+        "sup-receives-har-files": "no",
+        "sup-outsourced-controls": "na",
+        "cred-holds-customer-credentials": "yes",
+        "apikey-issued": "yes",
+        "ir-past-incidents": "no",
+        "ir-security-contact": "security@mailrelay.example, +33 1 84 00 00 00",
+        "dp-data-regions": ["eu-eea"],
+        "bc-recovery-time-hours": 2,
+        "cert-iso27001-expiry": date(2027, 9, 30),
+    },
+    {
+        "hr-background-checks": "French law limits background checks; we verify identity, "
+        "right to work and diplomas.",
+        "sup-outsourced-controls": "All support is done by our own staff in Lyon.",
+    },
+)
+
+# Good, with one exception it documents: break-glass accounts without MFA.
+NIMBUS_BASELINE = Replies(
+    "best",
+    {
+        "iam-mfa-workforce": "most-systems",
+        "iam-mfa-exceptions": "Two break-glass accounts of the cloud console sign in with a "
+        "password kept in a safe; every use pages the security team.",
+        "sc-suppliers-hold-access": "no",
+        "sup-receives-har-files": "yes",
+        "sup-outsourced-controls": "na",
+        "cred-holds-customer-credentials": "no",
+        "apikey-issued": "yes",
+        "ir-past-incidents": "yes",
+        "ir-past-incidents-description": "In 2024 a misconfigured storage bucket exposed build "
+        "logs for six hours; no customer data. A policy check now blocks public buckets.",
+        "ir-security-contact": "soc@nimbus-cloud.example",
+        "dp-data-regions": ["eu-eea", "uk"],
+        "bc-recovery-time-hours": 1,
+        "cert-iso27001-expiry": date(2027, 3, 31),
+    },
+    {"sup-outsourced-controls": "All support is done by our own employees."},
+)
+
+# A weak vendor, and the identity provider's own support tooling: middling answers, tokens in
+# uploads kept, credentials left in tickets, suppliers neither vetted nor held to MFA.
+SUPPORTDESK_BASELINE = Replies(
+    "fair",
+    {
+        "sc-vetting-before-onboarding": "no",
+        "sc-suppliers-hold-access": "yes",
+        "sc-supplier-access-mfa": "no",
+        "iam-mfa-exceptions": "The chat widget's admin console and the reporting tool use "
+        "passwords only.",
+        "iam-leaver-secret-rotation": "no",
+        "sup-receives-har-files": "yes",
+        "sup-har-sanitisation": "kept-as-is",
+        "sup-har-retention": "longer",
+        "sup-credentials-in-tickets": "left",
+        "sup-ticket-system-monitoring": "no",
+        "cred-holds-customer-credentials": "yes",
+        "apikey-issued": "yes",
+        "dev-secret-scanning": "no",
+        "mon-credential-anomalies": "no",
+        "ir-past-incidents": "no",
+        "ir-security-contact": "it@supportdesk.example",
+        "dp-data-regions": ["us"],
+        "bc-recovery-time-hours": 48,
+        "bc-backups-protected": "no",
+        "vuln-pentest": "no",
+        "cert-soc2-type2": "no",
+        "cert-iso27001": "no",
+    },
+)
+
+ASSESSMENTS = (
+    Assessment(IDENTITY_PROVIDER, "intake", KEYSTONE_INTAKE, outcome="accepted"),
+    Assessment(IDENTITY_PROVIDER, "baseline-security", KEYSTONE_BASELINE),
+    Assessment(IDENTITY_PROVIDER, "vendor-credentials", KEYSTONE_CREDENTIALS, submitted=False),
+    Assessment("MailRelay", "baseline-security", MAILRELAY_BASELINE, outcome="accepted"),
+    Assessment(
+        "Nimbus Cloud",
+        "baseline-security",
+        NIMBUS_BASELINE,
+        notes={
+            "iam-mfa-workforce": (
+                "",
+                "Break-glass accounts only; see the risk acceptance on the finding.",
+            )
+        },
+    ),
+    Assessment(
+        "SupportDesk",
+        "baseline-security",
+        SUPPORTDESK_BASELINE,
+        notes={
+            "sup-har-sanitisation": (
+                "Files stored as received keep our session tokens. Will you strip them on "
+                "upload, and by when? Please attach your file-handling procedure.",
+                "Same weakness as in the 2023 breach of an identity provider's support system.",
+            ),
+            "sup-credentials-in-tickets": (
+                "What do agents do today when they see a password or a token in a ticket?",
+                "",
+            ),
+        },
+        outcome="returned",
+    ),
+)
+
+# (vendor, decision, rationale) taken on the vendor's rating once its request is accepted.
+DECISIONS = (
+    (
+        "MailRelay",
+        DecisionKind.approved,
+        "Strong answers backed by a SOC 2 Type II report and an ISO 27001 certificate; MFA "
+        "everywhere; support never sees our data without our grant.",
+    ),
+)
+
+# A finding the risk officer writes by hand: what the blast radius shows of the breach story.
+MANUAL_FINDING = (
+    IDENTITY_PROVIDER,
+    {
+        "title": "Credentials we shared in support cases are still stored in Keystone's "
+        "support system",
+        "description": "Our support cases with Keystone hold HAR files and messages with the "
+        "atlassian-automation-token and three service accounts, which open our wiki, ticketing "
+        "and source control (see the blast-radius tab).",
+        "remediation": "Delete the attachments of our closed support cases and confirm it in a "
+        "note; on our side, IT rotates the four credentials.",
+        "severity": FindingSeverity.high,
+        "owner": "Head of IT",
+        "visible_to_vendor": True,
+    },
+)
+
+# (vendor, title of its automatic finding, justification, days until the acceptance expires)
+RISK_ACCEPTANCE = (
+    "Nimbus Cloud",
+    "MFA has exceptions",
+    "Two break-glass accounts only, their password in a safe, every use paged to the security "
+    "team; hardware keys for them are due next quarter.",
+    120,
+)
+
+
+def _person(user: User) -> Actor:
+    return Actor(label=user.email, user_id=user.id)
+
+
+@contextmanager
+def _email_links() -> Iterator[None]:
+    """Sending a request emails invitation links, which a command builds from VR_BASE_URL
+    only (mail.absolute_url); without it, the demo's links point at quickstart's default
+    address, through a request context made for building them."""
+    if current_app.config["BASE_URL"].strip():
+        yield
+        return
+    with current_app.test_request_context(base_url=DEMO_BASE_URL, method="POST"):
+        yield
+
+
+def _attach_files(
+    session: Session,
+    request: QuestionnaireRequest,
+    questionnaire: Questionnaire,
+    plan: Mapping[str, tuple[Any, str]],
+    *,
+    vendor: str,
+    actor: Actor,
+) -> None:
+    """A short text file for every required file question asked (a SOC 2 report, a
+    certificate), standing in for the document a vendor attaches: submitting needs it."""
+    values = {question_id: value for question_id, (value, _) in plan.items()}
+    for question in conditions.visible_questions(questionnaire, values):
+        if question.type is not QuestionType.file or not question.required:
+            continue
+        text = f"{vendor}: {plain(question.text)}\n\nA stand-in document of the demo data.\n"
+        upload = FileStorage(io.BytesIO(text.encode()), filename=f"{question.id}.txt")
+        evidence.store_upload(session, request, question.id, upload, actor=actor)
+
+
+def _answer(
+    session: Session,
+    request: QuestionnaireRequest,
+    assessment: Assessment,
+    *,
+    actor: Actor,
+    today: date,
+) -> None:
+    """Answer as a person does in the portal: one answer at a time (autosave) up to half of
+    them for a request left in progress; otherwise section by section, then the files, then
+    the submission, which scores the request and opens its automatic findings."""
+    questionnaire = answers.questionnaire_of_request(session, request)
+    plan = planned_answers(questionnaire, assessment.replies, today)
+    if not assessment.submitted:
+        for question_id, (value, comment) in list(plan.items())[: len(plan) // 2]:
+            answers.save_answer(
+                session,
+                request,
+                question_id,
+                value=value,
+                comment=comment,
+                base_version=0,
+                actor=actor,
+            )
+        return
+    for section in questionnaire.sections:
+        ids = {question.id for question in section.questions}
+        submitted = {
+            qid: (value, comment, 0) for qid, (value, comment) in plan.items() if qid in ids
+        }
+        answers.save_section(session, request, section.id, submitted, actor=actor)
+    _attach_files(session, request, questionnaire, plan, vendor=assessment.vendor, actor=actor)
+    answers.submit(session, request, actor=actor)
+
+
+def _review(
+    session: Session, request: QuestionnaireRequest, assessment: Assessment, *, actor: Actor
+) -> None:
+    """The reviewer's notes (the first moves the request under review), then the outcome."""
+    for question_id, (clarification, note) in assessment.notes.items():
+        review.write_note(
+            session,
+            request,
+            question_id,
+            clarification=clarification,
+            internal_note=note,
+            expected_stamp=None,
+            actor=actor,
+        )
+    if assessment.outcome is not None:
+        OUTCOMES[assessment.outcome](
+            session, request, expected_version=request.version, actor=actor
+        )
+
+
+def _contacts(session: Session, vendor_ids: Mapping[str, int], *, actor: Actor) -> dict[str, User]:
+    """Each assessed vendor's contact by vendor name: the identity provider's demo contact, and
+    an account for each of :data:`VENDOR_CONTACTS`."""
+    found = {IDENTITY_PROVIDER: accounts.get_by_email(session, VENDOR_CONTACT)}
+    for vendor, (name, email) in VENDOR_CONTACTS.items():
+        found[vendor] = accounts.get_by_email(session, email) or accounts.create_user(
+            session,
+            email=email,
+            name=name,
+            password=secrets.token_urlsafe(15),
+            role=Role.vendor_contact,
+            vendor_id=vendor_ids[vendor],
+            actor=actor,
+        )
+    return found
+
+
+def load_assessments(session: Session, vendor_ids: Mapping[str, int], *, actor: Actor) -> None:
+    """Send, answer and review the demo's questionnaires (:data:`ASSESSMENTS`), take the
+    review decisions, write the manual finding and the risk acceptance, and leave the
+    portfolio aggregates and every rating computed. Computing the aggregates commits what came
+    before it (portfolio.refresh reads in a snapshot of its own); the caller commits the rest.
+    Needs the demo's users and the shipped questionnaires stored (the commands store them
+    first)."""
+    today = requests.today_utc()
+    versions: dict[str, QuestionnaireVersion] = {
+        version.definition["id"]: version for version in questionnaires.latest_versions(session)
+    }
+    contacts = _contacts(session, vendor_ids, actor=actor)
+    procurement = _person(accounts.get_by_email(session, PROCUREMENT))
+    officer = _person(accounts.get_by_email(session, RISK_OFFICER))
+
+    sent = []
+    for assessment in ASSESSMENTS:
+        version = versions[assessment.questionnaire]
+        internal = questionnaires.questionnaire_of(version).audience is Audience.internal
+        contact = None if internal else contacts[assessment.vendor]
+        with _email_links():
+            request = requests.create_request(
+                session,
+                vendor_id=vendor_ids[assessment.vendor],
+                version_id=version.id,
+                due_on=today + timedelta(days=DUE_IN_DAYS),
+                contact_emails=[] if contact is None else [contact.email],
+                actor=procurement,
+            )
+        answerer = procurement if contact is None else _person(contact)
+        _answer(session, request, assessment, actor=answerer, today=today)
+        sent.append((request, assessment))
+    for request, assessment in sent:
+        _review(session, request, assessment, actor=officer)
+
+    # Ratings exist once the aggregates are computed: decisions are taken on them.
+    portfolio.refresh(session)
+    cadence = current_app.config["REASSESSMENT_MONTHS"]
+    for vendor_name, kind, rationale in DECISIONS:
+        vendor = session.get(Vendor, vendor_ids[vendor_name])
+        rating = ratings.locked_rating(session, vendor.id)
+        decisions.decide(
+            session,
+            vendor,
+            {"decision": kind, "rationale": rationale, "conditions": ""},
+            expected_score_id=rating.score_id,
+            expected_tier=ratings.effective_tier(rating),
+            cadence=cadence,
+            actor=officer,
+        )
+
+    vendor_name, values = MANUAL_FINDING
+    findings.create_finding(session, vendor_ids[vendor_name], values, actor=officer)
+    vendor_name, title, justification, days = RISK_ACCEPTANCE
+    listed = findings.search_findings(session, vendor_id=vendor_ids[vendor_name]).rows
+    accepted = next(row for row in listed if row.title == title)
+    findings.accept_risk(
+        session,
+        findings.get_finding(session, accepted.id, for_update=True),
+        justification=justification,
+        expires_on=today + timedelta(days=days),
+        expected_version=None,
+        actor=officer,
+    )
+    # A decision sets the vendor's next review, an inventory change: compute them again.
+    portfolio.refresh(session)
+
+
 def load_demo(session: Session, *, actor: Actor) -> list[tuple[str, Role, str]]:
-    """The demo inventory and one user per role but admin (whom quickstart creates); returns
-    (email, role, first password) for each user, to be shown once."""
+    """The demo inventory, one user per role but admin (whom quickstart creates) and the
+    questionnaires sent, answered and reviewed (:func:`load_assessments`); returns (email,
+    role, first password) for each user created, to be shown once."""
     vendor_ids = load_inventory(session)
     created = []
     for email, name, role, vendor in DEMO_USERS:
@@ -660,4 +1225,5 @@ def load_demo(session: Session, *, actor: Actor) -> list[tuple[str, Role, str]]:
         actor=actor,
         details={"source": "demo", "vendors": len(VENDORS), "credentials": len(CREDENTIALS)},
     )
+    load_assessments(session, vendor_ids, actor=actor)
     return created

@@ -1,5 +1,6 @@
 """Take the README's screenshots of real pages: the app on a new SQLite database with the demo
-data, a real browser (Debian's chromium driven by Playwright), a real two-step login.
+data, a real browser (Debian's chromium driven by Playwright), a real two-step login as a risk
+officer and as a contact of the demo's identity provider.
 
     .venv/bin/python docs/screenshots/take.py            # writes docs/screenshots/*.png
 
@@ -16,7 +17,7 @@ import threading
 from pathlib import Path
 
 import pyotp
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 from werkzeug.serving import make_server
 
 from vendor_risk import create_app
@@ -24,16 +25,23 @@ from vendor_risk.audit import Actor
 from vendor_risk.cli import alembic_config
 from vendor_risk.db import db, utcnow
 from vendor_risk.demo import IDENTITY_PROVIDER
-from vendor_risk.models import Role, User
-from vendor_risk.services import accounts, blast_radius
+from vendor_risk.models import Role
+from vendor_risk.services import accounts, answers, blast_radius, review
 
 HERE = Path(__file__).resolve().parent
-EMAIL, PASSWORD = "screens@example.com", "screenshots only, never a real password"
-# (file name, path or a function of the app giving it, what the page shows)
+OFFICER, PASSWORD = "screens@example.com", "screenshots only, never a real password"
+# A contact of the identity provider, to show its portal.
+CONTACT = "screens@keystone-identity.example"
+# (file name, who looks, path with {placeholders} from prepare(), whole page or the first
+# screenful after its anchor)
 PAGES = [
-    ("portfolio.png", "/inventory/portfolio"),
-    ("vendors.png", "/inventory/vendors?sort=blast_radius&direction=desc"),
-    ("blast-radius.png", "vendor:/blast-radius"),
+    ("portfolio.png", OFFICER, "/inventory/portfolio", True),
+    ("vendors.png", OFFICER, "/inventory/vendors?sort=blast_radius&direction=desc", True),
+    ("blast-radius.png", OFFICER, "/inventory/vendors/{vendor_id}/blast-radius", True),
+    ("vendor-risk.png", OFFICER, "/inventory/vendors/{vendor_id}/risk", False),
+    ("findings.png", OFFICER, "/findings/", True),
+    ("review.png", OFFICER, "/review/{review_id}#q-sup-receives-har-files", False),
+    ("portal-form.png", CONTACT, "/portal/requests/{portal_id}", False),
 ]
 
 
@@ -43,7 +51,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def enrolled_user(email: str, name: str, role: Role, vendor_id: int | None = None) -> str:
+    """A user who has enrolled an authenticator already; returns its TOTP secret."""
+    user = accounts.create_user(
+        db.session,
+        email=email,
+        name=name,
+        password=PASSWORD,
+        role=role,
+        vendor_id=vendor_id,
+        actor=Actor.system("screenshots"),
+    )
+    user.totp_secret, user.totp_confirmed_at = pyotp.random_base32(), utcnow()
+    return user.totp_secret
+
+
 def prepare(workdir: Path):
+    """The app on a new database with the demo data, the two users who look, and the ids the
+    pages' paths need."""
     from alembic import command
 
     url = f"sqlite:///{workdir / 'screens.sqlite'}"
@@ -53,20 +78,31 @@ def prepare(workdir: Path):
         result = app.test_cli_runner().invoke(args=["demo"])
         if result.exit_code:
             sys.exit(result.output)
-        user = accounts.create_user(
-            db.session,
-            email=EMAIL,
-            name="Rita Risk",
-            password=PASSWORD,
-            role=Role.risk_officer,
-            actor=Actor.system("screenshots"),
-        )
-        secret = pyotp.random_base32()
-        user.totp_secret, user.totp_confirmed_at = secret, utcnow()
         vendor_id = blast_radius.vendor_id_by_name(db.session, IDENTITY_PROVIDER)
+        totp_secrets = {
+            OFFICER: enrolled_user(OFFICER, "Rita Risk", Role.risk_officer),
+            CONTACT: enrolled_user(CONTACT, "Sam Support", Role.vendor_contact, vendor_id),
+        }
         db.session.commit()
-        assert db.session.get(User, user.id).mfa_enrolled
-    return app, secret, vendor_id
+        queue = review.review_queue(db.session).rows
+        contact = accounts.get_by_email(db.session, CONTACT)
+        portal = answers.requests_of_contact(db.session, contact, today=utcnow().date())
+        ids = {
+            "vendor_id": vendor_id,
+            "review_id": next(r.id for r in queue if r.vendor_name == IDENTITY_PROVIDER),
+            "portal_id": next(r.id for r in portal if r.editable),
+        }
+    return app, totp_secrets, ids
+
+
+def log_in(page: Page, base: str, email: str, secret: str) -> None:
+    """The real two-step login: password, then the authenticator's code."""
+    page.goto(f"{base}/auth/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.fill("input[name=code]", pyotp.TOTP(secret).now())
+    page.click("button[type=submit]")
 
 
 def main() -> None:
@@ -74,7 +110,7 @@ def main() -> None:
     if chromium is None:
         sys.exit("chromium is not installed (apt-get install chromium)")
     workdir = Path(tempfile.mkdtemp())
-    app, secret, vendor_id = prepare(workdir)
+    app, totp_secrets, ids = prepare(workdir)
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -82,18 +118,14 @@ def main() -> None:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(f"{base}/auth/login")
-            page.fill("input[name=email]", EMAIL)
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.fill("input[name=code]", pyotp.TOTP(secret).now())
-            page.click("button[type=submit]")
-            for name, path in PAGES:
-                if path.startswith("vendor:"):
-                    path = f"/inventory/vendors/{vendor_id}{path.removeprefix('vendor:')}"
-                page.goto(base + path)
-                page.screenshot(path=str(HERE / name), full_page=True)
+            pages = {}
+            for email, secret in totp_secrets.items():
+                pages[email] = browser.new_page(viewport={"width": 1280, "height": 900})
+                log_in(pages[email], base, email, secret)
+            for name, email, path, full_page in PAGES:
+                page = pages[email]
+                page.goto(base + path.format(**ids))
+                page.screenshot(path=str(HERE / name), full_page=full_page)
                 print(f"{HERE / name}: {page.title()}")
             browser.close()
     finally:
