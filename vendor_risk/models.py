@@ -816,7 +816,7 @@ class ScoreTrigger(StrEnum):
 class VendorScore(SQLModel, table=True):
     """One computation of a vendor's scores, kept for ever: the history is the trend. ``inputs``
     is everything the computation read (scoring.residual.Residual.inputs), so the score can be
-    reproduced; ``explanation`` its contributors in points."""
+    reproduced, and explained again (services.scoring.explain) whenever it is shown."""
 
     __tablename__ = "vendor_score"
     __table_args__ = (sa.Index("ix_vendor_score_vendor_computed", "vendor_id", "computed_at"),)
@@ -838,7 +838,6 @@ class VendorScore(SQLModel, table=True):
     residual_tier: str = Field(max_length=16)
     critical_failures: int = Field(default=0)
     inputs: dict = Field(default_factory=dict, sa_type=sa.JSON)
-    explanation: dict = Field(default_factory=dict, sa_type=sa.JSON)
 
 
 class VendorRating(SQLModel, table=True):

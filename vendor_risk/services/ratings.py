@@ -179,7 +179,7 @@ def _failures(
 def _rating(
     session: Session, rating: VendorRating, score: VendorScore, overrider: str | None
 ) -> Rating:
-    explained = score.explanation
+    explained = scoring.explain(score)
     control = explained.get("control")
     override = None
     if rating.override_tier:

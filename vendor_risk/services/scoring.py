@@ -220,6 +220,13 @@ def fingerprint(inputs: dict[str, Any]) -> tuple[str, str]:
     return text, hashlib.sha256(text.encode()).hexdigest()
 
 
+def explain(score: VendorScore) -> dict:
+    """A stored score explained, from its inputs computed again (``reproduce``): the
+    explanation is not stored, since it is what the inputs give, and writing it with every
+    snapshot made rescoring the portfolio a third slower."""
+    return explanation(reproduce(score.inputs))
+
+
 def explanation(residual: Residual) -> dict:
     """What a page or a report shows of a score, JSON-ready: contributors in points, the floor,
     the sections, the critical failures and the top reasons."""
@@ -314,8 +321,8 @@ class _SerialisedJSON(sa.types.TypeDecorator):
 
 
 _SCORES = VendorScore.__table__
-# Core rather than the ORM's bulk insert, which costs about a third more per row; the two
-# JSON columns come as text. Rows come back in any order: each names its vendor (asking for
+# Core rather than the ORM's bulk insert, which costs about a third more per row; the JSON
+# column comes as text. Rows come back in any order: each names its vendor (asking for
 # the order makes SQLite insert one row per statement). A statement carries 100 rows, not the
 # default 1,000: psycopg turns a statement of 14,000 parameters into tens of thousands of
 # objects, which outlive collections and set off full ones (8 in a rescoring of 10,000
@@ -324,7 +331,6 @@ _INSERT_SCORES = (
     sa.insert(_SCORES)
     .values(
         inputs=sa.bindparam("inputs_json", type_=_SerialisedJSON()),
-        explanation=sa.bindparam("explanation_json", type_=_SerialisedJSON()),
     )
     .returning(_SCORES.c.id, _SCORES.c.vendor_id)
     .execution_options(insertmanyvalues_page_size=100)
@@ -358,7 +364,6 @@ def _snapshot(
         "residual_tier": str(residual.tier),
         "critical_failures": 0 if control is None else len(control.critical_failures),
         "inputs_json": inputs_json,
-        "explanation_json": json.dumps(explanation(residual)),
     }
 
 
