@@ -21,6 +21,7 @@ Texts in the results are plain text (markup removed): escape them wherever HTML 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -178,8 +179,6 @@ class ControlScore:
 
     score: float | None  # 0 to 100 after the cap; None when no question counts
     uncapped: float | None
-    sections: tuple[SectionScore, ...]
-    contributors: tuple[Contributor, ...]
     critical_failures: tuple[CriticalFailure, ...]
     findings: tuple[str, ...]  # ids of the finding rules whose condition holds
     totals: tuple[SectionTotals, ...]  # what it was computed from
@@ -190,6 +189,45 @@ class ControlScore:
     def capped(self) -> bool:
         """Whether a critical failure lowered the score."""
         return self.score != self.uncapped
+
+    # The explanation is worked out when asked for: rescoring a portfolio stores the figures
+    # only (the pages explain a score from its stored inputs), and the sections' points and
+    # words were a third of its computation.
+
+    @functools.cached_property
+    def sections(self) -> tuple[SectionScore, ...]:
+        shares = _shares(self.totals)
+        weighing = [t for t in self.totals if t.section_id in shares]
+        exact = [100 * shares[t.section_id] * (t.fraction or 0.0) for t in weighing]
+        points = dict(
+            zip(
+                (t.section_id for t in weighing),
+                apportion(exact, self.uncapped or 0.0),
+                strict=True,
+            )
+        )
+        return tuple(
+            SectionScore(
+                t.section_id,
+                t.title,
+                None if t.fraction is None else round(100 * t.fraction, 2),
+                shares.get(t.section_id, 0.0),
+                points.get(t.section_id, 0.0),
+            )
+            for t in self.totals
+        )
+
+    @functools.cached_property
+    def contributors(self) -> tuple[Contributor, ...]:
+        """One per section that weighs, and the cap: they add up to the score."""
+        contributors = [
+            Contributor(f"section:{s.section_id}", s.points, _section_words(t, s.score or 0.0))
+            for s, t in zip(self.sections, self.totals, strict=True)
+            if s.share
+        ]
+        if self.capped and self.uncapped is not None:
+            contributors.append(_cap(self.uncapped, self.critical_failures))
+        return tuple(contributors)
 
 
 class _Assessed(NamedTuple):
@@ -306,37 +344,17 @@ def control_score(totals: Sequence[SectionTotals]) -> ControlScore:
     """The control score from the sums of :func:`section_totals` (stored or fresh)."""
     totals = tuple(totals)
     shares = _shares(totals)
-    weighing = [t for t in totals if t.section_id in shares]
-    exact = [100 * shares[t.section_id] * (t.fraction or 0.0) for t in weighing]
-    uncapped = round(sum(exact), 2) if weighing else None
-    points = dict(
-        zip((t.section_id for t in weighing), apportion(exact, uncapped or 0.0), strict=True)
-    )
-    sections = tuple(
-        SectionScore(
-            t.section_id,
-            t.title,
-            None if t.fraction is None else round(100 * t.fraction, 2),
-            shares.get(t.section_id, 0.0),
-            points.get(t.section_id, 0.0),
-        )
-        for t in totals
-    )
-    contributors = [
-        Contributor(f"section:{s.section_id}", s.points, _section_words(t, s.score or 0.0))
-        for s, t in zip(sections, totals, strict=True)
-        if s.section_id in points
+    exact = [
+        100 * share * (t.fraction or 0.0) for t in totals if (share := shares.get(t.section_id))
     ]
+    uncapped = round(sum(exact), 2) if shares else None
     failures = tuple(f for t in totals for f in t.critical_failures)
     score = uncapped
     if failures and uncapped is not None and uncapped > CRITICAL_CAP:
-        contributors.append(_cap(uncapped, failures))
         score = CRITICAL_CAP
     return ControlScore(
         score=score,
         uncapped=uncapped,
-        sections=sections,
-        contributors=tuple(contributors),
         critical_failures=failures,
         findings=tuple(f for t in totals for f in t.findings),
         totals=totals,
