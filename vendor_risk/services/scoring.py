@@ -212,11 +212,15 @@ def _inputs(reach: sa.Row, totals: list[dict[str, Any]]) -> dict[str, Any]:
     )
 
 
+# One encoder for every fingerprint: json.dumps with options builds a new one per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def fingerprint(inputs: dict[str, Any]) -> tuple[str, str]:
     """A score's inputs as canonical JSON (sorted keys, no spaces) and its SHA-256 digest: the
     digest tells whether a vendor's inputs changed since its rating, the text is what a new
     snapshot stores (serialised once for both)."""
-    text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), default=str)
+    text = _CANONICAL.encode(inputs)
     return text, hashlib.sha256(text.encode()).hexdigest()
 
 
