@@ -14,6 +14,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from ..access import area, deny, request_actor
+from ..blast_radius_diagram import blast_radius_diagram
 from ..blast_radius_text import BARRIER_WORDS, SENSITIVITY_WORDS
 from ..db import db, expect_writes, snapshot, utcnow
 from ..models import Role, System, Vendor
@@ -469,6 +470,7 @@ def vendor_blast_radius(vendor_id: int):
         "inventory/vendor_blast_radius.html",
         vendor,
         blast=blast,
+        blast_diagram=blast_radius_diagram(blast),
         form=form,
         barrier_words=BARRIER_WORDS,
         sensitivity_words=SENSITIVITY_WORDS,

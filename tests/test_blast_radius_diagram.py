@@ -1,0 +1,314 @@
+"""The blast-radius diagram: a breach drawn in layers, both views of the engine at once (solid
+where the attacker gets through despite the controls, dashed where only if they fail, a named
+marker where a barrier held), every path in its table. Pure on hand-built inventories, then on
+the demo vendor's page and in a PDF."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from xml.etree.ElementTree import Element
+
+import pytest
+from conftest import login_as, text
+from defusedxml.ElementTree import fromstring
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from vendor_risk import blast_radius_diagram as diagrams
+from vendor_risk import charts, demo
+from vendor_risk.blast_radius import (
+    Credential,
+    DataCategory,
+    Holding,
+    Inventory,
+    System,
+    Vendor,
+    compute,
+)
+from vendor_risk.blast_radius_diagram import (
+    BARRIER_COLOUR,
+    CROSSED_COLOUR,
+    IF_FAIL_COLOUR,
+    blast_radius_diagram,
+)
+from vendor_risk.db import db
+from vendor_risk.models import Role
+
+SVG = "{http://www.w3.org/2000/svg}"
+AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
+ACME = Vendor(1, "Acme Support", (Holding(3, 120),))
+PII = DataCategory(1, "customer PII", 4)
+HR = DataCategory(2, "HR records", 3)
+DOCS = DataCategory(3, "internal docs", 2)
+WIKI = System(1, "Wiki", holdings=(Holding(1, 5000),))
+CONSOLE = System(2, "Admin console")
+LEDGER = System(3, "Ledger", holdings=(Holding(2, 300),))
+
+
+def small_breach():
+    """Acme holds a machine token into the wiki (nothing stops it) and an admin login to the
+    console, where MFA holds; a token stored in the console opens the ledger, so the ledger
+    falls only if the controls fail. Acme also keeps internal docs itself."""
+    credentials = [
+        Credential(id=1, name="svc-wiki", kind="service_account", holder_vendor_id=1, system_id=1),
+        Credential(
+            id=2,
+            name="console-admin",
+            kind="user_account",
+            holder_vendor_id=1,
+            system_id=2,
+            privilege="admin",
+            interactive=True,
+            mfa_enforced=True,
+        ),
+        Credential(id=3, name="ledger-token", kind="api_token", system_id=3, stored_in=(2,)),
+    ]
+    inventory = Inventory.build(
+        vendors=[ACME],
+        systems=[WIKI, CONSOLE, LEDGER],
+        credentials=credentials,
+        categories=[PII, HR, DOCS],
+    )
+    return compute(inventory, [1], as_of=AS_OF)
+
+
+def parse(chart) -> Element:
+    return fromstring(str(chart.svg))
+
+
+def texts(chart) -> list[str]:
+    return [t.text or "" for t in parse(chart).iter(f"{SVG}text")]
+
+
+def strokes(chart) -> list[tuple[str | None, str | None]]:
+    """(stroke colour, dash pattern) of every line drawn."""
+    return [(p.get("stroke"), p.get("stroke-dasharray")) for p in parse(chart).iter(f"{SVG}path")]
+
+
+def test_every_reached_node_is_drawn_and_named():
+    chart = blast_radius_diagram(small_breach())
+    shown = set(texts(chart))
+    assert {"Acme Support", "svc-wiki", "console-admin", "ledger-token"} <= shown
+    assert {
+        "Wiki",
+        "Admin console",
+        "Ledger",
+        "customer PII",
+        "HR records",
+        "internal docs",
+    } <= shown
+    tooltips = {t.text for t in parse(chart).iter(f"{SVG}title")}
+    assert "svc-wiki (service account, read)" in tooltips
+    assert "Ledger (read access); reached only if the controls fail" in tooltips
+    assert "customer PII (critical sensitivity, 5,000 records)" in tooltips
+
+
+def test_layers_run_left_to_right_by_hop():
+    root = parse(blast_radius_diagram(small_breach()))
+    x = {t.text: float(t.get("x")) for t in root.iter(f"{SVG}text")}
+    assert x["Acme Support"] < x["svc-wiki"] == x["console-admin"] < x["Wiki"] == x["Admin console"]
+    assert x["Admin console"] < x["ledger-token"] < x["Ledger"] < x["customer PII"]
+    assert x["customer PII"] == x["HR records"] == x["internal docs"]  # the data, last
+
+
+def test_a_barrier_that_held_is_a_named_marker_on_a_dotted_edge():
+    chart = blast_radius_diagram(small_breach())
+    assert "MFA held" in texts(chart)
+    lines = strokes(chart)
+    assert any(colour == BARRIER_COLOUR and dash for colour, dash in lines)
+    marker = [p for p in parse(chart).iter(f"{SVG}path") if p.get("fill") == BARRIER_COLOUR]
+    assert marker  # the octagon on the edge (and in the legend)
+    assert "1 barrier held: console-admin into Admin console (MFA)." in chart.description
+
+
+def test_paths_despite_the_controls_are_solid_and_the_others_dashed():
+    chart = blast_radius_diagram(small_breach())
+    lines = strokes(chart)
+    assert (CROSSED_COLOUR, None) in lines  # Acme -> svc-wiki -> Wiki: solid
+    assert any(colour == IF_FAIL_COLOUR and dash for colour, dash in lines)  # -> Ledger
+    legend = set(texts(chart))
+    assert {"crossed despite the controls", "only if the controls fail", "a barrier held"} <= legend
+    assert chart.description.startswith(
+        "If Acme Support is breached, an attacker reaches 1 system and 2 data categories "
+        "despite the controls (solid red lines), and 3 systems if the controls fail"
+    )
+
+
+def test_the_table_lists_every_path_with_what_happened():
+    chart = blast_radius_diagram(small_breach())
+    assert chart.columns == ("From", "Via", "To", "Outcome")
+    assert set(chart.rows) == {
+        (
+            "Acme Support",
+            "svc-wiki (service account, read)",
+            "Wiki",
+            "reached despite the controls",
+        ),
+        ("Acme Support", "console-admin (user account, admin)", "Admin console", "held: MFA"),
+        ("Acme Support", "holds", "internal docs", "reached despite the controls"),
+        ("Wiki", "holds", "customer PII", "reached despite the controls"),
+        (
+            "Admin console",
+            "ledger-token (access token, read)",
+            "Ledger",
+            "only if the controls fail",
+        ),
+        ("Ledger", "holds", "HR records", "only if the controls fail"),
+    }
+    assert chart.rows[0][0] == "Acme Support"  # the breached vendor's paths first
+
+
+def test_the_diagram_is_an_svg_a_strict_csp_accepts_and_the_same_twice():
+    blast = small_breach()
+    chart = blast_radius_diagram(blast)
+    root = parse(chart)
+    assert not [e for e in root.iter() if "style" in e.attrib]
+    assert not list(root.iter(f"{SVG}style"))
+    assert root[0].text == "Blast radius of a breach of Acme Support"
+    assert root[1].text == chart.description
+    assert root.get("role") == "img"
+    diagrams.cache_clear()
+    assert str(blast_radius_diagram(blast).svg) == str(chart.svg)
+
+
+def test_the_same_breach_computed_again_later_is_drawn_once():
+    first = blast_radius_diagram(small_breach())
+    again = dataclasses.replace(small_breach(), as_of=datetime(2026, 6, 1, tzinfo=UTC))
+    assert blast_radius_diagram(again) is first
+
+
+def test_a_vendor_holding_nothing_gives_a_valid_diagram_saying_so():
+    inventory = Inventory.build(vendors=[Vendor(7, "Quiet Ltd")])
+    chart = blast_radius_diagram(compute(inventory, [7], as_of=AS_OF))
+    assert "No data" in chart.description and "reaches nothing" in chart.description
+    assert "Quiet Ltd" in texts(chart)
+    assert chart.rows == ()
+
+
+def test_past_max_nodes_the_most_telling_paths_stay_and_the_rest_is_counted():
+    # 30 systems, one credential each: three admin ones, and one system with critical data.
+    systems = [System(n, f"S{n}") for n in range(1, 30)]
+    systems.append(System(30, "S30", holdings=(Holding(1, 10),)))
+    credentials = [
+        Credential(
+            id=n,
+            name=f"c{n}",
+            kind="service_account",
+            holder_vendor_id=1,
+            system_id=n,
+            privilege="admin" if n <= 3 else "read",
+        )
+        for n in range(1, 31)
+    ]
+    inventory = Inventory.build(
+        vendors=[Vendor(1, "Big")], systems=systems, credentials=credentials, categories=[PII]
+    )
+    chart = blast_radius_diagram(compute(inventory, [1], as_of=AS_OF), max_nodes=10)
+    shown = set(texts(chart))
+    assert {"Big", "c30", "S30", "customer PII", "S1", "S2", "S3"} <= shown  # data, then admin
+    assert "S10" not in shown and "c10" not in shown
+    assert chart.description.endswith(
+        "26 more systems and 26 more credentials not drawn, see the lists."
+    )
+    assert any(t.startswith("26 more systems") for t in texts(chart))
+    assert len(chart.rows) == 31  # the table keeps every path
+
+
+def drawn_labels(svg: Element) -> dict[str, str]:
+    """Tooltip -> the label drawn under the node, its lines joined (spaces dropped)."""
+    return {
+        group[0].text: "".join(t.text for t in group.iter(f"{SVG}text")).replace(" ", "")
+        for group in svg.iter(f"{SVG}g")
+        if len(group) and group[0].tag == f"{SVG}title" and group.find(f"{SVG}text") is not None
+    }
+
+
+def test_a_long_name_is_wrapped_and_shortened_in_the_drawing_and_whole_in_the_tooltip():
+    name = "Bitbucket (self-hosted source control for every product team)"
+    inventory = Inventory.build(
+        vendors=[Vendor(1, "Acme")],
+        systems=[System(1, name)],
+        credentials=[
+            Credential(id=1, name="svc-bb", kind="service_account", holder_vendor_id=1, system_id=1)
+        ],
+    )
+    chart = blast_radius_diagram(compute(inventory, [1], as_of=AS_OF))
+    label = drawn_labels(parse(chart))[f"{name} (read access)"]
+    assert label.endswith("\u2026") and name.replace(" ", "").startswith(label[:-1])
+    assert {"Bitbucket (self-hosted", "source control for\u2026"} <= set(texts(chart))  # 2 lines
+
+
+def test_the_diagram_in_a_pdf_keeps_its_labels_as_text():
+    pypdf = pytest.importorskip("pypdf")
+    weasyprint = pytest.importorskip("weasyprint")
+    chart = blast_radius_diagram(small_breach())
+    env = Environment(
+        loader=FileSystemLoader(Path(charts.__file__).parent / "templates"),
+        autoescape=select_autoescape(),
+    )
+    page = env.from_string(
+        '<html><body>{% from "_chart.html" import chart %}{{ chart(c) }}</body></html>'
+    ).render(c=chart)
+    pdf = weasyprint.HTML(string=page).write_pdf()
+    words = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    for label in ("Acme Support", "svc-wiki", "console-admin", "Ledger", "MFA held"):
+        assert label in words
+
+
+# ---- on the vendor's page --------------------------------------------------------------------
+
+
+def test_the_demo_vendor_page_shows_the_four_credentials_and_the_mfa_that_held(
+    app, client, make_user
+):
+    with app.app_context():
+        vendor_id = demo.load_inventory(db.session)[demo.IDENTITY_PROVIDER]
+        db.session.commit()
+    login_as(client, make_user(Role.risk_officer))
+    response = client.get(f"/inventory/vendors/{vendor_id}/blast-radius")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    figure = re.search(r'<figure class="chart">.*?</figure>', page, re.S)
+    assert figure, "no diagram on the page"
+    # Above the lists.
+    assert page.index('<figure class="chart">') < page.index("Systems reached despite the controls")
+    svg = fromstring(re.search(r"<svg .*?</svg>", figure[0], re.S)[0])
+    shown = {t.text for t in svg.iter(f"{SVG}text")}
+    assert {"MFA held"} <= shown and any("phishing-resistant" in t for t in shown)
+    labels = {tip.split(" (")[0]: label for tip, label in drawn_labels(svg).items()}
+    for name in (
+        "atlassian-automation-token",
+        "svc-worktracker",
+        "svc-bitbucket",
+        "svc-cloud-sandbox",
+    ):
+        assert labels[name] == name, name  # on one or two lines
+    for system in (
+        "Confluence (self-hosted wiki)",
+        "Jira (self-hosted ticketing)",
+        "Bitbucket (self-hosted source control)",
+    ):
+        assert system.split(" (")[0] in labels, system
+    table = text(response)
+    for name, system in (
+        ("atlassian-automation-token", "Confluence (self-hosted wiki)"),
+        ("svc-worktracker", "Jira (self-hosted ticketing)"),
+        ("svc-bitbucket", "Bitbucket (self-hosted source control)"),
+    ):
+        assert re.search(
+            rf"<th scope=\"row\">Keystone Identity</th>\s*<td>{name} \([^)]*\)</td>\s*"
+            rf"<td>{re.escape(system)}</td>\s*<td>reached despite the controls</td>",
+            table,
+        ), name
+    assert "<td>held: MFA</td>" in table and "<td>held: phishing-resistant MFA</td>" in table
+    assert 'Data for "Blast radius of a breach of Keystone Identity" as a table' in table
+    assert "style=" not in figure[0]
+
+
+def test_a_pdf_can_ask_for_the_width_it_prints():
+    narrow = blast_radius_diagram(small_breach(), width=7.0)
+    assert parse(narrow).get("width") == "672"  # 7 inches of CSS pixels: no scaling down
+    assert parse(blast_radius_diagram(small_breach())).get("width") != "672"
