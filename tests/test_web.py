@@ -128,3 +128,23 @@ def test_unreachable_database_gets_a_friendly_503(make_app):
     assert response.status_code == 503
     assert "Nothing you sent was saved" in response.get_data(as_text=True)
     assert_security_headers(response)
+
+
+def test_an_id_beyond_any_row_is_not_found_on_every_route(app, client, make_user):
+    """Ids are 32-bit INTEGER columns: PostgreSQL answers a larger number in a query with an
+    error. Every ``<int:...>`` in a route refuses it before any query: 404, never a 500."""
+    login_as(client, make_user(Role.risk_officer))
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        ints = [name for name, conv in rule._converters.items() if conv.regex == r"\d+"]
+        if not ints or "GET" not in rule.methods:
+            continue
+        values = {name: "x" for name in rule.arguments} | {name: 2**31 for name in ints}
+        path = rule.rule
+        for name, value in values.items():
+            path = path.replace(f"<int:{name}>", str(value))
+            path = path.replace(f"<{name}>", str(value)).replace(f"<path:{name}>", str(value))
+        response = client.get(path)
+        assert response.status_code == 404, (rule.rule, response.status_code)
+        checked += 1
+    assert checked > 20

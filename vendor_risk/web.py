@@ -7,6 +7,7 @@ from flask import Flask, abort, current_app, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
 
 from .db import db
 from .models import Role
@@ -159,7 +160,24 @@ def handle_database_unavailable(error: sa.exc.OperationalError):
     return page, status, {"Retry-After": "5"}
 
 
+# Row ids are INTEGER columns: 32 bits on PostgreSQL, which answers a larger number in a query
+# with an error rather than with nothing.
+MAX_ROW_ID = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in every route: a number no row can have matches no route (404) instead of
+    reaching a query that PostgreSQL refuses (a 500)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    """Before any blueprint is registered: the converter applies to the rules as they are
+    added."""
+    app.url_map.converters["int"] = RowIdConverter
     app.jinja_env.add_extension("jinja2.ext.do")
     app.before_request(refuse_nul_bytes)
     app.after_request(set_security_headers)
