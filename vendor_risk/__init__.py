@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .portal.intake_views import bp as intake_bp
     from .portal.views import bp as portal_bp
     from .procurement.views import bp as procurement_bp
+    from .reports.views import bp as reports_bp
     from .requests.views import bp as requests_bp
     from .review.views import bp as review_bp
     from .risk.views import bp as risk_bp
@@ -73,6 +74,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         findings_bp,
         portal_workbooks_bp,
         request_workbooks_bp,
+        reports_bp,
     ):
         app.register_blueprint(blueprint)
 

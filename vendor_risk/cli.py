@@ -232,6 +232,7 @@ def register(app: Flask) -> None:
     from .inventory_cli import inventory_cli  # it imports cli_actor from this module
     from .portfolio_cli import portfolio_cli
     from .questionnaire.cli import questionnaires_cli
+    from .reports.cli import report_command
     from .requests_cli import send_reminders_command
     from .scoring_cli import rescore_command
 
@@ -241,3 +242,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(send_reminders_command)
     app.cli.add_command(rescore_command)
     app.cli.add_command(findings_cli)
+    app.cli.add_command(report_command)

@@ -387,6 +387,7 @@ class AuditAction(StrEnum):
     access_denied = "access.denied"
     inventory_imported = "inventory.imported"
     inventory_exported = "inventory.exported"
+    report_exported = "report.exported"  # a PDF report: which, of what, its content SHA-256
     vendor_created = "inventory.vendor.created"
     vendor_updated = "inventory.vendor.updated"
     vendor_deleted = "inventory.vendor.deleted"

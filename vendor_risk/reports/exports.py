@@ -1,0 +1,127 @@
+"""One export of a report, as the download routes and the command line make it: the data read
+in one consistent snapshot, the PDF rendered outside any transaction, then the export audited
+(who, which report, of what, its content SHA-256) in the caller's transaction, which commits.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..audit import Actor
+from ..db import expect_writes, snapshot, utcnow
+from ..models import AuditAction, Vendor
+from ..services import portfolio
+from ..services.incidents import MAX_ID  # ids are INTEGER columns
+from . import data
+from .render import Rendered, render
+
+MEDIA_TYPE = "application/pdf"
+
+
+@dataclass(frozen=True)
+class Export:
+    rendered: Rendered
+    filename: str
+    report: Any  # the plain data it was made from
+
+
+def slug(text: str) -> str:
+    """``text`` as a safe file-name part: ASCII letters, digits and dashes."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "report"
+
+
+def _export(
+    session: Session,
+    build: Callable[[datetime], Any],
+    *,
+    actor: Actor,
+    filename: Callable[[Any], str],
+    audited: Callable[[Any], dict[str, Any]],
+) -> Export | None:
+    now = utcnow()
+    with snapshot(session):
+        report = build(now)
+    if report is None:
+        return None
+    rendered = render(report, generated_at=now)
+    expect_writes(session)
+    where = audited(report)
+    audit.record(
+        session,
+        AuditAction.report_exported,
+        actor=actor,
+        object_type=where["object_type"],
+        object_id=where.get("object_id"),
+        vendor_id=where.get("vendor_id"),
+        details={"report": report.kind, "sha256": rendered.digest, "pages": rendered.pages},
+    )
+    return Export(rendered, filename(report), report)
+
+
+def _fresh(session: Session) -> None:
+    """Ratings and the portfolio's figures follow the inventory once its aggregates are
+    computed again: make sure they are before reading them (as their pages do)."""
+    portfolio.ensure_fresh(session, before_writing=expect_writes)
+
+
+def export_assessment(
+    session: Session, vendor_id: int, *, actor: Actor, exported_by: str
+) -> Export | None:
+    """The vendor's assessment (None: no such vendor). ``exported_by`` is the assessor named
+    when no risk officer has decided on the vendor yet."""
+    if not 0 < vendor_id <= MAX_ID or session.get(Vendor, vendor_id) is None:
+        return None
+    _fresh(session)
+    return _export(
+        session,
+        lambda now: data.vendor_assessment(session, vendor_id, exported_by=exported_by, now=now),
+        actor=actor,
+        filename=lambda r: f"{slug(r.vendor.name)}-assessment-{r.as_of.isoformat()}.pdf",
+        audited=lambda r: {
+            "object_type": "vendor",
+            "object_id": r.vendor.id,
+            "vendor_id": r.vendor.id,
+        },
+    )
+
+
+def export_incident(session: Session, incident_id: int, *, actor: Actor) -> Export | None:
+    """The incident's report (None: no such incident)."""
+    if not 0 < incident_id <= MAX_ID:
+        return None
+    return _export(
+        session,
+        lambda now: data.incident_report(session, incident_id, now=now),
+        actor=actor,
+        filename=lambda r: (
+            f"{slug(r.incident.vendor)}-incident-{r.incident.id}-{r.as_of.isoformat()}.pdf"
+        ),
+        audited=lambda r: {
+            "object_type": "incident",
+            "object_id": r.incident.id,
+            "vendor_id": r.incident.vendor_id,
+        },
+    )
+
+
+def export_portfolio(session: Session, *, actor: Actor) -> Export:
+    """The portfolio summary."""
+    _fresh(session)
+    exported = _export(
+        session,
+        lambda now: data.portfolio_report(session, now=now),
+        actor=actor,
+        filename=lambda r: f"portfolio-summary-{r.as_of.isoformat()}.pdf",
+        audited=lambda r: {"object_type": "portfolio"},
+    )
+    assert exported is not None  # a portfolio always exists, empty or not
+    return exported
