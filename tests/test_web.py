@@ -58,7 +58,7 @@ def test_too_large_request_gets_413(make_app):
 
 
 def test_server_error_page_has_no_stack_trace_and_keeps_headers(make_app, make_user, monkeypatch):
-    from vendor_risk.services import vendors
+    from vendor_risk.services import dashboards
 
     app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
     client = app.test_client()
@@ -67,7 +67,7 @@ def test_server_error_page_has_no_stack_trace_and_keeps_headers(make_app, make_u
     def broken(*args, **kwargs):
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(vendors, "list_vendors", broken)
+    monkeypatch.setattr(dashboards, "procurement_dashboard", broken)
     response = client.get("/procurement/")
     page = response.get_data(as_text=True)
     assert response.status_code == 500
@@ -148,3 +148,20 @@ def test_an_id_beyond_any_row_is_not_found_on_every_route(app, client, make_user
         assert response.status_code == 404, (rule.rule, response.status_code)
         checked += 1
     assert checked > 20
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/inventory/vendors?sort=%0D",
+        "/inventory/vendors?direction=%20",
+        "/inventory/credentials?sort=%0D",
+        "/findings/?sort=%09",
+        "/requests/?sort=%0D",
+    ],
+)
+def test_a_blank_choice_in_a_list_filter_is_refused_at_the_field(client, make_user, path):
+    login_as(client, make_user(Role.risk_officer))
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "This list cannot be shown with those settings" in response.get_data(as_text=True)

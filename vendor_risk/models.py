@@ -1010,3 +1010,58 @@ class AssessmentDecision(SQLModel, table=True):
     next_review: date | None = Field(default=None)
     decided_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     decided_by_id: int = Field(foreign_key="user_account.id", ondelete="RESTRICT")
+
+
+# ---- dashboards: the portfolio's risk, day by day ----------------------------------------------
+
+
+class PortfolioDay(SQLModel, table=True):
+    """The portfolio's risk figures as they stood at the last write of a day: the dashboard's
+    tier, status and heat-map widgets read the latest row (never the 50,000 ratings), its trend
+    the rows of past days. Written by services.portfolio_history whenever ratings are written,
+    a vendor's status changes or a vendor is deleted. Tiers are effective ones (a risk
+    officer's override counts); vendors without a rating count as "unrated"."""
+
+    __tablename__ = "portfolio_day"
+
+    day: date = Field(primary_key=True)  # UTC
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    vendors: int  # every vendor, rated or not
+    rated: int
+    mean_residual: float | None = Field(default=None)  # of the rated vendors
+    # Effective residual tier -> vendors.
+    tier_counts: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    # Inherent tier -> effective residual tier -> vendors (those with both).
+    heat: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    # Vendor status -> effective residual tier or "unrated" -> vendors.
+    status_tiers: dict = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class OpenFindingDay(SQLModel, table=True):
+    """Findings still to remediate (open or in remediation) per severity and UTC day opened:
+    what the dashboard counts by severity and age, kept by database triggers on ``finding`` in
+    the transaction that changes a finding, however it changes (the trigger's statuses are
+    services.findings.UNRESOLVED). A count falls to 0 rather than being deleted."""
+
+    __tablename__ = "open_finding_day"
+
+    severity: str = Field(max_length=16, primary_key=True)
+    created_on: date = Field(primary_key=True)
+    n: int = Field(default=0)
+
+
+# What the dashboards filter and sort on, beyond the columns' own indexes: the response times
+# of the last 90 days; the requests under way, and the vendors due for reassessment, by status
+# and date (counted from the index alone); the top vendors by blast radius read in index order.
+sa.Index("ix_questionnaire_request_submitted_at", QuestionnaireRequest.submitted_at)
+sa.Index("ix_vendor_status_next_review", Vendor.status, Vendor.next_review)
+sa.Index(
+    "ix_questionnaire_request_status_due_on",
+    QuestionnaireRequest.status,
+    QuestionnaireRequest.due_on,
+)
+sa.Index(
+    "ix_vendor_reach_blast_radius",
+    VendorReach.systems_despite_controls,
+    VendorReach.systems_if_controls_fail,
+)

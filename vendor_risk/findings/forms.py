@@ -153,6 +153,7 @@ class FindingFilterForm(_ListForm):
     )
     vendor_id = id_field("Vendor", validators=[Optional()])
     overdue = BooleanField("Only overdue")
+    to_remediate = BooleanField("Only still to remediate")
     age = SelectField(
         "Age",
         choices=[SelectChoice("", "Any age"), *(SelectChoice(b.value, b.label) for b in AgeBucket)],

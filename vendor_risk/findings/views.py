@@ -37,7 +37,7 @@ bp = area("findings", __name__, roles={Role.procurement, Role.risk_officer}, url
 WRITERS = frozenset({Role.risk_officer})
 # Pages that only show a form to write with: refused to readers like the writes themselves.
 WRITE_PAGES = frozenset({"findings.new_finding", "findings.edit_finding"})
-FILTERS = ("status", "severity", "vendor_id", "overdue", "age", "sort", "direction")
+FILTERS = ("status", "severity", "vendor_id", "overdue", "to_remediate", "age", "sort", "direction")
 UPLOADS = frozenset({"findings.upload_file", "portal.finding_upload"})
 
 
@@ -95,6 +95,7 @@ def index():
             severity=form.severity.data,
             vendor_id=form.vendor_id.data,
             overdue=form.overdue.data,
+            to_remediate=form.to_remediate.data,
             age=form.age.data,
             sort=sort,
             descending=descending,

@@ -11,8 +11,16 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..inventory.forms import CHOOSE, TEXT_MAX, ModelForm, UTCDateField, id_field
-from ..models import ChecklistAction
+from ..inventory.forms import (
+    CHOOSE,
+    TEXT_MAX,
+    ModelForm,
+    UTCDateField,
+    _ListForm,
+    enum_field,
+    id_field,
+)
+from ..models import ChecklistAction, IncidentStatus
 
 
 def _strip(value):
@@ -21,6 +29,10 @@ def _strip(value):
 
 def _day(text: str, message: str):
     return UTCDateField(text, validators=[InputRequired(message)], description="The day, in UTC.")
+
+
+class IncidentFilterForm(_ListForm):
+    status = enum_field("Status", IncidentStatus, blank="Any status", validators=[Optional()])
 
 
 class IncidentForm(ModelForm):

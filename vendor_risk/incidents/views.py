@@ -11,13 +11,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..access import area, request_actor
+from ..blast_radius_diagram import blast_radius_diagram
 from ..blast_radius_text import BARRIER_WORDS, SENSITIVITY_WORDS
 from ..db import db, snapshot
-from ..inventory.forms import PageForm
-from ..inventory.views import _choices, _found, _linker, _show_errors, _submit
+from ..inventory.views import _choices, _filter_args, _found, _linker, _show_errors, _submit
 from ..models import Role
 from ..services import ValidationFailed, incidents, inventory
-from .forms import ChecklistActionForm, CloseForm, IncidentForm
+from .forms import ChecklistActionForm, CloseForm, IncidentFilterForm, IncidentForm
 
 bp = area(
     "incidents", __name__, roles={Role.procurement, Role.risk_officer}, url_prefix="/incidents"
@@ -26,11 +26,18 @@ bp = area(
 
 @bp.get("/")
 def index():
-    form = PageForm(request.args)
-    if not form.validate():
-        abort(400)
-    page = incidents.search_incidents(db.session, page=form.page.data or 1)
-    return render_template("incidents/index.html", page=page, url=_linker("incidents.index", {}))
+    form = IncidentFilterForm(request.args)
+    page = None
+    if form.validate():
+        page = incidents.search_incidents(
+            db.session, status=form.status.data, page=form.page.data or 1
+        )
+    return render_template(
+        "incidents/index.html",
+        form=form,
+        page=page,
+        url=_linker("incidents.index", _filter_args(("status",))),
+    ), (200 if page is not None else 400)
 
 
 def _incident_form(**kwargs) -> IncidentForm:
@@ -66,6 +73,7 @@ def _incident_page(incident_id: int, status: int = 200, close_form: CloseForm | 
         detail=detail,
         incident=detail.incident,
         blast=blast,
+        blast_diagram=blast_radius_diagram(blast),
         close_form=close_form or CloseForm(formdata=None),
         may_close_by_exception=current_user.role in incidents.EXCEPTION_ROLES,
         barrier_words=BARRIER_WORDS,

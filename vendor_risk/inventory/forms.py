@@ -41,6 +41,7 @@ from ..models import (
 )
 from ..scoring.inherent import Tier
 from ..services.inventory import CREDENTIAL_SORTS, VENDOR_SORTS, RotationStatus
+from ..services.portfolio_history import UNRATED
 
 TEXT_MAX = 10_000  # free-text fields: room for a page of notes, not for a dump
 RECORDS_MAX = 2**63 - 1  # a BIGINT
@@ -354,6 +355,23 @@ class _ListForm(FlaskForm):
 
     page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=PAGE_MAX)])
 
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # Optional() takes a blank value ("\r") for nothing and stops the field's validation,
+        # leaving the blank as the field's data, which the list would then sort or filter by
+        # (a KeyError: a 500). A choice field holding one is refused here, at the field.
+        for field in self:
+            data = field.data
+            if (
+                isinstance(field, SelectField)
+                and isinstance(data, str)
+                and data
+                and not data.strip()
+            ):
+                field.errors = [*field.errors, CHOOSE]
+                valid = False
+        return valid
+
 
 def _direction():
     return SelectField(
@@ -383,6 +401,18 @@ class VendorFilterForm(_ListForm):
         "Criticality", Criticality, blank="Any criticality", validators=[Optional()]
     )
     tier = enum_field("Inherent tier", Tier, blank="Any tier", validators=[Optional()])
+    # The effective tier (an override counts), as the dashboards count vendors.
+    residual = SelectField(
+        "Residual tier",
+        choices=[
+            SelectChoice("", "Any rating"),
+            *enum_choices(Tier),
+            SelectChoice(UNRATED, "Not rated yet"),
+        ],
+        # Not stripped: " " is no choice, not an empty one (Optional would clear the error).
+        validators=[Optional(strip_whitespace=False)],
+        invalid_choice_message=CHOOSE,
+    )
     sort = SelectField(
         "Sort by",
         choices=[SelectChoice(key, label(key)) for key in VENDOR_SORTS],

@@ -53,7 +53,7 @@ bp = area(
 
 bp.add_app_template_filter(label, "enum_label")
 
-VENDOR_FILTERS = ("q", "status", "criticality", "tier", "sort", "direction")
+VENDOR_FILTERS = ("q", "status", "criticality", "tier", "residual", "sort", "direction")
 CREDENTIAL_FILTERS = (
     "q",
     "status",
@@ -187,6 +187,7 @@ def vendors():
             status=form.status.data,
             criticality=form.criticality.data,
             tier=form.tier.data,
+            residual=form.residual.data or None,
             sort=form.sort.data or "name",
             descending=form.direction.data == "desc",
             page=form.page.data or 1,

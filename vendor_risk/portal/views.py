@@ -11,7 +11,7 @@ from .. import ratelimits
 from ..access import area, request_actor
 from ..db import db, utcnow
 from ..models import Role
-from ..services import ValidationFailed, invites, vendors
+from ..services import ValidationFailed, dashboards, invites, vendors
 from ..services import answers as answers_service
 from . import filling
 from .forms import InviteForm
@@ -30,8 +30,8 @@ filling.register(bp, PLACE, "/requests/<int:request_id>")
 
 def _home(form: InviteForm, status: int = 200):
     vendor = vendors.vendor_of_contact(db.session, current_user)
-    rows = answers_service.requests_of_contact(db.session, current_user, today=utcnow().date())
-    return render_template("portal/home.html", vendor=vendor, rows=rows, form=form), status
+    home = dashboards.portal_home(db.session, current_user, today=utcnow().date())
+    return render_template("portal/home.html", vendor=vendor, home=home, form=form), status
 
 
 @bp.get("/")

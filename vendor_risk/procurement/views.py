@@ -1,16 +1,21 @@
-"""Procurement: registering vendors and sending questionnaires."""
+"""Procurement: the requests they chase, and their response times (vendors and questionnaires
+have their own areas)."""
 
 from flask import render_template
 
 from ..access import area
-from ..db import db
+from ..db import db, utcnow
 from ..models import Role
-from ..services import vendors
+from ..services import dashboards
+from . import dashboard
 
 bp = area("procurement", __name__, roles={Role.procurement}, url_prefix="/procurement")
 
 
 @bp.get("/")
 def home():
-    rows, total = vendors.list_vendors(db.session)
-    return render_template("procurement/home.html", vendors=rows, total=total)
+    now = utcnow()
+    data = dashboards.procurement_dashboard(db.session, today=now.date(), now=now)
+    return render_template(
+        "procurement/home.html", data=data, status_chart=dashboard.by_status(data)
+    )

@@ -5,14 +5,22 @@ is the service's (services.requests.request_problems)."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectChoice, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..inventory.forms import CHOOSE, _direction, _ListForm, id_field
 from ..models import RequestStatus
 from ..services.requests import MAX_CONTACTS, REQUEST_SORTS
 
 CONTACTS_MAX_CHARS = 20_000
+DUE_WITHIN_MAX = 366
 SORT_LABELS = {
     "due_on": "Due date",
     "vendor": "Vendor",
@@ -83,6 +91,22 @@ class RequestFilterForm(_ListForm):
         invalid_choice_message=CHOOSE,
     )
     overdue = BooleanField("Overdue only")
+    waiting = SelectField(
+        "Waiting for",
+        choices=[
+            SelectChoice("", "Anyone"),
+            SelectChoice("vendor", "The vendor"),
+            SelectChoice("review", "A review"),
+        ],
+        # Not stripped: " " is no choice, not an empty one (Optional would clear the error).
+        validators=[Optional(strip_whitespace=False)],
+        invalid_choice_message=CHOOSE,
+    )
+    due_within = IntegerField(
+        "Due within (days)",
+        validators=[Optional(), NumberRange(min=0, max=DUE_WITHIN_MAX)],
+        description="Still waiting for the vendor and due in this many days at most.",
+    )
     sort = SelectField(
         "Sort by",
         choices=[SelectChoice(key, SORT_LABELS[key]) for key in REQUEST_SORTS],

@@ -26,7 +26,7 @@ from .reassessment_forms import DueFilterForm, ReassessmentForm
 
 bp = area("requests", __name__, roles={Role.procurement, Role.risk_officer}, url_prefix="/requests")
 
-LIST_FILTERS = ("vendor_id", "status", "overdue", "sort", "direction")
+LIST_FILTERS = ("vendor_id", "status", "overdue", "waiting", "due_within", "sort", "direction")
 
 
 # ---- the list -------------------------------------------------------------------------------
@@ -43,6 +43,8 @@ def index():
             vendor_id=form.vendor_id.data,
             status=form.status.data,
             overdue=bool(form.overdue.data),
+            waiting=form.waiting.data or None,
+            due_within=form.due_within.data,
             sort=form.sort.data or "due_on",
             descending=form.direction.data == "desc",
             page=form.page.data or 1,

@@ -1,16 +1,32 @@
-"""Risk officers: scored dashboards, findings, incidents and reports."""
+"""Risk officers: the portfolio's dashboard (findings, incidents and reports have their own
+areas)."""
 
 from flask import render_template
 
 from ..access import area
-from ..db import db
+from ..db import db, expect_writes, utcnow
 from ..models import Role
-from ..services import vendors
+from ..services import dashboards, portfolio, portfolio_history
+from . import dashboard
 
 bp = area("risk", __name__, roles={Role.risk_officer}, url_prefix="/risk")
 
 
 @bp.get("/")
 def home():
-    rows, total = vendors.list_vendors(db.session)
-    return render_template("risk/home.html", vendors=rows, total=total)
+    # Aggregates fresh first: their refresh rescores what changed, which records today's
+    # figures. A database migrated with ratings already in it gets its first figures here.
+    portfolio.ensure_fresh(db.session, before_writing=expect_writes)
+    if portfolio_history.latest(db.session) is None:
+        expect_writes(db.session)
+        portfolio_history.record_day(db.session, utcnow())
+        db.session.commit()
+    data = dashboards.risk_dashboard(db.session, today=utcnow().date())
+    return render_template(
+        "risk/home.html",
+        data=data,
+        charts=dashboard.charts(data),
+        tiers_down=portfolio_history.TIERS_DOWN,
+        unrated=portfolio_history.UNRATED,
+        trend_days=dashboards.TREND_DAYS,
+    )

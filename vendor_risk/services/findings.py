@@ -1059,6 +1059,7 @@ def search_findings(
     severity: FindingSeverity | None = None,
     vendor_id: int | None = None,
     overdue: bool = False,
+    to_remediate: bool = False,
     age: AgeBucket | None = None,
     sort: str = "due_on",
     descending: bool = False,
@@ -1066,7 +1067,8 @@ def search_findings(
     today: date | None = None,
 ) -> Page[FindingRow]:
     """The staff's list of findings, filtered and sorted (:data:`FINDING_SORTS`); one
-    statement a page. ``overdue``: past due and still to remediate; ``age``: since opened."""
+    statement a page. ``overdue``: past due and still to remediate; ``to_remediate``: open or
+    in remediation (what :func:`open_counts` counts); ``age``: since opened."""
     if sort not in FINDING_SORTS:
         raise ValueError(f"unknown sort {sort!r}")
     today = today or today_utc()
@@ -1079,6 +1081,8 @@ def search_findings(
         query = query.where(Finding.vendor_id == vendor_id)
     if overdue:
         query = query.where(_overdue_condition(today))
+    if to_remediate:
+        query = query.where(Finding.status.in_(sorted(UNRESOLVED)))
     if age is not None:
         query = query.where(_age_condition(age, today))
     return _page(session, query.order_by(*_order(sort, descending)), page, _row_maker(today))

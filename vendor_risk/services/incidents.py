@@ -108,7 +108,9 @@ class IncidentRow:
     by_exception: bool  # closed with a gap, by a risk officer's exception
 
 
-def search_incidents(session: Session, *, page: int = 1) -> Page[IncidentRow]:
+def search_incidents(
+    session: Session, *, status: IncidentStatus | None = None, page: int = 1
+) -> Page[IncidentRow]:
     """Open incidents first, then the most recent breach first; one statement per page."""
     gap = _gap_counts()
     sizes = (
@@ -136,6 +138,8 @@ def search_incidents(session: Session, *, page: int = 1) -> Page[IncidentRow]:
         .outerjoin(gap, gap.c.key == Incident.id)
         .order_by(is_open, Incident.started_at.desc(), Incident.id.desc())
     )
+    if status is not None:
+        query = query.where(Incident.status == status)
     return _page(
         session,
         query,

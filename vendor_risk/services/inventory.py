@@ -49,7 +49,7 @@ from ..models import (
 )
 from ..scoring.inherent import Tier
 from ..secret_guard import secret_problem
-from . import EditConflict, ValidationFailed
+from . import EditConflict, ValidationFailed, portfolio_history
 
 PAGE_SIZE = 50
 EXPIRING_SOON_DAYS = 30
@@ -451,10 +451,13 @@ def search_vendors(
     status: VendorStatus | None = None,
     criticality: Criticality | None = None,
     tier: Tier | None = None,
+    residual: str | None = None,
     sort: str = "name",
     descending: bool = False,
     page: int = 1,
 ) -> Page[VendorRow]:
+    """``tier``: the inherent tier; ``residual``: the effective residual tier (an override
+    counts), or portfolio_history.UNRATED for vendors not rated yet."""
     held = _count_by(Credential.holder_vendor_id, Credential.holder_vendor_id.is_not(None))
     data = _count_by(VendorData.vendor_id)
     credentials = sa.func.coalesce(held.c.n, 0)
@@ -495,6 +498,10 @@ def search_vendors(
         query = query.where(Vendor.criticality == criticality)
     if tier:
         query = query.where(VendorReach.inherent_tier == tier.value)
+    if residual == portfolio_history.UNRATED:
+        query = query.where(VendorRating.vendor_id.is_(None))
+    elif residual:
+        query = query.where(portfolio_history.effective_tier() == residual)
     name = sa.func.lower(Vendor.name)
     key = {
         "name": name,
@@ -603,6 +610,8 @@ def update_vendor(
             name=vendor.name,
             changed=changed,
         )
+        if "status" in changed:  # the dashboards count vendors by status
+            portfolio_history.record_day(session, utcnow())
     return changed
 
 
@@ -688,6 +697,7 @@ def delete_vendor(session: Session, vendor: Vendor, *, actor: Actor) -> VendorDe
         data_categories_removed=list(plan.holdings),
         subprocessor_links_removed=len(plan.passes_to) + len(plan.relied_on_by),
     )
+    portfolio_history.record_day(session, utcnow())
     return plan
 
 

@@ -29,7 +29,7 @@ from ..models import (
 )
 from ..scoring import Contributor, Reason, Tier
 from ..secret_guard import secret_problem
-from . import ValidationFailed, scoring
+from . import ValidationFailed, portfolio_history, scoring
 
 OVERRIDE_REASON_MIN = 10
 HISTORY_SHOWN = 50
@@ -305,6 +305,8 @@ def set_override(
             "reason": rating.override_reason,
         },
     )
+    # The dashboards count effective tiers: an override moves a vendor there at once.
+    portfolio_history.record_day(session, utcnow())
     return rating
 
 
@@ -333,4 +335,5 @@ def clear_override(session: Session, vendor_id: int, *, actor: Actor) -> VendorR
         vendor_id=vendor_id,
         details=details,
     )
+    portfolio_history.record_day(session, utcnow())
     return rating

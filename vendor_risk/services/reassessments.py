@@ -148,6 +148,15 @@ def _accepted(session: Session, vendor_ids: Iterable[int]) -> dict[int, list[Acc
     return found
 
 
+def due_clause(today: date, within_days: int = DEFAULT_WITHIN_DAYS) -> sa.ColumnElement[bool]:
+    """A vendor due for reassessment: active or onboarding, its next review past or within
+    ``within_days`` days."""
+    return sa.and_(
+        Vendor.status.in_(REASSESSED),
+        Vendor.next_review <= today + timedelta(days=within_days),
+    )
+
+
 def due(
     session: Session, *, today: date, within_days: int = DEFAULT_WITHIN_DAYS, page: int = 1
 ) -> Page[DueVendor]:
@@ -168,10 +177,7 @@ def due(
         )
         .outerjoin(VendorRating, VendorRating.vendor_id == Vendor.id)
         .outerjoin(last, sa.and_(last.c.vendor_id == Vendor.id, last.c.rank == 1))
-        .where(
-            Vendor.status.in_(REASSESSED),
-            Vendor.next_review <= today + timedelta(days=within_days),
-        )
+        .where(due_clause(today, within_days))
         .order_by(Vendor.next_review, sa.func.lower(Vendor.name), Vendor.id)
     )
 

@@ -35,7 +35,7 @@ from ..models import (
 from . import ValidationFailed, accounts, invites
 from .inventory import Page, _order, _page, _rank
 from .questionnaires import latest_versions
-from .request_status import AWAITING_VENDOR, check_move, is_overdue
+from .request_status import AWAITING_REVIEW, AWAITING_VENDOR, check_move, is_overdue
 
 # The audit action of each status a request can be moved to (in progress is not audited: it
 # happens with the first answer saved).
@@ -306,6 +306,8 @@ def questionnaire_choices(session: Session) -> list[tuple[QuestionnaireVersion, 
 # ---- the staff's list -----------------------------------------------------------------------
 
 REQUEST_SORTS = ("due_on", "vendor", "questionnaire", "status", "sent_at", "progress")
+# Whose move it is: the list's "waiting" filter.
+WAITING = {"vendor": AWAITING_VENDOR, "review": AWAITING_REVIEW}
 
 
 def overdue_clause(today: date) -> sa.ColumnElement[bool]:
@@ -314,6 +316,16 @@ def overdue_clause(today: date) -> sa.ColumnElement[bool]:
     return sa.and_(
         QuestionnaireRequest.due_on.is_not(None),
         QuestionnaireRequest.due_on < today,
+        QuestionnaireRequest.status.in_(sorted(AWAITING_VENDOR)),
+    )
+
+
+def due_soon_clause(today: date, days: int) -> sa.ColumnElement[bool]:
+    """Still waiting for the vendor and due within ``days`` days from today (not overdue
+    yet): what is about to become overdue."""
+    return sa.and_(
+        QuestionnaireRequest.due_on >= today,
+        QuestionnaireRequest.due_on <= today + timedelta(days=days),
         QuestionnaireRequest.status.in_(sorted(AWAITING_VENDOR)),
     )
 
@@ -355,12 +367,15 @@ def search_requests(
     vendor_id: int | None = None,
     status: RequestStatus | None = None,
     overdue: bool = False,
+    waiting: str | None = None,
+    due_within: int | None = None,
     page: int = 1,
     sort: str = "due_on",
     descending: bool = False,
     today: date | None = None,
 ) -> Page[RequestRow]:
-    """One page of requests, with their vendor and questionnaire, in one statement."""
+    """One page of requests, with their vendor and questionnaire, in one statement.
+    ``waiting``: a key of :data:`WAITING`; ``due_within``: see :func:`due_soon_clause`."""
     today = today or today_utc()
     late = overdue_clause(today)
     query = (
@@ -388,6 +403,10 @@ def search_requests(
         query = query.where(QuestionnaireRequest.status == status)
     if overdue:
         query = query.where(late)
+    if waiting is not None:
+        query = query.where(QuestionnaireRequest.status.in_(sorted(WAITING[waiting])))
+    if due_within is not None:
+        query = query.where(due_soon_clause(today, due_within))
     key = {
         "due_on": QuestionnaireRequest.due_on,
         "vendor": sa.func.lower(Vendor.name),

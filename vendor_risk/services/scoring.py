@@ -67,6 +67,7 @@ from ..scoring import (
     section_totals,
 )
 from ..scoring.inherent import declared_from
+from . import portfolio_history
 
 # Triggers that add a snapshot even when the inputs did not change.
 ALWAYS_RECORDED = frozenset({ScoreTrigger.submitted, ScoreTrigger.decision})
@@ -288,6 +289,7 @@ def rescore(
         done += len(chunk)
         if progress is not None:
             progress(len(chunk))
+    portfolio_history.record_day(session, now)
     return Rescored(done, recorded)
 
 
