@@ -1,16 +1,20 @@
 """Take the README's screenshots of real pages: the app on a new SQLite database with the demo
 data, a real browser (Debian's chromium driven by Playwright), a real two-step login as a risk
-officer and as a contact of the demo's identity provider.
+officer, as procurement and as a contact of the demo's identity provider; and the first pages
+of the identity provider's PDF assessment, as the app exports it, turned into pictures by
+poppler's pdftoppm.
 
     .venv/bin/python docs/screenshots/take.py            # writes docs/screenshots/*.png
 
-Needs the dev extras (playwright) and chromium (`apt-get install chromium`).
+Needs the dev extras (playwright), chromium and poppler-utils (`apt-get install chromium
+poppler-utils`).
 """
 
 from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -30,11 +34,15 @@ from vendor_risk.services import accounts, answers, blast_radius, review
 
 HERE = Path(__file__).resolve().parent
 OFFICER, PASSWORD = "screens@example.com", "screenshots only, never a real password"
+BUYER = "buyer@example.com"  # procurement
 # A contact of the identity provider, to show its portal.
 CONTACT = "screens@keystone-identity.example"
 # (file name, who looks, path with {placeholders} from prepare(), whole page or the first
 # screenful after its anchor)
 PAGES = [
+    ("risk-dashboard.png", OFFICER, "/risk/", True),
+    ("procurement-dashboard.png", BUYER, "/procurement/", True),
+    ("portal-home.png", CONTACT, "/portal/", True),
     ("portfolio.png", OFFICER, "/inventory/portfolio", True),
     ("vendors.png", OFFICER, "/inventory/vendors?sort=blast_radius&direction=desc", True),
     ("blast-radius.png", OFFICER, "/inventory/vendors/{vendor_id}/blast-radius", True),
@@ -81,6 +89,7 @@ def prepare(workdir: Path):
         vendor_id = blast_radius.vendor_id_by_name(db.session, IDENTITY_PROVIDER)
         totp_secrets = {
             OFFICER: enrolled_user(OFFICER, "Rita Risk", Role.risk_officer),
+            BUYER: enrolled_user(BUYER, "Pat Procurement", Role.procurement),
             CONTACT: enrolled_user(CONTACT, "Sam Support", Role.vendor_contact, vendor_id),
         }
         db.session.commit()
@@ -93,6 +102,26 @@ def prepare(workdir: Path):
             "portal_id": next(r.id for r in portal if r.editable),
         }
     return app, totp_secrets, ids
+
+
+# (file name, page of the assessment): the cover and the blast radius.
+PDF_PAGES = [("report-cover.png", 1), ("report-blast-radius.png", 5)]
+
+
+def report_pages(app, workdir: Path) -> None:
+    """The identity provider's assessment exported by the command, its pages as pictures."""
+    pdf = workdir / "assessment.pdf"
+    result = app.test_cli_runner().invoke(args=["report", IDENTITY_PROVIDER, "-o", str(pdf)])
+    if result.exit_code:
+        sys.exit(result.output)
+    for name, number in PDF_PAGES:
+        stem = workdir / name.removesuffix(".png")
+        page = str(number)
+        command = ["pdftoppm", "-png", "-r", "80", "-singlefile", "-f", page, "-l", page]
+        # Our own file names, no shell: nothing untrusted reaches the command.
+        subprocess.run([*command, str(pdf), str(stem)], check=True)  # noqa: S603
+        shutil.copyfile(f"{stem}.png", HERE / name)
+        print(f"{HERE / name}: page {number} of the assessment")
 
 
 def log_in(page: Page, base: str, email: str, secret: str) -> None:
@@ -109,6 +138,8 @@ def main() -> None:
     chromium = shutil.which("chromium")
     if chromium is None:
         sys.exit("chromium is not installed (apt-get install chromium)")
+    if shutil.which("pdftoppm") is None:
+        sys.exit("pdftoppm is not installed (apt-get install poppler-utils)")
     workdir = Path(tempfile.mkdtemp())
     app, totp_secrets, ids = prepare(workdir)
     port = free_port()
@@ -128,6 +159,7 @@ def main() -> None:
                 page.screenshot(path=str(HERE / name), full_page=full_page)
                 print(f"{HERE / name}: {page.title()}")
             browser.close()
+        report_pages(app, workdir)
     finally:
         server.shutdown()
         shutil.rmtree(workdir, ignore_errors=True)
