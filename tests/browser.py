@@ -39,10 +39,29 @@ def find_chromium() -> str:
     return path
 
 
+def closing_every_response(app):
+    """The WSGI app with each response read whole and closed before the server writes it.
+
+    Werkzeug's development server closes a response only after draining the socket, which
+    raises when chromium drops a request it no longer needs (a favicon answered 304, for
+    instance): the static file's handle was then left to the garbage collector, and pytest
+    reports that as an error in whichever test runs next."""
+
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 @contextmanager
 def serving(app) -> Iterator[str]:
     """The app on a free loopback port, in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, closing_every_response(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from browser import serving
 from conftest import count, login_as, text, totp_code
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,7 +30,6 @@ from test_answers import (
 )
 from test_answers import world as world
 from test_evidence import PDF, upload
-from werkzeug.serving import make_server
 
 from vendor_risk.db import db, utcnow
 from vendor_risk.models import (
@@ -665,24 +665,17 @@ def live(make_app, make_vendor, make_user, chromium):
         request_a=make_request(app, vendor_a, version_id),
         request_b=make_request(app, vendor_b, version_id),
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     errors: list[str] = []
-    try:
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium)
-            context = browser.new_context()
-            context.set_default_timeout(15_000)
-            page = context.new_page()
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            live = Live(world, f"http://127.0.0.1:{server.server_port}", page, context)
-            live.log_in(page, world.contact_a)
-            yield live
-            browser.close()
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serving(app) as base, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium)
+        context = browser.new_context()
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        live = Live(world, base, page, context)
+        live.log_in(page, world.contact_a)
+        yield live
+        browser.close()
     assert not errors, errors  # the script never failed
 
 
