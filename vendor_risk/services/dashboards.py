@@ -45,7 +45,7 @@ from . import answers as answers_service
 from . import findings, incidents, portfolio, portfolio_history, reassessments
 from . import requests as request_service
 from .inventory import RotationStatus
-from .request_status import AWAITING_REVIEW, AWAITING_VENDOR, is_overdue
+from .request_status import AWAITING_REVIEW, AWAITING_VENDOR
 
 TOP = 10  # vendors, systems, requests listed in a widget
 REASSESSMENTS_SHOWN = 5
@@ -317,31 +317,11 @@ def _first_requests(
         .scalar_subquery()
     )
     rows = session.execute(
-        sa.select(
-            QuestionnaireRequest.id,
-            QuestionnaireRequest.vendor_id,
-            Vendor.name,
-            QuestionnaireVersion.title,
-            QuestionnaireVersion.number,
-            Questionnaire.audience,
-            QuestionnaireRequest.status,
-            QuestionnaireRequest.due_on,
-            QuestionnaireRequest.answered_count,
-            QuestionnaireRequest.question_count,
-            QuestionnaireRequest.sent_at,
-        )
-        .join(Vendor, Vendor.id == QuestionnaireRequest.vendor_id)
-        .join(QuestionnaireVersion, QuestionnaireVersion.id == QuestionnaireRequest.version_id)
-        .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
+        request_service.request_rows(today)
         .where(QuestionnaireRequest.id.in_(first))
         .order_by(*order)
     )
-    return tuple(
-        request_service.RequestRow(
-            *row[:10], is_overdue(row.status, row.due_on, today), row.sent_at
-        )
-        for row in rows
-    )
+    return tuple(request_service.RequestRow(*row) for row in rows)
 
 
 def procurement_dashboard(session: Session, *, today: date, now: datetime) -> ProcurementDashboard:

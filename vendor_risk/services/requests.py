@@ -378,25 +378,7 @@ def search_requests(
     ``waiting``: a key of :data:`WAITING`; ``due_within``: see :func:`due_soon_clause`."""
     today = today or today_utc()
     late = overdue_clause(today)
-    query = (
-        sa.select(
-            QuestionnaireRequest.id,
-            QuestionnaireRequest.vendor_id,
-            Vendor.name,
-            QuestionnaireVersion.title,
-            QuestionnaireVersion.number,
-            Questionnaire.audience,
-            QuestionnaireRequest.status,
-            QuestionnaireRequest.due_on,
-            QuestionnaireRequest.answered_count,
-            QuestionnaireRequest.question_count,
-            sa.case((late, True), else_=False).label("overdue"),
-            QuestionnaireRequest.sent_at,
-        )
-        .join(Vendor, Vendor.id == QuestionnaireRequest.vendor_id)
-        .join(QuestionnaireVersion, QuestionnaireVersion.id == QuestionnaireRequest.version_id)
-        .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
-    )
+    query = request_rows(today)
     if vendor_id is not None:
         query = query.where(QuestionnaireRequest.vendor_id == vendor_id)
     if status is not None:
@@ -419,7 +401,34 @@ def search_requests(
     query = query.order_by(
         *_order(key, descending, QuestionnaireRequest.id.desc(), nullable=nullable)
     )
-    return _page(session, query, page, lambda row: RequestRow(*row[:10], bool(row[10]), row[11]))
+    return _page(session, query, page, lambda row: RequestRow(*row[:12]))
+
+
+def request_rows(today: date) -> sa.Select:
+    """The columns of a :class:`RequestRow` with the joins they need: the request list's
+    statement and the dashboards' before their filters."""
+    return (
+        sa.select(
+            QuestionnaireRequest.id,
+            QuestionnaireRequest.vendor_id,
+            Vendor.name,
+            QuestionnaireVersion.title,
+            QuestionnaireVersion.number,
+            Questionnaire.audience,
+            QuestionnaireRequest.status,
+            QuestionnaireRequest.due_on,
+            QuestionnaireRequest.answered_count,
+            QuestionnaireRequest.question_count,
+            # Read as a bool on SQLite too, which gives CASE's result as 0 or 1.
+            sa.type_coerce(sa.case((overdue_clause(today), True), else_=False), sa.Boolean).label(
+                "overdue"
+            ),
+            QuestionnaireRequest.sent_at,
+        )
+        .join(Vendor, Vendor.id == QuestionnaireRequest.vendor_id)
+        .join(QuestionnaireVersion, QuestionnaireVersion.id == QuestionnaireRequest.version_id)
+        .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
+    )
 
 
 @dataclass(frozen=True)
