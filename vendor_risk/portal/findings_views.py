@@ -33,17 +33,6 @@ def end_expired_acceptances():
         expire_due()
 
 
-@bp.context_processor
-def findings_to_remediate():
-    """The portal's home lists the findings still to remediate; the query runs only when a
-    template asks (the home page), not on every portal page."""
-    return {
-        "findings_to_remediate": lambda: findings.open_for_contact(
-            db.session, current_user, today=today_utc()
-        )
-    }
-
-
 def _found(finding_id: int) -> Finding:
     found = findings.finding_for_contact(db.session, current_user, finding_id)
     if found is None:
