@@ -67,6 +67,51 @@ def larger_uploads(endpoint: str | None, values: dict | None) -> None:
 bp.url_value_preprocessor(larger_uploads)
 
 
+def post_note(finding: Finding, sent: str, back, page):
+    """A note on the finding from the posted form (staff and portal alike): ``back(anchor)``
+    after it is stored, with the flash ``sent``; ``page(400, note=form)`` with the errors at
+    the field otherwise."""
+    form = NoteForm(prefix="note")
+    if form.validate():
+        try:
+            findings.add_note(db.session, finding, form.body.data, actor=request_actor())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _show_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(sent, "success")
+            return back("notes")
+    return page(400, note=form)
+
+
+def post_file(finding: Finding, back, page):
+    """A file attached to the finding from the posted form, as :func:`post_note`."""
+    form = FileForm(prefix="file")
+    if form.validate():
+        try:
+            findings.add_file(
+                db.session, finding, form.file.data or FileStorage(), actor=request_actor()
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _show_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash("File uploaded.", "success")
+            return back("files")
+    return page(400, file=form)
+
+
+def send_file(finding: Finding, file_id: int):
+    """One of the finding's files, its download audited; 404 when it is not the finding's."""
+    stored = _found(findings.file_of(db.session, finding, file_id))
+    expect_writes(db.session)
+    findings.record_file_download(db.session, finding, stored, actor=request_actor())
+    db.session.commit()
+    return evidence_service.send_evidence(stored)
+
+
 @bp.before_request
 def only_risk_officers_write():
     """Procurement follows findings; writing them is the risk officers' job."""
@@ -289,45 +334,23 @@ def end_acceptance(finding_id: int):
 
 @bp.post("/<int:finding_id>/notes")
 def add_note(finding_id: int):
-    finding = _locked(finding_id)
-    form = NoteForm(prefix="note")
-    if form.validate():
-        try:
-            findings.add_note(db.session, finding, form.body.data, actor=request_actor())
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _show_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            flash("Note added.", "success")
-            return _back(finding_id, "notes")
-    return _finding_page(finding_id, 400, note=form)
+    return post_note(
+        _locked(finding_id),
+        "Note added.",
+        lambda anchor: _back(finding_id, anchor),
+        lambda status, **form: _finding_page(finding_id, status, **form),
+    )
 
 
 @bp.post("/<int:finding_id>/files")
 def upload_file(finding_id: int):
-    finding = _locked(finding_id)
-    form = FileForm(prefix="file")
-    if form.validate():
-        try:
-            findings.add_file(
-                db.session, finding, form.file.data or FileStorage(), actor=request_actor()
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _show_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            flash("File uploaded.", "success")
-            return _back(finding_id, "files")
-    return _finding_page(finding_id, 400, file=form)
+    return post_file(
+        _locked(finding_id),
+        lambda anchor: _back(finding_id, anchor),
+        lambda status, **form: _finding_page(finding_id, status, **form),
+    )
 
 
 @bp.get("/<int:finding_id>/files/<int:file_id>")
 def download_file(finding_id: int, file_id: int):
-    finding = _found(findings.get_finding(db.session, finding_id))
-    stored = _found(findings.file_of(db.session, finding, file_id))
-    expect_writes(db.session)  # the download is audited
-    findings.record_file_download(db.session, finding, stored, actor=request_actor())
-    db.session.commit()
-    return evidence_service.send_evidence(stored)
+    return send_file(_found(findings.get_finding(db.session, finding_id)), file_id)

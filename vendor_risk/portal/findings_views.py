@@ -5,19 +5,17 @@ notes and files. Registered on the portal's blueprint (imported at the end of vi
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.datastructures import FileStorage
 
-from ..access import request_actor
-from ..db import db, expect_writes, snapshot
+from ..db import db, snapshot
 from ..findings.forms import FileForm, NoteForm
-from ..findings.views import expire_due, larger_uploads
+from ..findings.views import expire_due, larger_uploads, post_file, post_note, send_file
 from ..inventory.forms import PageForm
-from ..inventory.views import _linker, _show_errors
+from ..inventory.views import _linker
 from ..models import Finding
-from ..services import ValidationFailed, findings
 from ..services import evidence as evidence_service
+from ..services import findings
 from ..services.requests import today_utc
 from .views import bp
 
@@ -80,47 +78,23 @@ def _back(finding_id: int, anchor: str):
 
 @bp.post("/findings/<int:finding_id>/notes", endpoint="finding_note")
 def add_note(finding_id: int):
-    finding = _found(finding_id)
-    form = NoteForm(prefix="note")
-    if form.validate():
-        try:
-            findings.add_note(db.session, finding, form.body.data, actor=request_actor())
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _show_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            flash("Note sent.", "success")
-            return _back(finding_id, "notes")
-    return _page(finding_id, 400, note=form)
+    return post_note(
+        _found(finding_id),
+        "Note sent.",
+        lambda anchor: _back(finding_id, anchor),
+        lambda status, **form: _page(finding_id, status, **form),
+    )
 
 
 @bp.post("/findings/<int:finding_id>/files", endpoint="finding_upload")
 def upload_file(finding_id: int):
-    finding = _found(finding_id)
-    form = FileForm(prefix="file")
-    if form.validate():
-        try:
-            findings.add_file(
-                db.session, finding, form.file.data or FileStorage(), actor=request_actor()
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _show_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            flash("File uploaded.", "success")
-            return _back(finding_id, "files")
-    return _page(finding_id, 400, file=form)
+    return post_file(
+        _found(finding_id),
+        lambda anchor: _back(finding_id, anchor),
+        lambda status, **form: _page(finding_id, status, **form),
+    )
 
 
 @bp.get("/findings/<int:finding_id>/files/<int:file_id>", endpoint="finding_file")
 def download_file(finding_id: int, file_id: int):
-    finding = _found(finding_id)
-    stored = findings.file_of(db.session, finding, file_id)
-    if stored is None:
-        abort(404)
-    expect_writes(db.session)  # the download is audited
-    findings.record_file_download(db.session, finding, stored, actor=request_actor())
-    db.session.commit()
-    return evidence_service.send_evidence(stored)
+    return send_file(_found(finding_id), file_id)
