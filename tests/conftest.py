@@ -13,6 +13,7 @@ import email
 import email.policy
 import html
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -33,6 +34,8 @@ from vendor_risk.models import Role, User, Vendor
 BACKEND = os.environ.get("VR_TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get("VR_TEST_POSTGRES_URL", "")
 PASSWORD = "correct horse battery staple"
+# A script element without a src: what the CSP forbids (scripts come only from static files).
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\ssrc=)[^>]*>", re.IGNORECASE)
 NO_POSTGRES = (
     "needs PostgreSQL: set VR_TEST_POSTGRES_URL "
     "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"

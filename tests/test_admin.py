@@ -74,7 +74,7 @@ def test_vendor_contact_is_created_for_a_vendor(client, make_user, make_vendor):
     vendor_id = make_vendor("Okta-like IdP")
     login_as(client, make_user(Role.admin))
     form = client.get("/admin/users/new").get_data(as_text=True)
-    assert "Okta-like IdP" in form
+    assert 'name="vendor_id-name"' in form and 'data-suggest="/admin/vendor-names"' in form
     response = client.post(
         "/admin/users/new",
         data=_new_user_form(role="vendor_contact", vendor_id=str(vendor_id)),

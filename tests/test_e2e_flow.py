@@ -114,6 +114,8 @@ def flashed(page, message: str | re.Pattern) -> None:
 def test_procurement_to_vendor_to_risk_officer_and_the_assessment_pdf(
     make_app, make_user, smtp_server, chromium
 ):
+    from playwright.sync_api import expect
+
     app = make_app(WTF_CSRF_ENABLED=True, **smtp_server.config)
     # The library as after `quickstart`: the deployment stores the shipped questionnaire.
     stored = app.test_cli_runner().invoke(
@@ -143,7 +145,9 @@ def test_procurement_to_vendor_to_risk_officer_and_the_assessment_pdf(
 
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Requests").click()
         page.get_by_role("link", name="New request", exact=True).click()
-        page.select_option("#vendor_id", label=VENDOR)
+        page.fill("#vendor_id", VENDOR[:4])  # the box offers the names that match
+        expect(page.locator(f'#vendor_id-names option[value="{VENDOR}"]')).to_have_count(1)
+        page.fill("#vendor_id", VENDOR)
         version = page.locator("#version_id option", has_text=QUESTIONNAIRE).get_attribute("value")
         page.select_option("#version_id", version)
         page.fill("#due_on", (datetime.now(UTC).date() + timedelta(days=14)).isoformat())

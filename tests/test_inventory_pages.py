@@ -780,7 +780,7 @@ def test_the_credential_form_has_every_metadata_field_and_no_secret_field(app, c
     assert names == {
         "name",
         "kind",
-        "holder_vendor_id",
+        "holder_vendor_id-name",
         "system_id",
         "privilege",
         "interactive",
@@ -1061,12 +1061,12 @@ def test_vendor_contacts_and_admins_get_403_on_every_inventory_page(
     vendor_id = inventory_world["vendor_id"] if role is Role.vendor_contact else None
     login_as(client, make_user(role, vendor_id=vendor_id))
     requests = inventory_requests(app, inventory_world)
-    assert len(requests) == 49
+    assert len(requests) == 50
     for method, path in requests:
         response = client.open(path, method=method, data={"name": "x"})
         assert response.status_code == 403, (method, path)
     assert count(app, Vendor) == 2 and count(app, Credential) == 1
-    assert len(events(app, "access.denied")) == 49
+    assert len(events(app, "access.denied")) == 50
 
 
 @pytest.mark.parametrize("role", [Role.procurement, Role.risk_officer])

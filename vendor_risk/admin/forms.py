@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optio
 
 from ..models import AuditAction, AuditOutcome, Role
 from ..passwords import MAX_LENGTH, MIN_LENGTH
+from ..vendor_field import VendorField
 
 
 class UserCreateForm(FlaskForm):
@@ -20,11 +21,8 @@ class UserCreateForm(FlaskForm):
     role = SelectField(
         "Role", choices=[SelectChoice(r.value, r.label) for r in Role], validators=[DataRequired()]
     )
-    vendor_id = SelectField(
-        "Vendor (vendor contacts only)",
-        coerce=lambda v: int(v) if v else None,
-        validators=[Optional()],
-        validate_choice=True,
+    vendor_id = VendorField(
+        "Vendor (vendor contacts only)", validators=[Optional()], suggest="admin.vendor_names"
     )
     password = PasswordField(
         "First password",

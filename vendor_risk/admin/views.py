@@ -1,13 +1,12 @@
 """Administration: users (create, disable, enable, reset MFA), the audit trail and the outbox."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from wtforms import SelectChoice
 
 from .. import mail
 from ..access import area, request_actor
 from ..db import db
 from ..inventory.forms import PageForm
-from ..inventory.views import _linker
+from ..inventory.views import _linker, vendor_names_json
 from ..models import Role
 from ..services import ValidationFailed, accounts, audit_log
 from .forms import AuditFilterForm, PasswordSetForm, UserActionForm, UserCreateForm
@@ -20,6 +19,12 @@ def home():
     return render_template("admin/home.html", user_count=accounts.count_users(db.session))
 
 
+@bp.get("/vendor-names")
+def vendor_names():
+    """The names the vendor field of a new vendor contact offers as one types."""
+    return vendor_names_json()
+
+
 @bp.get("/users")
 def users():
     return render_template(
@@ -28,12 +33,7 @@ def users():
 
 
 def _user_form() -> UserCreateForm:
-    form = UserCreateForm()
-    form.vendor_id.choices = [
-        SelectChoice("", "—"),
-        *(SelectChoice(vendor_id, name) for vendor_id, name in accounts.vendor_choices(db.session)),
-    ]
-    return form
+    return UserCreateForm()
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

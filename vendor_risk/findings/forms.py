@@ -21,10 +21,10 @@ from ..inventory.forms import (
     _ListForm,
     _text,
     enum_field,
-    id_field,
 )
 from ..models import FindingSeverity, FindingStatus
 from ..services.findings import FINDING_SORTS, OWNER_MAX, TEXT_MAX, TITLE_MAX, AgeBucket
+from ..vendor_field import VendorField
 
 
 def _strip(value):
@@ -79,7 +79,7 @@ class _FindingFields(ModelForm):
 
 
 class NewFindingForm(_FindingFields):
-    vendor_id = id_field("Vendor", validators=[DataRequired(CHOOSE)])
+    vendor_id = VendorField("Vendor", validators=[DataRequired(CHOOSE)])
     due_on = DateField(
         "Due on",
         validators=[Optional()],
@@ -151,7 +151,7 @@ class FindingFilterForm(_ListForm):
     severity = enum_field(
         "Severity", FindingSeverity, blank="Any severity", validators=[Optional()]
     )
-    vendor_id = id_field("Vendor", validators=[Optional()])
+    vendor_id = VendorField("Vendor", validators=[Optional()], placeholder="Any vendor")
     overdue = BooleanField("Only overdue")
     to_remediate = BooleanField("Only still to remediate")
     age = SelectField(

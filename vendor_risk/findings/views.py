@@ -15,10 +15,10 @@ from werkzeug.datastructures import FileStorage
 
 from ..access import area, deny, request_actor
 from ..db import SAFE_METHODS, db, expect_writes, snapshot
-from ..inventory.views import _choices, _filter_args, _found, _linker, _show_errors, _submit
+from ..inventory.views import _filter_args, _found, _linker, _show_errors, _submit
 from ..models import Finding, Role
 from ..portal.filling import UPLOAD_OVERHEAD
-from ..services import EditConflict, ValidationFailed, findings, inventory
+from ..services import EditConflict, ValidationFailed, findings
 from ..services import evidence as evidence_service
 from ..services.requests import today_utc
 from .forms import (
@@ -129,7 +129,6 @@ bp.before_request(expire_due)
 @bp.get("/")
 def index():
     form = FindingFilterForm(request.args)
-    form.vendor_id.choices = _choices(inventory.vendor_choices(db.session), "Any vendor")
     page = None
     sort = form.sort.data or "due_on"
     descending = form.direction.data == "desc"
@@ -163,7 +162,6 @@ def index():
 
 def _new_form(**kwargs) -> NewFindingForm:
     form = NewFindingForm(**kwargs)
-    form.vendor_id.choices = _choices(inventory.vendor_choices(db.session), "Choose…")
     return form
 
 

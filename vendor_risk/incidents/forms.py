@@ -18,9 +18,9 @@ from ..inventory.forms import (
     UTCDateField,
     _ListForm,
     enum_field,
-    id_field,
 )
 from ..models import ChecklistAction, IncidentStatus
+from ..vendor_field import VendorField
 
 
 def _strip(value):
@@ -36,7 +36,7 @@ class IncidentFilterForm(_ListForm):
 
 
 class IncidentForm(ModelForm):
-    vendor_id = id_field("Breached vendor", validators=[DataRequired(CHOOSE)])
+    vendor_id = VendorField("Breached vendor", validators=[DataRequired(CHOOSE)])
     title = StringField(
         "Title",
         validators=[

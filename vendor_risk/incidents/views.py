@@ -14,9 +14,9 @@ from ..access import area, request_actor
 from ..blast_radius_diagram import blast_radius_diagram
 from ..blast_radius_text import BARRIER_WORDS, SENSITIVITY_WORDS
 from ..db import db, snapshot
-from ..inventory.views import _choices, _filter_args, _found, _linker, _show_errors, _submit
+from ..inventory.views import _filter_args, _found, _linker, _show_errors, _submit
 from ..models import Role
-from ..services import ValidationFailed, incidents, inventory
+from ..services import ValidationFailed, incidents
 from .forms import ChecklistActionForm, CloseForm, IncidentFilterForm, IncidentForm
 
 bp = area(
@@ -42,7 +42,6 @@ def index():
 
 def _incident_form(**kwargs) -> IncidentForm:
     form = IncidentForm(**kwargs)
-    form.vendor_id.choices = _choices(inventory.vendor_choices(db.session), "Choose…")
     return form
 
 

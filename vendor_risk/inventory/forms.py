@@ -42,6 +42,7 @@ from ..models import (
 from ..scoring.inherent import Tier
 from ..services.inventory import CREDENTIAL_SORTS, VENDOR_SORTS, RotationStatus
 from ..services.portfolio_history import UNRATED
+from ..vendor_field import VendorField
 
 TEXT_MAX = 10_000  # free-text fields: room for a page of notes, not for a dump
 RECORDS_MAX = 2**63 - 1  # a BIGINT
@@ -269,7 +270,7 @@ class HoldingRecordsForm(ModelForm):
 
 
 class SubprocessorLinkForm(ModelForm):
-    subprocessor_id = id_field("Subprocessor", validators=[DataRequired(CHOOSE)])
+    subprocessor_id = VendorField("Subprocessor", validators=[DataRequired(CHOOSE)])
     purpose = _text("Purpose", 500, description="What the subprocessor does for the vendor.")
     data_category_ids = SelectMultipleField(
         "Data categories passed on",
@@ -286,8 +287,10 @@ class CredentialForm(VersionedForm):
 
     name = _name("Name", "Enter a name for the credential, such as svc-bitbucket.")
     kind = enum_field("Kind", CredentialKind, blank="Choose…", validators=[DataRequired(CHOOSE)])
-    holder_vendor_id = id_field(
-        "Held by vendor", description="Leave empty for one of ours kept in a system."
+    holder_vendor_id = VendorField(
+        "Held by vendor",
+        description="Leave empty for one of ours kept in a system.",
+        placeholder="None: one of ours",
     )
     system_id = id_field("Opens system", validators=[DataRequired("Choose the system it opens.")])
     privilege = enum_field("Privilege", Privilege, default=Privilege.read)
@@ -426,7 +429,7 @@ class CredentialFilterForm(_ListForm):
     q = _search("Search name or owner")
     status = enum_field("Status", CredentialStatus, blank="Any status", validators=[Optional()])
     rotation = enum_field("Rotation", RotationStatus, blank="Any", validators=[Optional()])
-    holder_vendor_id = id_field("Vendor", validators=[Optional()])
+    holder_vendor_id = VendorField("Vendor", validators=[Optional()], placeholder="Any vendor")
     system_id = id_field("Opens system", validators=[Optional()])
     stored_in = id_field("Copy stored in", validators=[Optional()])
     sort = SelectField(

@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -173,6 +182,17 @@ def portfolio_view():
 
 
 # ---- vendors -------------------------------------------------------------------------------
+
+
+@bp.get("/vendor-names")
+def vendor_names():
+    """The names the vendor fields offer as one types (vendor_risk/vendor_field.py)."""
+    return vendor_names_json()
+
+
+def vendor_names_json():
+    """Up to SUGGESTED vendor names matching ``?q=`` (at most 200 characters read), as JSON."""
+    return jsonify(inventory.vendor_names(db.session, request.args.get("q", "")[:200]))
 
 
 @bp.get("/vendors")
@@ -405,8 +425,6 @@ def vendor_credentials(vendor_id: int):
 
 def _subprocessor_form(vendor: Vendor, form=None) -> SubprocessorLinkForm:
     form = form or SubprocessorLinkForm(formdata=None)
-    vendors = inventory.vendor_choices(db.session, exclude=vendor.id)
-    form.subprocessor_id.choices = _choices(vendors, "Choose…")
     form.data_category_ids.choices = _choices(inventory.data_category_choices(db.session))
     return form
 
@@ -418,6 +436,7 @@ def _subprocessors_page(vendor: Vendor, form=None, status: int = 200):
         status,
         links=inventory.subprocessors(db.session, vendor.id),
         form=_subprocessor_form(vendor, form),
+        others=inventory.has_other_vendors(db.session, vendor.id),
     )
 
 
@@ -818,9 +837,7 @@ def delete_data_category(data_category_id: int):
 @bp.get("/credentials")
 def credentials():
     form = CredentialFilterForm(request.args)
-    vendors = inventory.vendor_choices(db.session)
     systems = inventory.system_choices(db.session)
-    form.holder_vendor_id.choices = _choices(vendors, "Any vendor")
     form.system_id.choices = _choices(systems, "Any system")
     form.stored_in.choices = _choices(systems, "Anywhere")
     page = None
@@ -854,9 +871,6 @@ def _credential(credential_id: int):
 def _credential_form(**kwargs) -> CredentialForm:
     form = CredentialForm(**kwargs)
     systems = inventory.system_choices(db.session)
-    form.holder_vendor_id.choices = _choices(
-        inventory.vendor_choices(db.session), "None: one of ours"
-    )
     form.system_id.choices = _choices(systems, "Choose…")
     form.stored_in.choices = _choices(systems)
     return form

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from ..inventory.forms import CHOOSE, _direction, _ListForm, id_field
 from ..models import RequestStatus
 from ..services.requests import MAX_CONTACTS, REQUEST_SORTS
+from ..vendor_field import VendorField
 
 CONTACTS_MAX_CHARS = 20_000
 DUE_WITHIN_MAX = 366
@@ -50,7 +51,7 @@ def _contacts(text: str, *, description: str):
 
 
 class RequestForm(FlaskForm):
-    vendor_id = id_field("Vendor", validators=[DataRequired("Choose the vendor.")])
+    vendor_id = VendorField("Vendor", validators=[DataRequired("Choose the vendor.")])
     version_id = id_field(
         "Questionnaire",
         validators=[DataRequired("Choose the questionnaire.")],
@@ -81,7 +82,7 @@ class InviteMoreForm(FlaskForm):
 
 
 class RequestFilterForm(_ListForm):
-    vendor_id = id_field("Vendor", validators=[Optional()])
+    vendor_id = VendorField("Vendor", validators=[Optional()], placeholder="Any vendor")
     status = SelectField(
         "Status",
         choices=status_choices("Any status"),

@@ -16,7 +16,7 @@ from .. import mail, ratelimits
 from ..access import area, request_actor
 from ..db import db
 from ..inventory.forms import ConfirmForm
-from ..inventory.views import _choices, _found, _linker, _show_errors
+from ..inventory.views import _found, _linker, _show_errors
 from ..models import RequestStatus, Role
 from ..services import ValidationFailed, inventory, invites, reassessments
 from ..services import requests as request_service
@@ -35,7 +35,6 @@ LIST_FILTERS = ("vendor_id", "status", "overdue", "waiting", "due_within", "sort
 @bp.get("/")
 def index():
     form = RequestFilterForm(request.args)
-    form.vendor_id.choices = _choices(inventory.vendor_choices(db.session), "Any vendor")
     page = vendor = None
     if form.validate():
         page = request_service.search_requests(
@@ -68,7 +67,6 @@ def index():
 
 def _request_form(**kwargs) -> RequestForm:
     form = RequestForm(**kwargs)
-    form.vendor_id.choices = _choices(request_service.sendable_vendors(db.session), "Choose…")
     staff = " (filled in by our staff)"
     form.version_id.choices = [
         SelectChoice("", "Choose…"),

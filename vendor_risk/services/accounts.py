@@ -58,12 +58,6 @@ def list_users(session: Session) -> list[tuple[User, str | None]]:
     return [(user, vendor_name) for user, vendor_name in rows]
 
 
-def vendor_choices(session: Session) -> list[tuple[int, str]]:
-    return [
-        tuple(r) for r in session.execute(sa.select(Vendor.id, Vendor.name).order_by(Vendor.name))
-    ]
-
-
 def new_user_problems(
     session: Session, *, email: str, name: str, password: str, role: str, vendor_id: int | None
 ) -> dict[str, list[str]]:

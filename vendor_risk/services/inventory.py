@@ -169,8 +169,12 @@ def _page(
 
 def _contains(column: sa.ColumnElement, text: str) -> sa.ColumnElement[bool]:
     """Case-insensitive substring match, the user's ``%`` and ``_`` taken literally."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return sa.func.lower(column).like(f"%{escaped}%", escape="\\")
+    return sa.func.lower(column).like(f"%{_like_text(text)}%", escape="\\")
+
+
+def _like_text(text: str) -> str:
+    """``text`` lower-cased for a LIKE pattern, its ``%``, ``_`` and ``\\`` escaped by ``\\``."""
+    return text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _rank(column: sa.ColumnElement, enum: type[StrEnum]) -> sa.ColumnElement[int]:
@@ -387,11 +391,37 @@ def _names(session: Session, query: sa.Select) -> tuple[str, ...]:
     return tuple(session.scalars(query).all())
 
 
-def vendor_choices(session: Session, *, exclude: int | None = None) -> list[tuple[int, str]]:
-    query = sa.select(Vendor.id, Vendor.name).order_by(sa.func.lower(Vendor.name))
-    if exclude is not None:
-        query = query.where(Vendor.id != exclude)
-    return [(row.id, row.name) for row in session.execute(query)]
+SUGGESTED = 20  # vendor names offered at a time as one types
+
+
+def vendor_named(session: Session, name: str) -> int | None:
+    """The id of the vendor of that name, any case (names are unique whatever their case)."""
+    return session.scalar(sa.select(Vendor.id).where(sa.func.lower(Vendor.name) == name.lower()))
+
+
+def has_other_vendors(session: Session, vendor_id: int) -> bool:
+    return bool(session.scalar(sa.select(sa.exists().where(Vendor.id != vendor_id))))
+
+
+def vendor_name(session: Session, vendor_id: int) -> str | None:
+    return session.scalar(sa.select(Vendor.name).where(Vendor.id == vendor_id))
+
+
+def vendor_names(session: Session, text: str, limit: int = SUGGESTED) -> list[str]:
+    """Up to ``limit`` names of vendors containing ``text`` (any case), those that start with
+    it first, then alphabetically: what a vendor field offers as one types, so that no page
+    lists the whole portfolio."""
+    text = text.strip()
+    lowered = sa.func.lower(Vendor.name)
+    query = sa.select(Vendor.name)
+    if text:
+        starts = lowered.like(f"{_like_text(text)}%", escape="\\")
+        query = query.where(_contains(Vendor.name, text)).order_by(
+            sa.case((starts, 0), else_=1), lowered
+        )
+    else:
+        query = query.order_by(lowered)
+    return list(session.scalars(query.limit(limit)))
 
 
 def system_choices(session: Session) -> list[tuple[int, str]]:

@@ -284,16 +284,6 @@ def get_request(
     return session.scalar(query)
 
 
-def sendable_vendors(session: Session) -> list[tuple[int, str]]:
-    """Vendors a request can be sent to (not offboarded), by name."""
-    rows = session.execute(
-        sa.select(Vendor.id, Vendor.name)
-        .where(Vendor.status != VendorStatus.offboarded)
-        .order_by(sa.func.lower(Vendor.name))
-    )
-    return [(row.id, row.name) for row in rows]
-
-
 def questionnaire_choices(session: Session) -> list[tuple[QuestionnaireVersion, str]]:
     """The latest version of every questionnaire with its audience, vendor ones first."""
     return [
