@@ -253,3 +253,35 @@ def test_in_a_browser_the_box_offers_matching_names(app, world, chromium):
     assert not errors, errors
     [finding] = rows(app, Finding)
     assert finding.vendor_id == world["harbor"]
+
+
+@pytest.mark.parametrize(
+    ("url", "field"), [("/findings/", "vendor_id"), ("/inventory/credentials", "holder_vendor_id")]
+)
+def test_sort_and_page_links_keep_a_typed_vendor(app, client, world, officer, url, field):
+    client.post("/findings/new", data=finding_form(vendor_id=str(world["harbor"])))
+    with app.app_context():
+        system = System(name="Bitbucket", kind=SystemKind.source_control)
+        db.session.add(system)
+        db.session.flush()
+        db.session.add(
+            Credential(
+                name="svc-harbor",
+                kind="api_token",
+                system_id=system.id,
+                holder_vendor_id=world["harbor"],
+            )
+        )
+        db.session.commit()
+
+    page = client.get(url, query_string={f"{field}-name": "harbor payroll"})
+    html = page.get_data(as_text=True).replace("&amp;", "&")
+    assert page.status_code == 200 and ("svc-harbor" in html or "No review of support" in html)
+    links = re.findall(r'href="([^"]*sort=[^"]*)"', html)
+    assert links and all(f"{field}={world['harbor']}" in link for link in links)
+    assert not any(f"{field}-name" in link for link in links)
+
+    unknown = client.get(url, query_string={f"{field}-name": "Nobody"})
+    assert unknown.status_code == 400
+    links = re.findall(r'href="([^"]*sort=[^"]*)"', unknown.get_data(as_text=True))
+    assert not any(f"{field}=" in link for link in links)

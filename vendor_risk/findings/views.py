@@ -153,7 +153,7 @@ def index():
         sort=sort,
         descending=descending,
         may_write=current_user.role in WRITERS,
-        url=_linker("findings.index", _filter_args(FILTERS)),
+        url=_linker("findings.index", _filter_args(FILTERS, form)),
     ), (200 if page is not None else 400)
 
 

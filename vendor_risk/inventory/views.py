@@ -37,6 +37,7 @@ from ..services import (
     portfolio,
     ratings,
 )
+from ..vendor_field import VendorField
 from .forms import (
     BreachStartForm,
     ConfirmForm,
@@ -140,9 +141,18 @@ def _delete(obj, key: str, *, plan, delete, template: str, done: str, message: s
     return render_template(template, **context), status
 
 
-def _filter_args(names: tuple[str, ...]) -> dict[str, str]:
-    """The filters of a list page that carry over to its links (never other arguments)."""
-    return {name: request.args[name] for name in names if request.args.get(name)}
+def _filter_args(names: tuple[str, ...], form=None) -> dict[str, str]:
+    """The filters of a list page that carry over to its links (never other arguments). A
+    vendor box of the validated ``form`` carries its vendor's id, whether the name was typed
+    or the id came from a link."""
+    args = {name: request.args[name] for name in names if request.args.get(name)}
+    for name in names:
+        field = form[name] if form is not None and name in form else None
+        if isinstance(field, VendorField):
+            args.pop(name, None)
+            if field.data is not None and not field.errors:
+                args[name] = str(field.data)
+    return args
 
 
 def _linker(endpoint: str, args: dict[str, str], **view_args):
@@ -860,7 +870,7 @@ def credentials():
         page=page,
         sort=form.sort.data or "name",
         descending=form.direction.data == "desc",
-        url=_linker("inventory.credentials", _filter_args(CREDENTIAL_FILTERS)),
+        url=_linker("inventory.credentials", _filter_args(CREDENTIAL_FILTERS, form)),
     ), (200 if page is not None else 400)
 
 

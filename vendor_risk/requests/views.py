@@ -16,7 +16,7 @@ from .. import mail, ratelimits
 from ..access import area, request_actor
 from ..db import db
 from ..inventory.forms import ConfirmForm
-from ..inventory.views import _found, _linker, _show_errors
+from ..inventory.views import _filter_args, _found, _linker, _show_errors
 from ..models import RequestStatus, Role
 from ..services import ValidationFailed, inventory, invites, reassessments
 from ..services import requests as request_service
@@ -50,7 +50,7 @@ def index():
         )
         if form.vendor_id.data is not None:
             vendor = inventory.get_vendor(db.session, form.vendor_id.data)
-    args = {name: request.args[name] for name in LIST_FILTERS if request.args.get(name)}
+    args = _filter_args(LIST_FILTERS, form)
     return render_template(
         "requests/index.html",
         form=form,
