@@ -23,6 +23,7 @@ from wtforms.widgets import html_params
 
 from .db import db
 from .services import inventory
+from .services.blast_radius import vendor_id_by_name
 
 NAME_SUFFIX = "-name"
 UNKNOWN_ID = "Choose one of the listed options."
@@ -109,7 +110,7 @@ class VendorField(Field):
         if self.process_errors:
             raise StopValidation()
         if self.typed:
-            found = inventory.vendor_named(db.session, self.typed)
+            found = vendor_id_by_name(db.session, self.typed)
             if found is None:
                 raise StopValidation(
                     f"No vendor is named “{self.typed}”: type a name the list offers."

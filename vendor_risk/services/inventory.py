@@ -394,11 +394,6 @@ def _names(session: Session, query: sa.Select) -> tuple[str, ...]:
 SUGGESTED = 20  # vendor names offered at a time as one types
 
 
-def vendor_named(session: Session, name: str) -> int | None:
-    """The id of the vendor of that name, any case (names are unique whatever their case)."""
-    return session.scalar(sa.select(Vendor.id).where(sa.func.lower(Vendor.name) == name.lower()))
-
-
 def has_other_vendors(session: Session, vendor_id: int) -> bool:
     return bool(session.scalar(sa.select(sa.exists().where(Vendor.id != vendor_id))))
 
