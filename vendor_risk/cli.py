@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import getpass
+import os
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 import sqlalchemy as sa
@@ -16,7 +21,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from . import audit, demo
 from .audit import Actor
-from .db import db, read_only
+from .db import db, describe_unavailable, read_only
 from .models import Role, Vendor
 from .services import ValidationFailed, accounts
 
@@ -38,6 +43,69 @@ def cli_actor() -> Actor:
     except (KeyError, OSError):
         who = "unknown"
     return Actor.system(f"cli:{who}")
+
+
+class OutputFile(click.Path):
+    """A file a command is about to write: its folder must exist and be writable, checked
+    before any work is done (a PDF is not rendered for a minute to fail at the last step).
+    A refusal is one line and exit 1, like every other failure of a command."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = Path(value)
+        folder = path.parent
+        if path.is_dir():
+            problem = "it is a folder"
+        elif not folder.is_dir():
+            problem = f"the folder {str(folder)!r} does not exist"
+        elif not os.access(folder, os.W_OK | os.X_OK):
+            problem = f"the folder {str(folder)!r} is not writable"
+        elif path.exists() and not os.access(path, os.W_OK):
+            problem = f"{str(path)!r} exists and is not writable"
+        else:
+            return path
+        raise click.ClickException(f"cannot write {str(path)!r}: {problem}; nothing was done")
+
+
+def write_private(path: Path, content: bytes | str) -> None:
+    """Write a file readable by its owner only: an export or a report maps which vendor can
+    reach which system. Its folder was checked by :class:`OutputFile`; what can still fail
+    (a full disk) is one clear line."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {str(path)!r}: {exc.strerror}") from None
+
+
+def _database_errors(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """A command that finds the database locked past the busy timeout, unreachable or not
+    built prints one line saying so and exits 1, never a traceback."""
+
+    @functools.wraps(callback)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except (sa.exc.OperationalError, sa.exc.TimeoutError) as exc:
+            url = None
+            with contextlib.suppress(RuntimeError, KeyError):  # outside an app, or no engine
+                url = current_app.config["SQLALCHEMY_ENGINES"]["default"]
+            raise click.ClickException(describe_unavailable(exc, url)) from None
+
+    return guarded
+
+
+def _guard_database_errors(command: click.Command) -> None:
+    if command.callback is not None and not getattr(command.callback, "_db_guarded", False):
+        command.callback = _database_errors(command.callback)
+        command.callback._db_guarded = True  # type: ignore[attr-defined]
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _guard_database_errors(sub)
 
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
@@ -137,8 +205,11 @@ def create_user(
 
 
 def ensure_first_admin(email: str = "admin@example.com") -> str | None:
-    """Create the first admin when the database has no user; returns its one-time password."""
+    """Create the first admin when the database has no user; returns its one-time password.
+    Either way the transaction ends here: on SQLite a command's transaction holds the write
+    lock, which nobody else could take until it ended."""
     if accounts.count_users(db.session):
+        db.session.rollback()
         return None
     password = secrets.token_urlsafe(15)
     accounts.create_user(
@@ -201,19 +272,14 @@ def demo_command() -> None:
 def quickstart(host: str, port: int, no_serve: bool, no_demo: bool) -> None:
     """Upgrade the database; on first start create the first admin and load the demo data;
     serve the app."""
-    command.upgrade(alembic_config(), "head")
-    _sync_questionnaires()
-    password = ensure_first_admin()
     url = f"http://{host}:{port}/"
+    # The preparation is a unit of work of its own: its app context, and with it its database
+    # session, ends before the server starts, so the serving process holds no transaction (on
+    # SQLite, a transaction left open here kept the write lock for as long as the app served).
+    with current_app.app_context():
+        created = _prepare(no_demo)
     click.echo("")
-    if password:
-        created = [("admin@example.com", Role.admin, password)]
-        if not no_demo and demo.inventory_is_empty(db.session):
-            created += _load_demo()
-            click.echo(
-                f"Demo inventory loaded: {len(demo.VENDORS)} vendors, among them "
-                f"{demo.IDENTITY_PROVIDER}, the identity provider of the 2023 breach story."
-            )
+    if created:
         _print_accounts(created)
     else:
         click.echo("Users exist already: log in with your account.")
@@ -224,6 +290,25 @@ def quickstart(host: str, port: int, no_serve: bool, no_demo: bool) -> None:
         from werkzeug.serving import run_simple
 
         run_simple(host, port, current_app._get_current_object(), threaded=True)
+
+
+def _prepare(no_demo: bool) -> list[tuple[str, Role, str]]:
+    """Upgrade the schema, store the shipped questionnaires and, on first start, create the
+    first admin and the demo; returns the accounts created (empty when users existed)."""
+    command.upgrade(alembic_config(), "head")
+    _sync_questionnaires()
+    password = ensure_first_admin()
+    if not password:
+        return []
+    created = [("admin@example.com", Role.admin, password)]
+    if not no_demo and demo.inventory_is_empty(db.session):
+        created += _load_demo()
+        click.echo(
+            f"Demo inventory loaded: {len(demo.VENDORS)} vendors, among them "
+            f"{demo.IDENTITY_PROVIDER}, the identity provider of the 2023 breach story."
+        )
+    db.session.rollback()  # the read of an inventory found not empty ends here too
+    return created
 
 
 def register(app: Flask) -> None:
@@ -243,3 +328,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(rescore_command)
     app.cli.add_command(findings_cli)
     app.cli.add_command(report_command)
+    for cmd in app.cli.commands.values():
+        _guard_database_errors(cmd)

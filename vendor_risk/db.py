@@ -175,6 +175,48 @@ def init_app(app: Flask) -> None:
             configure_engine(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
 
+# What a database error the user can do something about means, told by the driver's message
+# (sqlite3 and psycopg give no portable codes for these).
+_UNAVAILABLE: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("database is locked", "database table is locked"),
+        "the database is busy: another process holds its write lock and kept it past the busy "
+        "timeout (VR_SQLITE_BUSY_TIMEOUT_MS); try again, and if it lasts, stop the process that "
+        "holds it",
+    ),
+    (
+        ("unable to open database file",),
+        "the SQLite database file cannot be opened: check that its folder exists and is writable",
+    ),
+    (
+        ("connection refused", "could not connect", "connection failed", "timeout expired"),
+        "the database server cannot be reached",
+    ),
+    (("password authentication failed",), "the database server refused the login"),
+    (
+        ("no such table", "undefinedtable", "relation", "does not exist"),
+        "the database schema is missing or out of date: run `flask --app app db upgrade`",
+    ),
+)
+
+
+def describe_unavailable(error: BaseException, url: sa.URL | str | None = None) -> str:
+    """One line for an error that means the database cannot be used right now (locked,
+    unreachable, not built), naming the database without its password."""
+    message = str(getattr(error, "orig", None) or error).strip()
+    lowered = message.lower()
+    where = ""
+    if url is not None:
+        where = f" ({sa.make_url(url).render_as_string(hide_password=True)})"
+    for words, meaning in _UNAVAILABLE:
+        if any(word in lowered for word in words):
+            if meaning.startswith("the database schema") and lowered.startswith("connection"):
+                break  # "connection ... database "x" does not exist": the server has no such db
+            return meaning + where
+    first_line = message.splitlines()[0] if message else type(error).__name__
+    return f"the database cannot be used{where}: {first_line}"
+
+
 def migration_url() -> str:
     """The database URL that ``alembic`` uses when run from the shell: the same resolution as
     the app (``VR_DATABASE_URL``, else the SQLite file in the instance folder)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from . import audit, inventory_file
-from .cli import cli_actor
+from .cli import OutputFile, cli_actor, write_private
 from .db import db, expect_writes, read_only
 from .inventory_file import Problem
 from .models import AuditAction
@@ -84,17 +83,8 @@ def import_command(file: Path, dry_run: bool) -> None:
         click.echo(line)
 
 
-def _write_private(path: Path, text: str) -> None:
-    # The inventory maps which vendor can reach which system: readable by its owner only.
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
-
-
 @inventory_cli.command("export")
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout."
-)
+@click.option("-o", "--output", type=OutputFile(), help="Default: stdout. Its folder must exist.")
 @click.option(
     "--format",
     "fmt",
@@ -124,5 +114,5 @@ def export_command(output: Path | None, fmt: str | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    _write_private(output, text)
+    write_private(output, text)
     click.echo(f"Exported the inventory to {output}.")

@@ -6,14 +6,13 @@ reports instead. Audited like a download, with the command line's user as the ac
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
-from ..cli import cli_actor
+from ..cli import OutputFile, cli_actor, write_private
 from ..db import db
 from ..models import Vendor
 from ..services import blast_radius
@@ -31,13 +30,6 @@ def _vendor_id(vendor: str) -> int | None:
     return found
 
 
-def _write_private(path: Path, content: bytes) -> None:
-    # A report maps what a vendor's breach reaches: readable by its owner only.
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(content)
-
-
 def _fail(message: str) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
@@ -50,8 +42,8 @@ def _fail(message: str) -> None:
     "-o",
     "--output",
     required=True,
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="The PDF file to write.",
+    type=OutputFile(),
+    help="The PDF file to write (its folder must exist).",
 )
 @click.option("--incident", "incident_id", type=int, help="The report of this incident instead.")
 @click.option("--portfolio", is_flag=True, help="The portfolio summary instead.")
@@ -80,8 +72,10 @@ def report_command(
             _fail(f"no vendor named {vendor!r} (give its name or its id)")
         click.echo(f"Building the assessment of {vendor}…", err=True)
         exported = export_assessment(db.session, vendor_id, actor=actor, exported_by=CLI_ASSESSOR)
+    # The export is audited before the file leaves: a report nobody can account for is worse
+    # than an audited export whose write then failed (which says so and exits 1).
     db.session.commit()
-    _write_private(output, exported.rendered.pdf)
+    write_private(output, exported.rendered.pdf)
     pages = exported.rendered.pages
     click.echo(
         f"Written {pages} page{'' if pages == 1 else 's'} to {output} "
