@@ -263,3 +263,30 @@ def test_a_naive_timestamp_is_refused(any_backend_app):
         db.session.add(Vendor(name="Naive", created_at=datetime(2026, 7, 1, 12, 0)))
         with pytest.raises(sa.exc.StatementError, match="naive datetime"):
             db.session.flush()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1", 1),
+        (" 42 ", 42),
+        (2147483647, 2147483647),
+        ("2147483647", 2147483647),
+        ("2147483648", None),
+        (2147483648, None),
+        ("9223372036854775808", None),
+        ("0", None),
+        ("-1", None),
+        ("", None),
+        (" ", None),
+        ("1e3", None),
+        ("²", None),  # a digit to str.isdigit, not to int()
+        ("١٢", None),  # Arabic-Indic digits: int() takes them, an id is ASCII
+        (True, None),
+        (None, None),
+    ],
+)
+def test_row_id_accepts_only_what_a_row_can_have(value, expected):
+    from vendor_risk.db import row_id
+
+    assert row_id(value) == expected

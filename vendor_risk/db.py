@@ -32,6 +32,27 @@ NAMING_CONVENTION = {
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 
+# Row ids are INTEGER columns: 32 bits on PostgreSQL, which answers a query naming a larger
+# number with an error ("integer out of range") rather than with nothing.
+MAX_ROW_ID = 2**31 - 1
+
+
+def row_id(value: object) -> int | None:
+    """``value`` (a query string's or a form's text, or a number) as an id a row can have, or
+    None: not a whole number, zero, negative, or beyond the column's range. Every id taken
+    from a request goes through here before it reaches a query."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ROW_ID)):
+            return None
+        value = int(text)
+    if not isinstance(value, int) or not 0 < value <= MAX_ROW_ID:
+        return None
+    return value
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

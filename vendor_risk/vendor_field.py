@@ -21,7 +21,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
 from wtforms.widgets import html_params
 
-from .db import db
+from .db import db, row_id
 from .services import inventory
 from .services.blast_radius import vendor_id_by_name
 
@@ -91,19 +91,15 @@ class VendorField(Field):
         super().process(formdata, data, extra_filters)
 
     def process_data(self, value) -> None:
-        self.data = value if value not in ("", None) else None
+        # A pre-filled id (``new?vendor_id=``) no row can have pre-fills nothing.
+        self.data = row_id(value)
 
     def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist or valuelist[0] == "":
+        if not valuelist or not valuelist[0].strip():
             self.data = None
             return
-        try:
-            self.data = int(valuelist[0])
-        except ValueError:
-            self.data = None
-            raise ValueError(UNKNOWN_ID) from None
-        if not 0 < self.data < 2**63:
-            self.data = None
+        self.data = row_id(valuelist[0])
+        if self.data is None:
             raise ValueError(UNKNOWN_ID)
 
     def pre_validate(self, form) -> None:

@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 
-from .db import db
+from .db import MAX_ROW_ID, db
 from .models import Role
 
 CSP = (
@@ -158,11 +158,6 @@ def handle_database_unavailable(error: sa.exc.OperationalError):
     current_app.logger.warning("database unavailable: %s", error.orig)
     page, status = _page_without_database(503)
     return page, status, {"Retry-After": "5"}
-
-
-# Row ids are INTEGER columns: 32 bits on PostgreSQL, which answers a larger number in a query
-# with an error rather than with nothing.
-MAX_ROW_ID = 2**31 - 1
 
 
 class RowIdConverter(IntegerConverter):

@@ -10,6 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
+from ..inventory.forms import FilterForm
 from ..models import AuditAction, AuditOutcome, Role
 from ..passwords import MAX_LENGTH, MIN_LENGTH
 from ..vendor_field import VendorField
@@ -61,11 +62,8 @@ class UserActionForm(FlaskForm):
     """Disable, enable, reset MFA: a button with a CSRF token."""
 
 
-class AuditFilterForm(FlaskForm):
-    """Filters of the audit trail page: a GET form, so no CSRF token."""
-
-    class Meta:
-        csrf = False
+class AuditFilterForm(FilterForm):
+    """Filters of the audit trail page."""
 
     action = SelectField(
         "Action",

@@ -28,6 +28,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..db import row_id
 from ..models import (
     CredentialKind,
     CredentialStatus,
@@ -91,7 +92,10 @@ def _enum(enum: type[StrEnum]):
 def _optional_int(value):
     if value is None or value == "":
         return None
-    return int(value)
+    found = row_id(value)
+    if found is None:
+        raise ValueError(CHOOSE)  # no row has it: refused at the field, never queried
+    return found
 
 
 def enum_choices(enum: type[StrEnum], blank: str | None = None) -> list[SelectChoice]:
@@ -352,11 +356,12 @@ class ConfirmForm(FlaskForm):
 # ---- list filters: GET forms, so no CSRF token ----------------------------------------------
 
 
-class _ListForm(FlaskForm):
+class FilterForm(FlaskForm):
+    """The filters of a list page (a GET form, so no CSRF token): every one shares this guard,
+    so a value no choice offers is an error at its field, never a value queried by."""
+
     class Meta:
         csrf = False
-
-    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=PAGE_MAX)])
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -374,6 +379,10 @@ class _ListForm(FlaskForm):
                 field.errors = [*field.errors, CHOOSE]
                 valid = False
         return valid
+
+
+class _ListForm(FilterForm):
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=PAGE_MAX)])
 
 
 def _direction():

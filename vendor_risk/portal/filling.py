@@ -30,7 +30,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..access import request_actor
-from ..db import db, expect_writes
+from ..db import db, expect_writes, row_id
 from ..models import Answer, QuestionnaireRequest
 from ..questionnaire import model as qmodel
 from ..questionnaire.markup import plain
@@ -193,10 +193,12 @@ def save_section(place: Place, request_id: int, section_id: str):
     if section is None:
         abort(404)
     submitted = section_answers(section, request.form)
-    remove = request.form.get("remove_file", type=int)
+    remove = request.form.get("remove_file")
     target = None
     if remove is not None:
-        target = evidence_service.evidence_of_request(db.session, req, remove)
+        remove_id = row_id(remove)
+        if remove_id is not None:
+            target = evidence_service.evidence_of_request(db.session, req, remove_id)
         if target is None:
             abort(404)
     actor = request_actor()
