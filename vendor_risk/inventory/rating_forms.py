@@ -11,6 +11,7 @@ from __future__ import annotations
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import Length
 
+from ..db import row_id
 from ..models import DecisionKind
 from ..scoring import Tier
 from ..services.ratings import OVERRIDE_REASON_MIN
@@ -44,8 +45,7 @@ class OverrideForm(ModelForm):
 
 def _score_id(value) -> int | None:
     """The hidden score id as a number; anything else (missing, tampered) as None."""
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 19 else None
+    return row_id(value)
 
 
 class AssessmentDecisionForm(ModelForm):

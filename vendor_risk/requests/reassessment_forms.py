@@ -9,13 +9,13 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectMultipleField, ValidationError
 from wtforms.validators import DataRequired, NumberRange, Optional
 
+from ..db import row_id
 from ..inventory.forms import _ListForm
 from ..services.inventory import PAGE_SIZE
 from ..services.reassessments import DEFAULT_DUE_DAYS, DEFAULT_WITHIN_DAYS
 from ..services.requests import today_utc
 
 MAX_WITHIN_DAYS = 3650
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 def default_due_on():
@@ -62,6 +62,6 @@ class ReassessmentForm(FlaskForm):
             raise ValidationError("Tick at least one vendor, or use a vendor's own button.")
         if len(chosen) > PAGE_SIZE:
             raise ValidationError(f"Send at most {PAGE_SIZE} vendors' reassessments at once.")
-        if any(not 1 <= vendor_id <= MAX_ID for vendor_id in chosen):
+        if any(row_id(vendor_id) is None for vendor_id in chosen):
             # Not a vendor of the list (and beyond what the database's ids can hold).
             raise ValidationError("Choose vendors from the list.")
