@@ -84,7 +84,6 @@ def NameKeyField() -> Any:
 
 
 class Vendor(SQLModel, table=True):
-
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=NAME_MAX_LENGTH)
     name_key: str = NameKeyField()
@@ -149,7 +148,6 @@ class Environment(StrEnum):
 
 class System(SQLModel, table=True):
     """An internal asset that credentials open and that holds data and credentials."""
-
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=NAME_MAX_LENGTH)
@@ -242,7 +240,6 @@ class CredentialStatus(StrEnum):
 
 class Credential(SQLModel, table=True):
     """An access grant: METADATA ONLY. There is deliberately no column for a secret value."""
-
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=NAME_MAX_LENGTH)
