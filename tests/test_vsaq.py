@@ -1139,6 +1139,11 @@ def test_long_chains_of_visibility_stay_bounded():
     )
 
 
+def test_the_bounds_of_expansion_leave_plain_conditions_alone():
+    cond = " || ".join(["a/no", "a"] * 150)  # 300 tests, no ^
+    assert len(show_if(cond, yesno("a"))["any"]) == 300
+
+
 def test_a_chain_within_the_limits_imports():
     chain = [yesno("a"), yesno("b"), line("v0", "a")]
     chain += [line(f"v{n}", f"^v{n - 1} && b") for n in range(1, 50)]

@@ -761,6 +761,7 @@ class _Built:
     tests: int = 0
     depth: int = 0
     references: tuple[tuple[str, str], ...] = ()
+    expanded: bool = False  # holds an `^id`: the bounds apply (the parser bounds the rest)
 
 
 _TRUE, _FALSE = _Built(True), _Built(False)
@@ -774,7 +775,9 @@ def _kind(condition: Condition | bool) -> str | None:
     return None
 
 
-def _check_size(tests: int, depth: int) -> None:
+def _check_size(tests: int, depth: int, expanded: bool) -> None:
+    if not expanded:
+        return
     if tests > MAX_CONDITION_TESTS:
         raise _ConditionError(
             f"more than {MAX_CONDITION_TESTS} tests once ^ is expanded (each ^id repeats the "
@@ -802,18 +805,19 @@ def _combined(kind: str, parts: list[_Built]) -> _Built:
         return kept[0]
     depth = 1 + max(p.depth - (_kind(p.condition) == kind) for p in kept)
     tests = sum(p.tests for p in kept)
-    references = tuple(reference for p in kept for reference in p.references)
-    _check_size(tests, depth)  # before anything is copied
+    expanded = any(p.expanded for p in kept)
+    _check_size(tests, depth, expanded)  # before anything is copied
     condition = _joined(kind, [p.condition for p in kept])  # type: ignore[misc]
-    return _Built(condition, tests, depth, references)
+    references = tuple(reference for p in kept for reference in p.references)
+    return _Built(condition, tests, depth, references, expanded)
 
 
 def _negated(built: _Built) -> _Built:
     if isinstance(built.condition, bool):
         return _TRUE if built.condition is False else _FALSE
     depth = built.depth - 1 if _kind(built.condition) == "not" else built.depth + 1
-    _check_size(built.tests, depth)
-    return _Built(_negate(built.condition), built.tests, depth, built.references)
+    _check_size(built.tests, depth, built.expanded)
+    return _Built(_negate(built.condition), built.tests, depth, built.references, built.expanded)
 
 
 class _Cycle(Exception):
@@ -1020,7 +1024,8 @@ class _Writer:
             self.expanding.pop()
         visible = _combined("all", parts)
         # Named after the ^id that brought them in, for the messages about them.
-        return replace(visible, references=tuple((name, q) for _, q in visible.references))
+        references = tuple((name, q) for _, q in visible.references)
+        return replace(visible, references=references, expanded=True)
 
     def check_looks_back(self, item: _Item, resolved: _Resolved | None) -> None:
         if resolved is None:
