@@ -178,8 +178,9 @@ def test_the_schema_is_valid_and_its_choices_are_the_models():
 
 def test_the_schema_covers_every_column_of_the_models():
     defs = inventory_file.schema()["$defs"]
-    # version: the database's own; declared_risk: written by a submitted intake
-    not_in_file = {"id", "created_at", "updated_at", "version", "declared_risk"}
+    # version: the database's own; declared_risk: written by a submitted intake; name_key:
+    # the name as compared, derived from it
+    not_in_file = {"id", "created_at", "updated_at", "version", "declared_risk", "name_key"}
     renamed = {"holder_vendor_id": "holder", "system_id": "opens"}
     for entry, model in [
         ("data_category", DataCategory),
@@ -331,14 +332,6 @@ ONE_PROBLEM = {
         lambda d: _set(d, ("vendors", 0, "subprocessors", 0, "vendor"), "Okta"),
         "vendors[0].subprocessors[0].vendor: a vendor cannot be its own subprocessor",
     ),
-    "duplicate name": (
-        lambda d: d["vendors"].append({"name": "Okta"}),
-        "vendors[2].name: duplicate vendor name 'Okta' (also vendors[0])",
-    ),
-    "listed twice": (
-        lambda d: _set(d, ("credentials", 0, "stored_in"), ["Support portal", "Support portal"]),
-        "credentials[0].stored_in[1]: 'Support portal' listed twice",
-    ),
     "name with spaces around": (
         lambda d: d["systems"].append({"name": "Wiki "}),
         "systems[2].name: has spaces at its start or end",
@@ -410,7 +403,7 @@ BROKEN = textwrap.dedent(
         contract_start: 2024-13-01
         notes: "the key is AKIAIOSFODNN7EXAMPLE"
         colour: blue
-      - name: Okta  # again
+      - name: OKTA  # again
     credentials:
       - name: svc-bitbucket
         kind: service_account
@@ -438,6 +431,8 @@ def test_cli_reports_every_problem_with_file_and_line_and_imports_nothing(app, t
         "not 'source-control'",
         f"{at}{line_of(BROKEN, 'records: -1')}: systems[0].data[0].records: "
         "must be 0 or more, not -1",
+        f"{at}{line_of(BROKEN, '- name: Okta')}: vendors[0].name: duplicate vendor name 'Okta' "
+        "(also vendors[1] as 'OKTA'; names are compared whatever their case)",
         f"{at}{line_of(BROKEN, 'hgh')}: vendors[0].criticality: expected one of low, medium, "
         "high, critical, not 'hgh'",
         f"{at}{line_of(BROKEN, '2024-13-01')}: vendors[0].contract_start: expected a date like "
@@ -449,12 +444,12 @@ def test_cli_reports_every_problem_with_file_and_line_and_imports_nothing(app, t
         "one of name, legal_name, website, services, status, criticality, substitutability, "
         "business_owner, contract_start, contract_end, next_review, notes, data, subprocessors",
         f"{at}{line_of(BROKEN, '# again')}: vendors[1].name: duplicate vendor name "
-        "'Okta' (also vendors[0])",
+        "'OKTA' (also vendors[0] as 'Okta'; names are compared whatever their case)",
         f"{at}{line_of(BROKEN, 'Bitbuckt')}: credentials[0].opens: unknown system 'Bitbuckt' "
         "(neither in this file's systems nor already stored); did you mean 'Bitbucket'?",
         f"{at}{line_of(BROKEN, 'superuser')}: credentials[0].privilege: expected one of read, "
         "write, admin, not 'superuser'",
-        "9 problems: nothing was imported.",
+        "10 problems: nothing was imported.",
     ]
     assert nothing_stored(app)
 
@@ -598,6 +593,198 @@ def test_subprocessor_data_and_purpose_are_updated_in_place(app):
     assert run_import(app, doc).sections["vendors"].updated == ("Okta",)
     link = export(app)["vendors"][1]["subprocessors"]
     assert link == [{"vendor": "AWS", "purpose": "backups", "data": ["Source code"]}]
+
+
+# ---- names, whatever their case (vendor_risk.names) ----------------------------------------
+
+
+def _with_every_name_twice(doc: dict) -> None:
+    """Each section and each list of names given one of its names again, in another case."""
+    doc["data_categories"].append({"name": "SOURCE CODE"})
+    doc["systems"].append({"name": "support PORTAL"})
+    doc["vendors"].append({"name": "aws"})
+    doc["credentials"].append({"name": "SVC-Bitbucket", "kind": "api_token", "opens": "Bitbucket"})
+    doc["credentials"][0]["stored_in"] = ["Support portal", "SUPPORT portal"]
+    doc["systems"][0]["data"].append({"category": "source code", "records": 3})
+    okta = doc["vendors"][0]
+    okta["subprocessors"].append({"vendor": "Aws"})
+    okta["subprocessors"][0]["data"] = ["Customer PII", "customer pii"]
+
+
+TWICE = [
+    "data_categories[1].name: duplicate data category name 'Source code' "
+    "(also data_categories[2] as 'SOURCE CODE'; names are compared whatever their case)",
+    "data_categories[2].name: duplicate data category name 'SOURCE CODE' "
+    "(also data_categories[1] as 'Source code'; names are compared whatever their case)",
+    "systems[0].data[0].category: 'Source code' listed twice (also systems[0].data[1].category "
+    "as 'source code'; names are compared whatever their case)",
+    "systems[0].data[1].category: 'source code' listed twice (also systems[0].data[0].category "
+    "as 'Source code'; names are compared whatever their case)",
+    "systems[1].name: duplicate system name 'Support portal' "
+    "(also systems[2] as 'support PORTAL'; names are compared whatever their case)",
+    "systems[2].name: duplicate system name 'support PORTAL' "
+    "(also systems[1] as 'Support portal'; names are compared whatever their case)",
+    "vendors[0].subprocessors[0].data[0]: 'Customer PII' listed twice "
+    "(also vendors[0].subprocessors[0].data[1] as 'customer pii'; names are compared "
+    "whatever their case)",
+    "vendors[0].subprocessors[0].data[1]: 'customer pii' listed twice "
+    "(also vendors[0].subprocessors[0].data[0] as 'Customer PII'; names are compared "
+    "whatever their case)",
+    "vendors[0].subprocessors[0].vendor: 'AWS' listed twice (also "
+    "vendors[0].subprocessors[1].vendor as 'Aws'; names are compared whatever their case)",
+    "vendors[0].subprocessors[1].vendor: 'Aws' listed twice (also "
+    "vendors[0].subprocessors[0].vendor as 'AWS'; names are compared whatever their case)",
+    "vendors[1].name: duplicate vendor name 'AWS' "
+    "(also vendors[2] as 'aws'; names are compared whatever their case)",
+    "vendors[2].name: duplicate vendor name 'aws' "
+    "(also vendors[1] as 'AWS'; names are compared whatever their case)",
+    "credentials[0].name: duplicate credential name 'svc-bitbucket' "
+    "(also credentials[2] as 'SVC-Bitbucket'; names are compared whatever their case)",
+    "credentials[0].stored_in[0]: 'Support portal' listed twice "
+    "(also credentials[0].stored_in[1] as 'SUPPORT portal'; names are compared whatever "
+    "their case)",
+    "credentials[0].stored_in[1]: 'SUPPORT portal' listed twice "
+    "(also credentials[0].stored_in[0] as 'Support portal'; names are compared whatever "
+    "their case)",
+    "credentials[2].name: duplicate credential name 'SVC-Bitbucket' "
+    "(also credentials[0] as 'svc-bitbucket'; names are compared whatever their case)",
+]
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["import", "dry run"])
+def test_a_name_given_twice_in_any_case_is_refused_at_both_places(app, dry_run):
+    doc = document()
+    _with_every_name_twice(doc)
+    with app.app_context():
+        with pytest.raises(inventory_io.InventoryInvalid) as caught:
+            inventory_io.import_inventory(db.session, doc, actor=ACTOR, dry_run=dry_run)
+        db.session.rollback()
+    assert sorted(str(p) for p in caught.value.problems) == sorted(TWICE)
+    assert nothing_stored(app)
+
+
+def test_a_name_given_three_times_names_the_two_others_at_each(app):
+    doc = document()
+    doc["vendors"] += [{"name": "okta"}, {"name": "Okta"}]
+    assert refused(app, doc) == [
+        "vendors[0].name: duplicate vendor name 'Okta' (also vendors[2] as 'okta', vendors[3]; "
+        "names are compared whatever their case)",
+        "vendors[2].name: duplicate vendor name 'okta' (also vendors[0] as 'Okta', vendors[3] "
+        "as 'Okta'; names are compared whatever their case)",
+        "vendors[3].name: duplicate vendor name 'Okta' (also vendors[0], vendors[2] as 'okta'; "
+        "names are compared whatever their case)",
+    ]
+
+
+def test_cli_dry_run_reports_both_lines_of_a_name_given_twice(app, tmp_path):
+    # The issue's file: a dry run said "2 created", then the import failed every time.
+    text = "version: 1\nvendors:\n  - name: Okta\n  - name: okta\n"
+    path = tmp_path / "twice.yaml"
+    path.write_text(text)
+    for options in (["--dry-run"], []):
+        result = invoke(app, "import", str(path), *options)
+        assert result.exit_code == 1
+        assert result.output.splitlines() == [
+            f"{path}:3: vendors[0].name: duplicate vendor name 'Okta' (also vendors[1] as "
+            "'okta'; names are compared whatever their case)",
+            f"{path}:4: vendors[1].name: duplicate vendor name 'okta' (also vendors[0] as "
+            "'Okta'; names are compared whatever their case)",
+            "2 problems: nothing was imported.",
+        ]
+    assert nothing_stored(app)
+
+
+def test_an_entry_updates_the_stored_one_of_its_name_in_any_case_which_keeps_its_spelling(
+    app, tmp_path
+):
+    run_import(app, document())
+    path = tmp_path / "lower.yaml"
+    path.write_text("version: 1\nvendors:\n  - name: okta\n    criticality: low\n")
+    result = invoke(app, "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "  vendors: 0 created, 1 updated (Okta), 0 unchanged" in result.output
+    again = invoke(app, "import", str(path))
+    assert "  vendors: 0 created, 0 updated, 1 unchanged" in again.output
+    vendors = export(app)["vendors"]
+    assert [(v["name"], v["criticality"]) for v in vendors] == [("AWS", "medium"), ("Okta", "low")]
+
+
+def test_references_resolve_whatever_their_case_and_reimporting_changes_nothing(app):
+    run_import(app, document())
+    stored = export(app)
+    shouting = document()
+    for section in ("data_categories", "systems", "vendors", "credentials"):
+        for entry in shouting[section]:
+            entry["name"] = entry["name"].upper()
+    okta = shouting["vendors"][0]
+    okta["data"][0]["category"] = "customer pii"
+    okta["subprocessors"][0] |= {"vendor": "aws", "data": ["CUSTOMER pii"]}
+    shouting["systems"][0]["data"][0]["category"] = "SOURCE CODE"
+    svc = shouting["credentials"][0]
+    svc |= {"holder": "OKTA", "opens": "bitbucket", "stored_in": ["support PORTAL"]}
+    shouting["credentials"][1]["opens"] = "SUPPORT PORTAL"
+
+    report = run_import(app, shouting)
+    assert (report.created, report.updated) == (0, 0)
+    assert export(app) == stored  # the stored spellings, every link as it was
+
+
+def test_a_file_may_refer_to_its_own_entries_in_another_case(app):
+    doc = {
+        "version": 1,
+        "data_categories": [{"name": "Customer PII"}],
+        "systems": [{"name": "Bitbucket", "data": [{"category": "CUSTOMER PII"}]}],
+        "vendors": [
+            {"name": "Okta", "subprocessors": [{"vendor": "aws", "data": ["customer pii"]}]},
+            {"name": "AWS"},
+        ],
+        "credentials": [
+            {"name": "t", "kind": "api_token", "holder": "OKTA", "opens": "bitbucket"},
+        ],
+    }
+    run_import(app, doc)
+    exported = export(app)
+    assert exported["systems"][0]["data"] == [{"category": "Customer PII", "records": None}]
+    assert exported["vendors"][1]["subprocessors"][0]["vendor"] == "AWS"
+    credential = exported["credentials"][0]
+    assert (credential["holder"], credential["opens"]) == ("Okta", "Bitbucket")
+
+
+def test_a_vendor_is_not_its_own_subprocessor_in_another_case(app):
+    doc = document()
+    doc["vendors"][0]["subprocessors"][0]["vendor"] = "OKTA"
+    assert refused(app, doc) == [
+        "vendors[0].subprocessors[0].vendor: a vendor cannot be its own subprocessor"
+    ]
+
+
+def test_names_beyond_ascii_are_compared_by_the_same_rule_on_every_database(app):
+    # SQLite's lower() leaves É alone and PostgreSQL's lowers it: the rule is names.name_key
+    # on both, in the checks and in the unique constraint.
+    run_import(app, {"version": 1, "vendors": [{"name": "Émile Conseil"}, {"name": "Straße"}]})
+    decomposed = "E\u0301MILE CONSEIL"  # É written as E and a combining accent
+    report = run_import(
+        app,
+        {
+            "version": 1,
+            "vendors": [{"name": decomposed, "notes": "x"}, {"name": "STRASSE", "notes": "y"}],
+        },
+    )
+    assert report.sections["vendors"].updated == ("Émile Conseil", "Straße")
+    assert [v["name"] for v in export(app)["vendors"]] == ["Straße", "Émile Conseil"]
+    doc = {"version": 1, "vendors": [{"name": "émile conseil"}, {"name": "ÉMILE CONSEIL"}]}
+    assert [p.split(":")[0] for p in refused(app, doc)] == ["vendors[0].name", "vendors[1].name"]
+    # Turkish dotted İ is not I: two names.
+    run_import(app, {"version": 1, "vendors": [{"name": "İnci"}, {"name": "Inci"}]})
+    assert len(export(app)["vendors"]) == 4
+
+
+def test_csv_rows_match_stored_vendors_whatever_their_case(app):
+    import_csv(app, GOOD_CSV)
+    report = import_csv(app, "name,criticality\nOKTA,low\nslack,low\n")
+    assert report.sections["vendors"].updated == ("Okta",)
+    assert report.sections["vendors"].unchanged == 1
+    assert sorted(v["name"] for v in export(app)["vendors"]) == ["AWS", "Okta", "Slack"]
 
 
 # ---- export and the round trip -------------------------------------------------------------
@@ -779,15 +966,18 @@ def test_csv_problems_are_reported_by_row_all_at_once_and_nothing_is_saved(app):
         "Okta,high,2022-01-01,2025-12-31,\n"
         "Slack,urgent,2022-01-01,,\n"
         "AWS,low,31/12/2022,,\n"
-        "Okta,low,,,\n"
+        "okta,low,,,\n"
         "GitHub,low,2024-01-01,2023-01-01,ghp_abcdefghijklmnopqrstuvwxyz0123456789\n"
         ",low,,,\n"
         "Jira,low,,,,extra\n"
     )
     assert refused_csv(app, text) == [
+        "row 2, column name: duplicate vendor name 'Okta' (also row 5 as 'okta'; names are "
+        "compared whatever their case)",
         "row 3, column criticality: expected one of low, medium, high, critical, not 'urgent'",
         "row 4, column contract_start: expected a date like 2024-03-31, not '31/12/2022'",
-        "row 5, column name: duplicate vendor name 'Okta' (also vendors[0])",
+        "row 5, column name: duplicate vendor name 'okta' (also row 2 as 'Okta'; names are "
+        "compared whatever their case)",
         "row 6, column contract_end: is before the contract start (2024-01-01)",
         "row 6, column notes: This looks like a secret (GitHub Token). vendor-risk records "
         "where credentials are and who holds them, never their values: remove it.",

@@ -260,6 +260,63 @@ def test_vendor_names_are_unique_whatever_the_case(app, client, officer, make_ve
     assert count(app, Vendor) == 2
 
 
+# Each form that names something: its pages, its model, its form with a given name (a system
+# for the credential to open).
+NAMED_FORMS = {
+    "vendor": ("/inventory/vendors", Vendor, lambda system, name: vendor_form(name=name)),
+    "system": (
+        "/inventory/systems",
+        System,
+        lambda system, name: {"name": name, "kind": "wiki", "environment": "production"},
+    ),
+    "data category": (
+        "/inventory/data-categories",
+        DataCategory,
+        lambda system, name: {"name": name, "sensitivity": "high"},
+    ),
+    "credential": (
+        "/inventory/credentials",
+        Credential,
+        lambda system, name: credential_form(system, name=name),
+    ),
+}
+
+
+def id_named(app, model, name: str) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(model.id).where(model.name == name))
+
+
+@pytest.mark.parametrize("noun", NAMED_FORMS)
+def test_every_form_refuses_at_the_field_a_name_taken_in_another_case(app, client, officer, noun):
+    pages, model, form = NAMED_FORMS[noun]
+    [system] = add(app, System(name="Host system"))
+
+    def post(url: str, name: str, of: int | None = None):
+        version = {} if of is None else {"version": str(get(app, model, of).version)}
+        return client.post(url, data=form(system, name) | version)
+
+    assert post(f"{pages}/new", "Émile Cloud").status_code == 302
+    assert post(f"{pages}/new", "Other").status_code == 302
+    first, other = id_named(app, model, "Émile Cloud"), id_named(app, model, "Other")
+    # Another case, and É written as E with a combining accent: the same name on SQLite and
+    # PostgreSQL alike (whose lower() disagree on É).
+    for taken in ("ÉMILE CLOUD", "e\u0301mile cloud"):
+        created = post(f"{pages}/new", taken)
+        assert created.status_code == 400
+        assert field_error(created, "name") == f"A {noun} with this name already exists."
+        renamed = post(f"{pages}/{other}/edit", taken, of=other)
+        assert renamed.status_code == 400
+        assert field_error(renamed, "name") == f"A {noun} with this name already exists."
+    assert get(app, model, other).name == "Other"
+    # Its own name in another case is not taken: a new spelling.
+    assert post(f"{pages}/{first}/edit", "ÉMILE CLOUD", of=first).status_code == 302
+    assert get(app, model, first).name == "ÉMILE CLOUD"
+    with app.app_context():
+        names = db.session.scalars(sa.select(model.name).where(model.name != "Host system"))
+        assert sorted(names) == ["Other", "ÉMILE CLOUD"]
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [

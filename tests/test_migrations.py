@@ -273,6 +273,49 @@ def test_each_revision_goes_down_one_step_and_up_again_with_data(empty_database,
     assert_working_schema(empty_database, tmp_path)
 
 
+def _insert_vendors(url: str, *names: str) -> None:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    now = "2026-12-01 00:00:00"
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO vendor (name, legal_name, website, services, status, criticality,"
+                    " substitutability, business_owner, notes, created_at, updated_at) VALUES"
+                    " (:name, '', '', '', 'active', 'low', 'easy', '', '', :now, :now)"
+                ),
+                [{"name": name, "now": now} for name in names],
+            )
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_keys_stored_names_and_stops_at_names_alike(empty_database):
+    # Before it, lower(name) kept names unique: it told É written as one character from É
+    # written as E and a combining accent, which names.name_key counts as one name.
+    migrate(empty_database, "f8eb68e47163")
+    decomposed = "E\u0301mile Conseil"
+    _insert_vendors(empty_database, "Okta", "Émile Conseil", decomposed)
+
+    with pytest.raises(RuntimeError) as refused:
+        migrate(empty_database)
+    assert f"vendor: 'Émile Conseil', {decomposed!r} are one name" in str(refused.value)
+    assert current_revision(empty_database) == "f8eb68e47163"  # nothing changed
+
+    engine = sa.create_engine(empty_database, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE vendor SET name = 'Emile' WHERE name = :n"), {"n": decomposed}
+            )
+        migrate(empty_database)
+        with engine.connect() as conn:
+            keys = dict(conn.execute(sa.text("SELECT name, name_key FROM vendor")).all())
+    finally:
+        engine.dispose()
+    assert keys == {"Okta": "okta", "Émile Conseil": "émile conseil", "Emile": "emile"}
+
+
 @pytest.fixture
 def restore_logging():
     """`flask db upgrade` lets alembic.ini configure logging: undo it after the test."""

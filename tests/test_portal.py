@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -31,6 +32,7 @@ from test_answers import (
 from test_answers import world as world
 from test_evidence import PDF, upload
 
+from vendor_risk.audit import Actor
 from vendor_risk.db import db, utcnow
 from vendor_risk.models import (
     Answer,
@@ -42,6 +44,7 @@ from vendor_risk.models import (
     Role,
 )
 from vendor_risk.services import answers as answers_service
+from vendor_risk.services import questionnaires as questionnaires_service
 
 
 def page_of(client, world: World, request_id: int | None = None):
@@ -913,3 +916,51 @@ sections:
     assert '<option value="r6">Region 6</option>' in page  # options hold text, not markup
     assert autosave(client, world, "region", "r6", request_id=request_id).status_code == 200
     assert '<option value="r6" selected>' in page_of(client, world, request_id).get_data(True)
+
+
+def test_a_vsaq_questionnaire_using_visibility_renders_and_shows_what_vsaq_would(
+    app, client, make_vendor, make_user
+):
+    # tests/assets/vsaq_visibility.json: every use of ^ ("item is visible") the import expands.
+    fixture = Path(__file__).parent / "assets" / "vsaq_visibility.json"
+    with app.app_context():
+        version = questionnaires_service.import_file(
+            db.session, fixture.read_bytes(), name=fixture.name, actor=Actor.system("test")
+        ).version
+        db.session.commit()
+        version_id = version.id
+    vendor = make_vendor("Visibility Vendor")
+    contact = make_user(Role.vendor_contact, vendor_id=vendor, email="vis@v.example")
+    request_id = make_request(app, vendor, version_id)
+    login_as(client, contact)
+
+    first = client.get(f"/portal/requests/{request_id}")
+    assert first.status_code == 200
+    # Unanswered: what shows without an answer ("!^inner" and friends included).
+    assert shown_questions(first) == ["a", "b", "c", "not_inner", "sees_always"]
+    for question, value in (("a", "yes"), ("b", "yes"), ("c", "yes")):
+        saved = client.post(
+            f"/portal/requests/{request_id}/answers/{question}",
+            json={"value": value, "comment": None, "base_version": 0},
+        )
+        assert saved.status_code == 200, saved.get_data(as_text=True)
+    page = client.get(f"/portal/requests/{request_id}")
+    assert shown_questions(page) == [
+        "a",
+        "b",
+        "c",
+        "on_a",
+        "sees_on_a",
+        "inner",
+        "sees_blk",
+        "sees_inner",
+        "nested",
+        "sees_always",
+        "across",
+    ]
+    conditions = json.loads(
+        re.search(r'id="show-if-data">(.*?)</script>', page.get_data(as_text=True), re.S).group(1)
+    )["conditions"]
+    assert conditions["not_inner"] == {
+        "not": {"all": [{"question": "b", "equals": "yes"}, {"question": "c", "equals": "yes"}]}
+    }

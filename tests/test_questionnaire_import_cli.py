@@ -5,6 +5,7 @@ questionnaires stored at start."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import count, events
@@ -72,6 +73,7 @@ def vsaq_document(*items: dict) -> str:
     return header + json.dumps({"questionnaire": [root]}, indent=2)
 
 
+VISIBILITY = Path(__file__).parent / "assets" / "vsaq_visibility.json"
 YESNO = {"type": "yesno", "id": "uses_mfa", "text": "Do staff use MFA?", "yes": "Yes", "no": "No"}
 
 
@@ -204,6 +206,14 @@ def test_a_vsaq_condition_without_equivalent_is_refused_with_its_place(app, run,
     assert 'the function "matches" has no equivalent' in result.stderr
     assert 'questionnaire[0].items[0].items[1] (id "mfa_vendor")' in result.stderr
     assert count(app, QuestionnaireVersion) == 0
+
+
+def test_the_vsaq_visibility_fixture_imports(app, run):
+    # Every use of the visibility operator ^ (tests/test_vsaq.py checks what each does).
+    result = run("import", str(VISIBILITY))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "stored as version 1 of vsaq-visibility\n"
+    assert count(app, QuestionnaireVersion) == 1
 
 
 def test_a_file_that_is_not_text_or_missing_is_refused(app, run, tmp_path):

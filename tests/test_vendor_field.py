@@ -220,6 +220,23 @@ def test_names_offered_as_one_types(app, client, world, officer):
     assert names("key", "/admin/vendor-names") == ["Keystone Identity"]
 
 
+def test_names_beyond_ascii_are_offered_and_chosen_in_any_case(app, client, world, officer):
+    # SQLite's lower() leaves É alone: names are compared by names.name_key instead.
+    with app.app_context():
+        emile = Vendor(name="Émile Conseil")
+        db.session.add(emile)
+        db.session.commit()
+        emile_id = emile.id
+    offered = client.get("/inventory/vendor-names", query_string={"q": "ÉMILE"})
+    assert offered.get_json() == ["Émile Conseil"]
+    response = client.post(
+        "/findings/new", data=finding_form(**{"vendor_id-name": "e\u0301mile CONSEIL"})
+    )
+    assert response.status_code == 302
+    [finding] = rows(app, Finding)
+    assert finding.vendor_id == emile_id
+
+
 def test_pages_weigh_the_same_whatever_the_number_of_vendors(app, client, world, officer):
     pages = ["/findings/", "/findings/new", "/requests/", "/requests/new", "/incidents/new"]
     before = {url: len(client.get(url).data) for url in pages}

@@ -3,8 +3,11 @@ the VSAQ repository), plus property tests of the condition parser. Pure: no app,
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +24,7 @@ from vendor_risk.questionnaire import holds as app_holds
 from vendor_risk.questionnaire.vsaq import (
     MAX_BLOCK_DEPTH,
     MAX_BYTES,
+    MAX_CONDITION_TESTS,
     VsaqError,
     convert,
     looks_like_vsaq,
@@ -455,7 +459,6 @@ def test_radio_values_that_collide_are_kept_apart_and_conditions_still_resolve()
         ("a & b", 'a single "&" at position 3'),
         ("a b", 'unexpected "b"'),
         ('matches(a/value, "x")', 'the function "matches" has no equivalent'),
-        ("^a", "the visibility operator ^ has no equivalent"),
         ("false", 'the constant "false" has no equivalent'),
         ("a || b && a", "add parentheses"),
         ("unknown_id", '"unknown_id" is not the id of any item'),
@@ -944,3 +947,207 @@ def test_scripts_and_javascript_links_in_vsaq_texts_are_removed_when_loaded():
     for removed in ("javascript:", "<script", "alert(2)", "onerror", "<img"):
         assert removed not in document
     assert '<a href="https://example.com/policy"' in loaded.question("i").text
+
+
+# ---- the visibility operator ^ -----------------------------------------------------------------
+
+VISIBILITY = Path(__file__).parent / "assets" / "vsaq_visibility.json"
+
+
+def vsaq_visible(document: dict[str, Any], answers: dict[str, str | None]) -> dict[str, bool]:
+    """Which items VSAQ shows, by its rules, written out independently of the import: an item
+    is visible when its condition holds and the block around it is visible; `^id` is "id is
+    visible"; a yesno id is "answered yes" (the fixture reads only questions always shown)."""
+    parent: dict[str, str | None] = {}
+    items: dict[str, dict[str, Any]] = {}
+
+    def walk(item: dict[str, Any], around: str | None) -> None:
+        key = item.get("id") or f"#{len(items)}"
+        items[key], parent[key] = item, around
+        for choice in item.get("choices", []):
+            (choice_id,) = choice
+            items[choice_id], parent[choice_id] = {}, key  # visible with its group
+        for child in item.get("items", []):
+            walk(child, key)
+
+    for top in document["questionnaire"]:
+        walk(top, None)
+
+    def value(name: str) -> bool:
+        if name.startswith("^"):
+            return visible(name[1:])
+        base, _, suffix = name.partition("/")
+        return answers.get(base) == (suffix or "yes")
+
+    def visible(key: str) -> bool:
+        cond = items[key].get("cond")
+        if cond:
+            python = re.sub(r"[\^\w/]+", lambda m: f"value({m.group(0)!r})", cond)
+            python = python.replace("&&", " and ").replace("||", " or ").replace("!", " not ")
+            if not eval(python, {"value": value}):  # noqa: S307 - the fixture's own text
+                return False
+        return parent[key] is None or visible(parent[key])
+
+    return {key: visible(key) for key in items if not key.startswith("#")}
+
+
+def fixture_document() -> dict[str, Any]:
+    text = VISIBILITY.read_text(encoding="utf-8")
+    return json.loads(text[text.index("*/") + 2 :])
+
+
+ANSWERS = [
+    dict(zip("abc", values, strict=True))
+    for values in itertools.product(("yes", "no", None), repeat=3)
+]
+
+
+@pytest.mark.parametrize("answers", ANSWERS, ids=lambda answers: str(answers))
+def test_visibility_is_what_vsaq_shows_for_every_answer(answers):
+    questionnaire = from_document(convert(VISIBILITY.read_text(encoding="utf-8"))).questionnaire
+    expected = vsaq_visible(fixture_document(), answers)
+    shown = {q.id for q in visible_questions(questionnaire, answers)}
+    fired = {f.id for f in triggered_findings(questionnaire, answers)}
+    ours = {q.id for q in questionnaire.questions} | {f.id for f in questionnaire.findings}
+    compared = sorted(set(expected) & ours)
+    assert len(compared) == 19  # every item of the fixture that is a question or a finding
+    assert {key: key in shown | fired for key in compared} == {k: expected[k] for k in compared}
+
+
+def test_visibility_expands_into_our_conditions():
+    found = questions(convert(VISIBILITY.read_text(encoding="utf-8")))
+    a, b, c = ({"question": q, "equals": "yes"} for q in "abc")
+    # Within the section "targets", whose own condition (none) every item shares.
+    assert found["sees_on_a"]["show_if"] == a  # ^ on a question: its condition
+    assert found["sees_blk"]["show_if"] == b  # ^ on a block
+    assert found["sees_inner"]["show_if"] == {"all": [b, c]}  # with the block around it
+    assert found["not_inner"]["show_if"] == {"not": {"all": [b, c]}}
+    assert found["nested"]["show_if"] == {"all": [a, c]}  # ^ of a ^, flattened
+    assert found["mixed"]["show_if"] == {
+        "all": [{"any": [{"all": [b, c]}, {"question": "a", "equals": "no"}]}, {"not": b}]
+    }
+    assert found["by_choice"]["show_if"] == {"question": "c", "equals": "no"}  # its group's
+    assert "show_if" not in found["sees_always"]  # ^ of an item always shown is true
+    # From another section: the blocks around the target are part of its visibility, the
+    # section around the reader is its own show_if already.
+    assert found["across"]["show_if"] == {"all": [c, b]}
+    assert findings(convert(VISIBILITY.read_text(encoding="utf-8")))["warn_a_only"]["when"] == {
+        "all": [a, {"not": {"all": [a, b]}}]
+    }
+
+
+def test_a_hidden_target_inside_a_hidden_block_stays_the_known_difference():
+    # VSAQ: !^x holds while x is hidden. Here too, as long as x's condition reads questions
+    # that are shown (above: "c"); when it reads a question inside the hidden block, the
+    # reader is hidden with it, as for any condition reading a hidden question.
+    doc = vsaq(
+        yesno("b"),
+        block("Inner", yesno("q"), line("x", "q"), id="inner_blk", cond="b"),
+        line("reader", "!^x"),
+    )
+    questionnaire = from_document(convert(doc)).questionnaire
+    assert questionnaire.question("reader").show_if.to_document() == {
+        "not": {"all": [{"question": "b", "equals": "yes"}, {"question": "q", "equals": "yes"}]}
+    }
+    shown = {q.id for q in visible_questions(questionnaire, {"b": "no"})}
+    assert "reader" not in shown  # VSAQ would show it
+
+
+@pytest.mark.parametrize(
+    ("items", "where", "message"),
+    [
+        ([line("x", "^x")], "x", '"x" reads ^x, which leads back to "x"'),
+        (
+            [line("x", "^y"), line("y", "a && ^x")],
+            "x",
+            '"x" reads ^y, then ^x, which leads back to "x"',
+        ),
+        (
+            [block("Around", line("inside", "a"), id="around", cond="^inside")],
+            "around",
+            '"around" reads ^inside, which leads back to "around"',
+        ),
+        (
+            [line("x", "^y"), line("y", "^z"), line("z", "a || ^y")],
+            "y",
+            '"y" reads ^z, then ^y, which leads back to "y"',
+        ),
+    ],
+    ids=["itself", "through another", "through its block", "a loop further on"],
+)
+def test_a_visibility_that_depends_on_itself_is_refused_by_name(items, where, message):
+    (problem,) = problems(vsaq(yesno("a"), *items))
+    assert f'(id "{where}"): condition' in problem
+    assert message in problem
+
+
+def test_an_item_whose_visibility_reads_its_own_answer_is_refused():
+    (problem,) = problems(vsaq(yesno("q", cond="^w"), warning("w", "q")))
+    assert '(id "q")' in problem
+    assert 'through "^w", its visibility depends on its own answer' in problem
+
+
+@pytest.mark.parametrize(
+    ("cond", "message"),
+    [
+        ("^nowhere", '"nowhere" is not the id of any item'),
+        ("^", "the visibility operator ^ takes an item id alone"),
+        ("^a/yes", "the visibility operator ^ takes an item id alone"),
+        ("!^a", "never holds once ^ is expanded"),
+        ("^later", 'refers to "^later", whose condition reads "b"'),
+    ],
+)
+def test_visibility_conditions_that_cannot_be_imported(cond, message):
+    items = [yesno("a"), line("target", cond), yesno("b"), line("later", "b")]
+    (problem,) = problems(vsaq(*items))
+    assert f'(id "target"): condition "{cond}"' in problem
+    assert message in problem
+
+
+def test_a_target_that_cannot_be_imported_is_named():
+    items = [{"type": "matrix", "id": "m"}, line("target", "^m")]
+    found = problems(vsaq(yesno("a"), *items))
+    assert any('"m" names an item that cannot be imported' in p for p in found)
+
+
+def test_long_chains_of_visibility_stay_bounded():
+    # Each link reads the one before twice: written out, the last would hold 2^60 tests.
+    chain = [yesno("a"), line("v0", "a")]
+    chain += [line(f"v{n}", f"^v{n - 1} || !^v{n - 1}") for n in range(1, 61)]
+    started = time.perf_counter()
+    found = problems(vsaq(*chain))
+    assert time.perf_counter() - started < 5
+    assert any(f"more than {MAX_CONDITION_TESTS} tests once ^ is expanded" in p for p in found)
+    assert len(found) == 1  # where it grows too large, not again at every later link
+
+    # A chain whose every link nests the one before deeper: refused at a clear depth.
+    deep = [yesno("a"), line("d0", "a")]
+    deep += [line(f"d{n}", f"!(^d{n - 1} || a)") for n in range(1, 100)]
+    found = problems(vsaq(*deep))
+    assert len(found) == 1
+    assert "nested deeper than 32 levels once ^ is expanded" in found[0]
+
+    # A chain that looks ahead, each link needing the next: bounded before Python's stack is.
+    ahead = [yesno("a")] + [line(f"f{n}", f"^f{n + 1}") for n in range(2000)]
+    ahead.append(line("f2000", "a"))
+    started = time.perf_counter()
+    found = problems(vsaq(*ahead))
+    assert time.perf_counter() - started < 5
+    assert 0 < len(found) <= 20  # once every hundred links at most
+    assert all(
+        "^ leads through more than 100 conditions, each needing the next" in p for p in found
+    )
+
+
+def test_the_bounds_of_expansion_leave_plain_conditions_alone():
+    cond = " || ".join(["a/no", "a"] * 150)  # 300 tests, no ^
+    assert len(show_if(cond, yesno("a"))["any"]) == 300
+
+
+def test_a_chain_within_the_limits_imports():
+    chain = [yesno("a"), yesno("b"), line("v0", "a")]
+    chain += [line(f"v{n}", f"^v{n - 1} && b") for n in range(1, 50)]
+    found = questions(convert(vsaq(*chain)))
+    assert found["v49"]["show_if"] == {
+        "all": [{"question": "a", "equals": "yes"}] + [{"question": "b", "equals": "yes"}] * 49
+    }

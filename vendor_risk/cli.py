@@ -22,8 +22,9 @@ from flask.cli import AppGroup, with_appcontext
 from . import audit, demo
 from .audit import Actor
 from .db import db, describe_unavailable, read_only
-from .models import Role, Vendor
+from .models import Role
 from .services import ValidationFailed, accounts
+from .services.blast_radius import vendor_id_by_name
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -178,7 +179,7 @@ def create_user(
     """Create a user. The password is prompted for (never a command-line argument)."""
     vendor_id = None
     if vendor_name:
-        vendor_id = db.session.scalar(sa.select(Vendor.id).where(Vendor.name == vendor_name))
+        vendor_id = vendor_id_by_name(db.session, vendor_name)
         if vendor_id is None:
             raise click.UsageError(f"no vendor named {vendor_name!r}")
     password = _read_password(password_stdin)

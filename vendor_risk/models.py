@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from .db import UTCDateTime, utcnow
+from .names import KEY_MAX_LENGTH, NAME_MAX_LENGTH, name_key
 
 
 def enum_type(enum: type[StrEnum], name: str) -> sa.Enum:
@@ -65,17 +67,26 @@ class Substitutability(StrEnum):
     none = "none"  # no alternative
 
 
-def name_unique_ignoring_case(table: str) -> sa.Index:
-    """Names are unique whatever their case ("Acme" and "ACME" are one vendor): the service
-    layer says so politely, this index holds under concurrent writes."""
-    return sa.Index(f"uq_{table}_name_lower", sa.func.lower(sa.column("name")), unique=True)
+def _key_of_inserted_name(context) -> str:
+    return name_key(context.get_current_parameters()["name"])
+
+
+def NameKeyField() -> Any:
+    """The name as compared (names.name_key), unique: "Okta" and "OKTA" are one vendor. The
+    service layer says so politely; this constraint holds under concurrent writes. Set from the
+    name whenever the name is set (``_keep_name_key`` below), and by an INSERT that gives only
+    the name."""
+    return Field(
+        max_length=KEY_MAX_LENGTH,
+        unique=True,
+        sa_column_kwargs={"default": _key_of_inserted_name},
+    )
 
 
 class Vendor(SQLModel, table=True):
-    __table_args__ = (name_unique_ignoring_case("vendor"),)
-
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=NAME_MAX_LENGTH)
+    name_key: str = NameKeyField()
     # Bumped by every update (models.bump_version): a form sent with an older version is a
     # conflict, not a silent overwrite of someone else's change.
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
@@ -138,10 +149,9 @@ class Environment(StrEnum):
 class System(SQLModel, table=True):
     """An internal asset that credentials open and that holds data and credentials."""
 
-    __table_args__ = (name_unique_ignoring_case("system"),)
-
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=NAME_MAX_LENGTH)
+    name_key: str = NameKeyField()
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     kind: SystemKind = Field(default=SystemKind.other, sa_type=enum_type(SystemKind, "system_kind"))
     environment: Environment = Field(
@@ -171,10 +181,10 @@ class Sensitivity(StrEnum):
 
 class DataCategory(SQLModel, table=True):
     __tablename__ = "data_category"
-    __table_args__ = (name_unique_ignoring_case("data_category"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=NAME_MAX_LENGTH)
+    name_key: str = NameKeyField()
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     sensitivity: Sensitivity = Field(
         default=Sensitivity.medium, sa_type=enum_type(Sensitivity, "sensitivity")
@@ -231,10 +241,9 @@ class CredentialStatus(StrEnum):
 class Credential(SQLModel, table=True):
     """An access grant: METADATA ONLY. There is deliberately no column for a secret value."""
 
-    __table_args__ = (name_unique_ignoring_case("credential"),)
-
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=NAME_MAX_LENGTH)
+    name_key: str = NameKeyField()
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     kind: CredentialKind = Field(sa_type=enum_type(CredentialKind, "credential_kind"))
     # The vendor holding it (None: held by no vendor, e.g. one of ours stored in a system).
@@ -264,6 +273,15 @@ class Credential(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"onupdate": utcnow}
     )
+
+
+def _keep_name_key(target: Any, value: Any, _old: Any, _initiator: Any) -> None:
+    target.name_key = name_key(value) if isinstance(value, str) else value
+
+
+# Whenever a name is set (a new row, a rename), its key follows, whoever sets it.
+for _named in (Vendor, System, DataCategory, Credential):
+    sa.event.listen(_named.name, "set", _keep_name_key)
 
 
 class CredentialCopy(SQLModel, table=True):

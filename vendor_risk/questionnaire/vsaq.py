@@ -48,8 +48,22 @@ the same for authors; the reasons are here.
   "answered". A condition may only look back (our rule), except a finding rule's (see Tips).
   VSAQ itself evaluates `&&` and `||` left to right with equal precedence, so `a || b && c` is
   `(a || b) && c` there but `a || (b && c)` to most readers: where the two readings differ the
-  expression is refused and must be parenthesised. `matches()`, `contains()`, `/value`, the
-  visibility operator `^` and the constant `false` have no equivalent and are refused.
+  expression is refused and must be parenthesised. `matches()`, `contains()`, `/value` and the
+  constant `false` have no equivalent and are refused.
+- Visibility. `^id` ("item id is visible", which Google's infrastructure and security program
+  questionnaires use so that a second warning shows only when the first does not) is expanded
+  into our conditions: it holds when the item's own condition holds and every block around it
+  is visible, that is the `all` of those conditions, each with its own `^` expanded in turn. A
+  choice is visible with its group. The blocks around the reader itself are left out: their
+  conditions hold wherever the reader's is read (its `show_if` joins them). `^id` of an item
+  always shown is true, and constants fold (`^always || x` is no condition at all); a
+  condition that can never hold is refused, as is an item whose visibility depends on itself,
+  directly, through other items or through the block around it, named with the `^` ids that
+  lead back to it, or on its own answer. Each `^id` repeats conditions, so the result is
+  bounded: more than `MAX_CONDITION_TESTS` tests, nesting deeper than 32 levels, or chains of
+  `^` more than 100 conditions long are refused, counted as the condition grows (a chain whose
+  every link reads the one before twice is refused at its eighth link, not after 2^60 copies).
+  An `^id` may name a later item, provided what its expansion reads comes earlier.
 - Ids. VSAQ ids are kept where our format allows them (lower-case letters, digits, `-`, `_`, at
   most 100 characters); accents are dropped and other characters become `-`. When two come out
   alike, the later one gets `-2`, `-3`. Items without an id get one from their text or the shared
@@ -62,7 +76,9 @@ the same for authors; the reasons are here.
   choices (`choicesConds`), a radio outside a radiogroup, item types VSAQ does not know.
 
 Known difference: in VSAQ `!x` holds when x is hidden, while in our format an item whose condition
-reads a hidden question is hidden too.
+reads a hidden question is hidden too. So `!^x` holds while x is hidden, as in VSAQ, when x's
+condition reads questions that are shown; when x sits in a hidden block and its condition reads a
+question inside that block, the item reading `!^x` is hidden with them.
 """
 
 from __future__ import annotations
@@ -70,15 +86,22 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import Any
 
 from ..documents import JsonPath, format_path, parse_document
 from .markup import plain
 
-__all__ = ["MAX_BLOCK_DEPTH", "MAX_BYTES", "VsaqError", "convert", "looks_like_vsaq"]
+__all__ = [
+    "MAX_BLOCK_DEPTH",
+    "MAX_BYTES",
+    "MAX_CONDITION_TESTS",
+    "VsaqError",
+    "convert",
+    "looks_like_vsaq",
+]
 
 MAX_BYTES = 5 * 1024 * 1024
 """Documents larger than this are refused: the largest VSAQ questionnaire is about 140 kB."""
@@ -86,9 +109,16 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_BLOCK_DEPTH = 20
 """Blocks nested deeper than this are refused; VSAQ's own questionnaires nest four deep."""
 
+MAX_CONDITION_TESTS = 200
+"""A condition holding more tests than this once `^id` is expanded is refused (each `^id`
+repeats the conditions of the item it names and of the blocks around it, so a long chain of
+them grows fast); VSAQ's own questionnaires need eight at most."""
+
 # Each block level costs two JSON levels (the block and its "items"); the margin covers choices.
 _MAX_JSON_DEPTH = 2 * MAX_BLOCK_DEPTH + 16
 _MAX_CONDITION_DEPTH = 32
+# Parts of conditions resolved one inside the other, through `^id` chains included.
+_MAX_EXPANSION_NESTING = 100
 _MAX_ID = 90  # our ids and option values have 100 characters at most; the rest is for "-2"
 _MAX_TITLE = 300
 
@@ -346,6 +376,23 @@ class _Item:
     children: list[_Item] = field(default_factory=list)
     choices: list[_Choice] = field(default_factory=list)
     key: str = ""  # our id: of the question, the section or the finding
+    parent: _Item | None = None  # the block it sits in
+
+    @property
+    def ancestors(self) -> list[_Item]:
+        """The blocks around it, outermost first: the root block, its section's block..."""
+        chain: list[_Item] = []
+        block = self.parent
+        while block is not None:
+            chain.append(block)
+            block = block.parent
+        return chain[::-1]
+
+    @property
+    def label(self) -> str:
+        """How a message names it: its VSAQ id, else its place."""
+        vsaq_id = self.raw.get("id")
+        return vsaq_id if isinstance(vsaq_id, str) and vsaq_id else format_path(self.place.path)
 
     def text(self, attribute: str = "text") -> str:
         value = self.raw.get(attribute)
@@ -444,6 +491,8 @@ class _Reader:
             return
         path = (*item.place.path, "items")
         item.children = self.read_list(item.raw.get("items", []), path, depth + 1)
+        for child in item.children:
+            child.parent = item
 
     def read_choices(self, item: _Item) -> None:
         if item.raw.get("choicesConds"):
@@ -701,41 +750,162 @@ class _Resolved:
     references: tuple[tuple[str, str], ...]  # (name in the expression, our question id)
 
 
+@dataclass(frozen=True)
+class _Built:
+    """A condition under construction, with what bounds it: the number of tests it holds and
+    how deep it nests (each `^id` copies conditions, so these are counted as it grows, before
+    anything is copied). `condition` is True or False while it is a constant: `^id` of an
+    item that is always shown is true, and constants are folded away as parts are joined."""
+
+    condition: Condition | bool
+    tests: int = 0
+    depth: int = 0
+    references: tuple[tuple[str, str], ...] = ()
+    expanded: bool = False  # holds an `^id`: the bounds apply (the parser bounds the rest)
+
+
+_TRUE, _FALSE = _Built(True), _Built(False)
+
+
+def _kind(condition: Condition | bool) -> str | None:
+    """`all`, `any` or `not` for such a condition, else None."""
+    if isinstance(condition, dict) and len(condition) == 1:
+        (key,) = condition
+        return key if key in ("all", "any", "not") else None
+    return None
+
+
+def _check_size(tests: int, depth: int, expanded: bool) -> None:
+    if not expanded:
+        return
+    if tests > MAX_CONDITION_TESTS:
+        raise _ConditionError(
+            f"more than {MAX_CONDITION_TESTS} tests once ^ is expanded (each ^id repeats the "
+            "conditions of the item and of the blocks around it); shorten the chain of ^"
+        )
+    if depth > _MAX_CONDITION_DEPTH:
+        raise _ConditionError(
+            f"nested deeper than {_MAX_CONDITION_DEPTH} levels once ^ is expanded; shorten the "
+            "chain of ^"
+        )
+
+
+def _combined(kind: str, parts: list[_Built]) -> _Built:
+    """`all` or `any` of the parts, constants folded, nested ones of the same kind merged."""
+    absorbing = kind == "any"  # True decides an `any`, False an `all`
+    kept = []
+    for part in parts:
+        if part.condition is absorbing:
+            return _TRUE if absorbing else _FALSE
+        if part.condition is not (not absorbing):
+            kept.append(part)
+    if not kept:
+        return _FALSE if absorbing else _TRUE
+    if len(kept) == 1:
+        return kept[0]
+    depth = 1 + max(p.depth - (_kind(p.condition) == kind) for p in kept)
+    tests = sum(p.tests for p in kept)
+    expanded = any(p.expanded for p in kept)
+    _check_size(tests, depth, expanded)  # before anything is copied
+    condition = _joined(kind, [p.condition for p in kept])  # type: ignore[misc]
+    references = tuple(reference for p in kept for reference in p.references)
+    return _Built(condition, tests, depth, references, expanded)
+
+
+def _negated(built: _Built) -> _Built:
+    if isinstance(built.condition, bool):
+        return _TRUE if built.condition is False else _FALSE
+    depth = built.depth - 1 if _kind(built.condition) == "not" else built.depth + 1
+    _check_size(built.tests, depth, built.expanded)
+    return _Built(_negate(built.condition), built.tests, depth, built.references, built.expanded)
+
+
+class _Cycle(Exception):
+    """The visibility of `item` depends on itself, through the `^id` names `through`."""
+
+    def __init__(self, item: _Item, through: list[str]) -> None:
+        super().__init__(
+            f'its visibility depends on itself: "{item.label}" reads {", then ".join(through)}, '
+            f'which leads back to "{item.label}"'
+        )
+        self.item = item
+
+
+class _Dependent(Exception):
+    """A condition needs another that was refused (and reported there): refused as well,
+    without a second message."""
+
+
 class _Resolver:
-    """Turns a parsed `cond` into our condition structure, through the VSAQ ids."""
+    """Turns a parsed `cond` into our condition structure, through the VSAQ ids; `^id` is
+    expanded by `visibility` (given by the writer, which knows every item's condition)."""
 
-    def __init__(self, targets: dict[str, _Target]) -> None:
+    def __init__(
+        self, targets: dict[str, _Target], visibility: Callable[[_Item, _Item, str], _Built]
+    ) -> None:
         self.targets = targets
+        self.visibility = visibility
+        self.nesting = 0
 
-    def resolve(self, expression: str) -> tuple[_Resolved | None, list[str]]:
+    def resolve(self, expression: str, reader: _Item) -> tuple[_Built | None, list[str]]:
+        """The condition of `reader`, or the problems that stop it. Raises `_Cycle` when an
+        `^id` leads back to an item whose condition is being resolved."""
         try:
             tree = _Parser(expression).parse()
         except _ConditionError as error:
             return None, [str(error)]
         errors: list[str] = []
-        references: list[tuple[str, str]] = []
-        condition = self.build(tree, errors, references)
-        if errors:
-            return None, errors
-        return _Resolved(condition, tuple(references)), []
+        try:
+            built = self.build(tree, reader, errors)
+        except _ConditionError as error:  # too large: the rest is beside the point
+            return None, [str(error)]
+        except _Dependent:
+            return None, []
+        return (None, errors) if errors else (built, [])
 
-    def build(self, node: _Node, errors: list[str], references: list[tuple[str, str]]) -> Condition:
+    def build(self, node: _Node, reader: _Item, errors: list[str]) -> _Built:
+        # Counted across `^id`, which resolves the conditions it names inside this one: a long
+        # chain of them is refused before Python's own stack runs out.
+        self.nesting += 1
+        try:
+            if self.nesting > _MAX_EXPANSION_NESTING:
+                raise _ConditionError(
+                    f"^ leads through more than {_MAX_EXPANSION_NESTING} conditions, each needing "
+                    "the next; shorten the chain of ^"
+                )
+            return self.build_node(node, reader, errors)
+        finally:
+            self.nesting -= 1
+
+    def build_node(self, node: _Node, reader: _Item, errors: list[str]) -> _Built:
         if isinstance(node, _Not):
-            return _negate(self.build(node.operand, errors, references))
+            return _negated(self.build(node.operand, reader, errors))
         if isinstance(node, _And | _Or):
             kind = "all" if isinstance(node, _And) else "any"
-            return _joined(kind, [self.build(each, errors, references) for each in node.operands])
+            return _combined(kind, [self.build(each, reader, errors) for each in node.operands])
         try:
+            if node.text.startswith("^"):
+                return self.visible(node.text, reader)
             condition, question = self.reference(node.text)
         except _ConditionError as error:
             errors.append(str(error))
-            return {}
-        references.append((node.text, question))
-        return condition
+            return _TRUE  # a placeholder: the condition is refused
+        return _Built(condition, 1, 1, ((node.text, question),))
+
+    def visible(self, name: str, reader: _Item) -> _Built:
+        """`^id`: the item is visible, its own condition and those of the blocks around it."""
+        vsaq_id = name[1:]
+        if not vsaq_id or "/" in vsaq_id:
+            raise _ConditionError(f'"{name}": the visibility operator ^ takes an item id alone')
+        target = self.targets.get(vsaq_id)
+        if target is None:
+            raise _ConditionError(f'"{vsaq_id}" is not the id of any item')
+        if target.item is None:
+            raise _ConditionError(f'"{vsaq_id}" names an item that cannot be imported')
+        # A choice is visible with its group.
+        return self.visibility(target.item, reader, name)
 
     def reference(self, name: str) -> tuple[Condition, str]:
-        if name.startswith("^"):
-            raise _ConditionError(f'"{name}": the visibility operator ^ has no equivalent')
         if name == "false":
             raise _ConditionError('the constant "false" has no equivalent')
         base, _, suffix = name.rpartition("/")
@@ -783,12 +953,16 @@ class _Writer:
         self.reader = reader
         self.question_ids = question_ids
         self.section_ids = section_ids
-        self.resolver = _Resolver(reader.targets)
+        self.resolver = _Resolver(reader.targets, self.visibility)
         self.sections: list[dict[str, Any]] = []
         self.section_of: dict[str, int] = {}  # question id -> index of its section
         self.scored: dict[str, _Scored] = {}
         self.findings: list[dict[str, Any]] = []
-        self.resolved: dict[_Item, _Resolved | None] = {}
+        # Each item's own condition, once resolved (None: refused, and reported); the items
+        # whose condition is being resolved, and the `^id` names that led from one to the
+        # next, innermost last: an item met again there is a loop.
+        self.built: dict[_Item, _Built | None] = {}
+        self.expanding: list[_Item | str] = []
 
     def problem(self, item: _Item, message: str) -> None:
         self.reader.problem(item.place, message)
@@ -796,23 +970,82 @@ class _Writer:
     # Conditions
 
     def own_condition(self, item: _Item) -> _Resolved | None:
-        """The item's own `cond`, parsed once (its problems are reported once, at the item)."""
-        if item not in self.resolved:
-            expression = item.text("cond")
-            resolved, errors = self.resolver.resolve(expression) if expression else (None, [])
-            for error in errors:
-                self.problem(item, f'condition "{_excerpt(expression)}": {error}')
-            self.resolved[item] = resolved
-        return self.resolved[item]
+        """The item's own `cond`, `^id` expanded; None without one, or when it is refused
+        (its problems are reported once, at the item)."""
+        built = self.own_built(item)
+        if built is None or isinstance(built.condition, bool):
+            return None
+        return _Resolved(built.condition, built.references)
+
+    def own_built(self, item: _Item) -> _Built | None:
+        if item in self.built:
+            return self.built[item]
+        if item in self.expanding:
+            start = self.expanding.index(item)
+            raise _Cycle(item, [n for n in self.expanding[start:] if isinstance(n, str)])
+        expression = item.text("cond")
+        if not expression:
+            self.built[item] = _TRUE
+            return _TRUE
+        self.expanding.append(item)
+        try:
+            built, errors = self.resolver.resolve(expression, item)
+        except _Cycle as cycle:
+            self.built[item] = None
+            if cycle.item is not item:
+                raise  # reported where the loop starts, once
+            errors, built = [str(cycle)], None
+        finally:
+            self.expanding.pop()
+        if built is not None and built.condition is False:
+            errors.append("never holds once ^ is expanded, so the item would never be shown")
+            built = None
+        for error in errors:
+            self.problem(item, f'condition "{_excerpt(expression)}": {error}')
+        self.built[item] = built
+        return built
+
+    def visibility(self, target: _Item, reader: _Item, name: str) -> _Built:
+        """`^id` read in the condition of `reader`: the target's own condition and those of the
+        blocks around it, except the blocks around the reader too, whose conditions already
+        hold wherever the reader's condition is read (its `show_if` joins them)."""
+        around_reader = set(reader.ancestors)
+        parts = []
+        self.expanding.append(name)
+        try:
+            for holder in [*target.ancestors, target]:
+                if holder in around_reader:
+                    continue
+                built = self.own_built(holder)
+                if built is None:
+                    raise _Dependent
+                parts.append(built)
+        finally:
+            self.expanding.pop()
+        visible = _combined("all", parts)
+        # Named after the ^id that brought them in, for the messages about them.
+        references = tuple((name, q) for _, q in visible.references)
+        return replace(visible, references=references, expanded=True)
 
     def check_looks_back(self, item: _Item, resolved: _Resolved | None) -> None:
         if resolved is None:
             return
         for name, question in resolved.references:
-            if question not in self.section_of:
+            if question == item.key:
                 self.problem(
                     item,
-                    f'condition "{_excerpt(item.text("cond"))}" refers to "{name}", which comes '
+                    f'condition "{_excerpt(item.text("cond"))}": through "{name}", its '
+                    "visibility depends on its own answer",
+                )
+            elif question not in self.section_of:
+                later = (
+                    f'"{name}", whose condition reads "{question}"'
+                    if name.startswith("^")
+                    else f'"{name}"'
+                )
+                self.problem(
+                    item,
+                    f'condition "{_excerpt(item.text("cond"))}" refers to {later}, which comes '
                     "later in the questionnaire; a condition may only refer to earlier questions",
                 )
 

@@ -22,6 +22,7 @@ from ..models import (
     Vendor,
     VendorData,
 )
+from ..names import name_key
 
 
 def _grouped(rows) -> dict[int, list]:
@@ -252,4 +253,5 @@ def vendor_blast_radius(
 
 
 def vendor_id_by_name(session: Session, name: str) -> int | None:
-    return session.scalar(sa.select(Vendor.id).where(sa.func.lower(Vendor.name) == name.lower()))
+    """The vendor of this name, whatever its case (names.name_key), or None."""
+    return session.scalar(sa.select(Vendor.id).where(Vendor.name_key == name_key(name.strip())))

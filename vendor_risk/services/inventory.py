@@ -47,6 +47,7 @@ from ..models import (
     VendorReach,
     VendorStatus,
 )
+from ..names import name_key
 from ..scoring.inherent import Tier
 from ..secret_guard import secret_problem
 from . import EditConflict, ValidationFailed, portfolio_history
@@ -169,12 +170,18 @@ def _page(
 
 def _contains(column: sa.ColumnElement, text: str) -> sa.ColumnElement[bool]:
     """Case-insensitive substring match, the user's ``%`` and ``_`` taken literally."""
-    return sa.func.lower(column).like(f"%{_like_text(text)}%", escape="\\")
+    return sa.func.lower(column).like(f"%{_like_text(text.lower())}%", escape="\\")
+
+
+def _name_contains(model, text: str) -> sa.ColumnElement[bool]:
+    """The model's name contains ``text``, compared as names are (names.name_key): a search
+    finds "Émile" from "émile" on SQLite as on PostgreSQL."""
+    return model.name_key.like(f"%{_like_text(name_key(text))}%", escape="\\")
 
 
 def _like_text(text: str) -> str:
-    """``text`` lower-cased for a LIKE pattern, its ``%``, ``_`` and ``\\`` escaped by ``\\``."""
-    return text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """``text`` for a LIKE pattern, its ``%``, ``_`` and ``\\`` escaped by ``\\``."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _rank(column: sa.ColumnElement, enum: type[StrEnum]) -> sa.ColumnElement[int]:
@@ -275,7 +282,7 @@ def rotation_status(now: datetime) -> sa.ColumnElement[str]:
 
 
 def _name_taken(session: Session, model, name: str, exclude_id: int | None) -> bool:
-    query = sa.select(model.id).where(sa.func.lower(model.name) == name.strip().lower())
+    query = sa.select(model.id).where(model.name_key == name_key(name.strip()))
     if exclude_id is not None:
         query = query.where(model.id != exclude_id)
     return session.scalar(query.limit(1)) is not None
@@ -407,15 +414,14 @@ def vendor_names(session: Session, text: str, limit: int = SUGGESTED) -> list[st
     it first, then alphabetically: what a vendor field offers as one types, so that no page
     lists the whole portfolio."""
     text = text.strip()
-    lowered = sa.func.lower(Vendor.name)
     query = sa.select(Vendor.name)
     if text:
-        starts = lowered.like(f"{_like_text(text)}%", escape="\\")
-        query = query.where(_contains(Vendor.name, text)).order_by(
-            sa.case((starts, 0), else_=1), lowered
+        starts = Vendor.name_key.like(f"{_like_text(name_key(text))}%", escape="\\")
+        query = query.where(_name_contains(Vendor, text)).order_by(
+            sa.case((starts, 0), else_=1), Vendor.name_key
         )
     else:
-        query = query.order_by(lowered)
+        query = query.order_by(Vendor.name_key)
     return list(session.scalars(query.limit(limit)))
 
 
@@ -512,7 +518,7 @@ def search_vendors(
     if search:
         query = query.where(
             sa.or_(
-                _contains(Vendor.name, search),
+                _name_contains(Vendor, search),
                 _contains(Vendor.legal_name, search),
                 _contains(Vendor.services, search),
             )
@@ -1003,7 +1009,7 @@ def search_systems(
         .order_by(sa.func.lower(System.name), System.id)
     )
     if search:
-        query = query.where(sa.or_(_contains(System.name, search), _contains(System.owner, search)))
+        query = query.where(sa.or_(_name_contains(System, search), _contains(System.owner, search)))
     return _page(session, query, page, lambda row: SystemRow(*row[:9]))
 
 
@@ -1357,7 +1363,7 @@ def search_credentials(
     )
     if search:
         query = query.where(
-            sa.or_(_contains(Credential.name, search), _contains(Credential.owner, search))
+            sa.or_(_name_contains(Credential, search), _contains(Credential.owner, search))
         )
     if status:
         query = query.where(Credential.status == status)

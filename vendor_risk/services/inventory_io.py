@@ -2,7 +2,10 @@
 
 An import is all-or-nothing: every problem of the document (schema, duplicate names, unknown
 references, secret-looking text, dates, numbers) is found before anything changes, and all of
-them are reported together with their paths. Entries are matched by name. A field left out of
+them are reported together with their paths. Entries are matched by name, and references
+resolved by name, whatever the case, by the rule of :mod:`vendor_risk.names` that the
+database's unique constraints enforce: the checks and the database never disagree, so a file
+that passes them is saved. A stored entry keeps its spelling. A field left out of
 an entry keeps its stored value (a new entry gets the default); a field given replaces it; a
 list given (``data``, ``subprocessors``, ``stored_in``) replaces the stored one. Nothing is
 deleted but the items of such lists, so a file may describe only part of the inventory.
@@ -59,6 +62,7 @@ from ..models import (
     VendorData,
     VendorStatus,
 )
+from ..names import name_key
 from ..secret_guard import secret_problem
 from . import ValidationFailed
 
@@ -202,7 +206,8 @@ def _grouped(session: Session, model: type, outer: str, inner: str) -> dict[int,
 
 @dataclass
 class _Stored:
-    """The whole stored inventory, one query per table: rows by name, link rows by owner id."""
+    """The whole stored inventory, one query per table: rows by name key (names.name_key),
+    link rows by owner id."""
 
     rows: dict[str, dict[str, Any]]
     system_data: dict[int, dict[int, SystemData]]
@@ -210,18 +215,24 @@ class _Stored:
     copies: dict[int, dict[int, CredentialCopy]]
     links: dict[int, dict[int, SubprocessorLink]]
     link_data: dict[int, dict[int, SubprocessorData]]
+    # Row id -> name key (what references are compared by) and -> name (what an export writes).
+    keys: dict[str, dict[int, str]] = field(init=False)
     names: dict[str, dict[int, str]] = field(init=False)
 
     def __post_init__(self) -> None:
+        self.keys = {
+            section: {row.id: key for key, row in rows.items()}
+            for section, rows in self.rows.items()
+        }
         self.names = {
-            section: {row.id: name for name, row in rows.items()}
+            section: {row.id: row.name for row in rows.values()}
             for section, rows in self.rows.items()
         }
 
     @classmethod
     def load(cls, session: Session) -> _Stored:
         rows = {
-            section: {row.name: row for row in session.scalars(sa.select(_MODEL[section]))}
+            section: {row.name_key: row for row in session.scalars(sa.select(_MODEL[section]))}
             for section in SECTIONS
         }
         return cls(
@@ -233,46 +244,52 @@ class _Stored:
             link_data=_grouped(session, SubprocessorData, "link_id", "data_category_id"),
         )
 
-    def id_of(self, section: str, name: str) -> int:
-        return self.rows[section][name].id
+    def id_of(self, section: str, key: str) -> int:
+        return self.rows[section][key].id
 
-    def holdings(self, rows: Mapping[int, SystemData | VendorData]) -> dict[str, int | None]:
-        category = self.names["data_categories"]
-        return {category[cat_id]: row.records for cat_id, row in rows.items()}
-
-    def refs(self, section: str, row: Any) -> dict[str, Any]:
-        """The row's references to other entries, by name, in the shapes of :func:`_wanted`."""
-        return _REFS[section](self, row)
+    def refs(self, section: str, row: Any, labels: _Labels) -> dict[str, Any]:
+        """The row's references to other entries, each given by its label (``self.keys`` to
+        compare with :func:`_wanted`, ``self.names`` to export), in the shapes of _wanted."""
+        return _REFS[section](self, row, labels)
 
 
-def _system_refs(stored: _Stored, system: System) -> dict[str, Any]:
-    return {"data": stored.holdings(stored.system_data.get(system.id, {}))}
+# Section -> row id -> how a reference to the row is written.
+_Labels = Mapping[str, Mapping[int, str]]
 
 
-def _vendor_refs(stored: _Stored, vendor: Vendor) -> dict[str, Any]:
-    category, vendor_name = stored.names["data_categories"], stored.names["vendors"]
+def _holdings(rows: Mapping[int, SystemData | VendorData], labels: _Labels) -> dict[str, Any]:
+    category = labels["data_categories"]
+    return {category[cat_id]: row.records for cat_id, row in rows.items()}
+
+
+def _system_refs(stored: _Stored, system: System, labels: _Labels) -> dict[str, Any]:
+    return {"data": _holdings(stored.system_data.get(system.id, {}), labels)}
+
+
+def _vendor_refs(stored: _Stored, vendor: Vendor, labels: _Labels) -> dict[str, Any]:
+    category, vendor_label = labels["data_categories"], labels["vendors"]
     subprocessors = {
-        vendor_name[subprocessor_id]: (
+        vendor_label[subprocessor_id]: (
             link.purpose,
             frozenset(category[c] for c in stored.link_data.get(link.id, {})),
         )
         for subprocessor_id, link in stored.links.get(vendor.id, {}).items()
     }
-    data = stored.holdings(stored.vendor_data.get(vendor.id, {}))
+    data = _holdings(stored.vendor_data.get(vendor.id, {}), labels)
     return {"data": data, "subprocessors": subprocessors}
 
 
-def _credential_refs(stored: _Stored, credential: Credential) -> dict[str, Any]:
-    system = stored.names["systems"]
+def _credential_refs(stored: _Stored, credential: Credential, labels: _Labels) -> dict[str, Any]:
+    system = labels["systems"]
     return {
-        "holder": stored.names["vendors"].get(credential.holder_vendor_id),
+        "holder": labels["vendors"].get(credential.holder_vendor_id),
         "opens": system[credential.system_id],
         "stored_in": frozenset(system[s] for s in stored.copies.get(credential.id, {})),
     }
 
 
-_REFS: Mapping[str, Callable[[_Stored, Any], dict[str, Any]]] = {
-    "data_categories": lambda stored, category: {},
+_REFS: Mapping[str, Callable[[_Stored, Any, _Labels], dict[str, Any]]] = {
+    "data_categories": lambda stored, category, labels: {},
     "systems": _system_refs,
     "vendors": _vendor_refs,
     "credentials": _credential_refs,
@@ -280,24 +297,31 @@ _REFS: Mapping[str, Callable[[_Stored, Any], dict[str, Any]]] = {
 
 
 def _wanted(section: str, entry: Mapping[str, Any]) -> dict[str, Any]:
-    """The references an entry of the file gives, in the shapes of :meth:`_Stored.refs`.
+    """The references an entry of the file gives, by name key, in the shapes of
+    :meth:`_Stored.refs`.
 
     Only the keys present: a reference left out of the entry keeps its stored value.
     """
     wanted: dict[str, Any] = {}
     if "data" in entry and section in ("systems", "vendors"):
         # JSON Schema counts 5.0 as a whole number: stored as 5.
-        wanted["data"] = {h["category"]: _NUMBER.to_model(h.get("records")) for h in entry["data"]}
+        wanted["data"] = {
+            name_key(h["category"]): _NUMBER.to_model(h.get("records")) for h in entry["data"]
+        }
     if "subprocessors" in entry:
         wanted["subprocessors"] = {
-            s["vendor"]: (s.get("purpose") or "", frozenset(s.get("data") or ()))
+            name_key(s["vendor"]): (
+                s.get("purpose") or "",
+                frozenset(name_key(category) for category in s.get("data") or ()),
+            )
             for s in entry["subprocessors"]
         }
-    for key in ("holder", "opens"):
-        if key in entry:
-            wanted[key] = entry[key]
+    if "holder" in entry:
+        wanted["holder"] = None if entry["holder"] is None else name_key(entry["holder"])
+    if "opens" in entry:
+        wanted["opens"] = name_key(entry["opens"])
     if "stored_in" in entry:
-        wanted["stored_in"] = frozenset(entry["stored_in"])
+        wanted["stored_in"] = frozenset(name_key(system) for system in entry["stored_in"])
     return wanted
 
 
@@ -312,9 +336,41 @@ def _items(value: Any) -> Iterator[tuple[int, dict[str, Any]]]:
                 yield index, item
 
 
+# How a problem names another place of the file: a path (``vendors[2]``), or a CSV's row.
+_Where = Callable[[JsonPath], str]
+
+
+def _also(others: list[tuple[JsonPath, str]], name: str, where: _Where) -> str:
+    """Where else a name is given: ``vendors[2]``, or ``vendors[2] as 'okta'`` when spelled
+    otherwise."""
+    places = [
+        where(path) + ("" if other == name else f" as {show(other)}") for path, other in others
+    ]
+    spelled_otherwise = any(other != name for _, other in others)
+    note = "; names are compared whatever their case" if spelled_otherwise else ""
+    return f"also {', '.join(places)}{note}"
+
+
+def _given_twice(
+    named: list[tuple[Any, JsonPath]], where: _Where
+) -> Iterator[tuple[JsonPath, str, str]]:
+    """Each place whose name (compared by :func:`name_key`) is given at another place too, in
+    the order given, with the name and where else: every one of them is reported."""
+    places: dict[str, list[tuple[JsonPath, str]]] = defaultdict(list)
+    for name, path in named:
+        if isinstance(name, str):
+            places[name_key(name)].append((path, name))
+    for name, path in named:
+        same = places[name_key(name)] if isinstance(name, str) else []
+        if len(same) > 1:
+            yield path, name, _also([(p, n) for p, n in same if p != path], name, where)
+
+
 @dataclass
 class _Checker:
-    known: dict[str, set[str]]  # names in the file or stored, by section
+    # Name key -> a spelling of the name, by section: the names of the file and those stored.
+    known: dict[str, dict[str, str]]
+    where: _Where = format_path
     suggestions_left: int = _MAX_SUGGESTIONS
     problems: list[Problem] = field(default_factory=list)
 
@@ -322,7 +378,7 @@ class _Checker:
         self.problems.append(Problem(path, message))
 
     def reference(self, value: Any, path: JsonPath, section: str) -> None:
-        if not isinstance(value, str) or value in self.known[section]:
+        if not isinstance(value, str) or name_key(value) in self.known[section]:
             return
         message = (
             f"unknown {_NOUN[section]} {show(value)} "
@@ -330,30 +386,22 @@ class _Checker:
         )
         if self.suggestions_left > 0:
             self.suggestions_left -= 1
-            guess = get_close_matches(value, self.known[section], n=1)
+            guess = get_close_matches(value, list(self.known[section].values()), n=1)
             if guess:
                 message += f"; did you mean {show(guess[0])}?"
         self.add(path, message)
 
     def references(self, values: Any, path: JsonPath, section: str) -> None:
         """A list of names: each known, none twice."""
-        first: dict[str, int] = {}
-        for index, value in enumerate(values if isinstance(values, list) else ()):
-            self.reference(value, (*path, index), section)
-            self.once(value, first, index, (*path, index), path)
+        named = [(value, (*path, i)) for i, value in enumerate(_list(values))]
+        for value, here in named:
+            self.reference(value, here, section)
+        self.once(named)
 
-    def once(
-        self, name: Any, first: dict[str, int], index: int, here: JsonPath, listing: JsonPath
-    ) -> None:
-        """Refuse a name already seen at ``first[name]`` in the same list."""
-        if not isinstance(name, str):
-            return
-        if name in first:
-            self.add(
-                here, f"{show(name)} listed twice (also {format_path((*listing, first[name]))})"
-            )
-        else:
-            first[name] = index
+    def once(self, named: list[tuple[Any, JsonPath]]) -> None:
+        """Refuse a name given twice in one list, at each place it is given."""
+        for here, name, also in _given_twice(named, self.where):
+            self.add(here, f"{show(name)} listed twice ({also})")
 
     def free_text(self, entry: Mapping[str, Any], path: JsonPath, keys: Iterable[str]) -> None:
         for key in keys:
@@ -363,12 +411,17 @@ class _Checker:
                 self.add((*path, key), problem)
 
     def holdings(self, holdings: Any, path: JsonPath) -> None:
-        first: dict[str, int] = {}
-        for index, holding in _items(holdings):
-            category = holding.get("category")
-            here = (*path, index, "category")
+        named = [
+            (holding.get("category"), (*path, index, "category"))
+            for index, holding in _items(holdings)
+        ]
+        for category, here in named:
             self.reference(category, here, "data_categories")
-            self.once(category, first, index, here, path)
+        self.once(named)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _free_text_keys(section: str) -> list[str]:
@@ -387,16 +440,22 @@ def _check_vendor(checker: _Checker, entry: dict, path: JsonPath) -> None:
             checker.add((*path, "contract_end"), f"is before the contract start ({start})")
     except (TypeError, ValueError):
         pass  # not dates: the schema says so
-    first: dict[str, int] = {}
+    name = entry.get("name")
+    named = []
     for index, link in _items(entry.get("subprocessors")):
         here = (*path, "subprocessors", index)
         subprocessor = link.get("vendor")
         checker.reference(subprocessor, (*here, "vendor"), "vendors")
-        if subprocessor is not None and subprocessor == entry.get("name"):
+        if _same_name(subprocessor, name):
             checker.add((*here, "vendor"), "a vendor cannot be its own subprocessor")
-        checker.once(subprocessor, first, index, (*here, "vendor"), (*path, "subprocessors"))
+        named.append((subprocessor, (*here, "vendor")))
         checker.free_text(link, here, ["purpose"])
         checker.references(link.get("data"), (*here, "data"), "data_categories")
+    checker.once(named)
+
+
+def _same_name(a: Any, b: Any) -> bool:
+    return isinstance(a, str) and isinstance(b, str) and name_key(a) == name_key(b)
 
 
 def _check_credential(checker: _Checker, entry: dict, path: JsonPath) -> None:
@@ -413,33 +472,30 @@ _CHECKS: Mapping[str, Callable[[_Checker, dict, JsonPath], None]] = {
 }
 
 
-def _problems(document: Any, stored: _Stored) -> list[Problem]:
+def _problems(document: Any, stored: _Stored, where: _Where = format_path) -> list[Problem]:
     """Every problem of the document: the schema's, then those that need the stored inventory
-    or the whole file (duplicates, references, secret-looking text)."""
+    or the whole file (duplicates, references, secret-looking text). ``where`` names the
+    other places a problem refers to."""
     problems = schema_problems(document)
     if not isinstance(document, dict):
         return problems
-    known = {
-        section: set(stored.rows[section])
-        | {e["name"] for _, e in _items(document.get(section)) if isinstance(e.get("name"), str)}
-        for section in SECTIONS
-    }
-    checker = _Checker(known)
+    known: dict[str, dict[str, str]] = {}
     for section in SECTIONS:
-        first: dict[str, int] = {}
-        for index, entry in _items(document.get(section)):
+        known[section] = {key: row.name for key, row in stored.rows[section].items()}
+        for _, entry in _items(document.get(section)):
+            if isinstance(entry.get("name"), str):
+                known[section].setdefault(name_key(entry["name"]), entry["name"])
+    checker = _Checker(known, where)
+    for section in SECTIONS:
+        entries = list(_items(document.get(section)))
+        named = [(entry.get("name"), (section, index)) for index, entry in entries]
+        for at, name, also in _given_twice(named, where):
+            checker.add((*at, "name"), f"duplicate {_NOUN[section]} name {show(name)} ({also})")
+        for index, entry in entries:
             path = (section, index)
             name = entry.get("name")
-            if isinstance(name, str) and name in first:
-                checker.add(
-                    (*path, "name"),
-                    f"duplicate {_NOUN[section]} name {show(name)} "
-                    f"(also {format_path((section, first[name]))})",
-                )
-            elif isinstance(name, str):
-                first[name] = index
-                if name != name.strip():
-                    checker.add((*path, "name"), "has spaces at its start or end")
+            if isinstance(name, str) and name != name.strip():
+                checker.add((*path, "name"), "has spaces at its start or end")
             checker.free_text(entry, path, _free_text_keys(section))
             _CHECKS[section](checker, entry, path)
     return problems + checker.problems
@@ -453,7 +509,8 @@ class _Change:
     """One entry of the file against its stored row: what differs (everything when new)."""
 
     section: str
-    name: str
+    name: str  # as stored (a stored entry keeps its spelling), else as in the file
+    key: str  # names.name_key of the name
     row: Any | None
     fields: dict[str, Any]
     refs: dict[str, Any]
@@ -469,14 +526,17 @@ def _plan(document: Mapping[str, Any], stored: _Stored) -> dict[str, list[_Chang
         fields = _FIELDS[section]
         changes = []
         for entry in document.get(section) or ():
-            row = stored.rows[section].get(entry["name"])
-            values = {key: f.to_model(entry[key]) for key, f in fields.items() if key in entry}
+            key = name_key(entry["name"])
+            row = stored.rows[section].get(key)
+            values = {c: f.to_model(entry[c]) for c, f in fields.items() if c in entry}
             refs = _wanted(section, entry)
+            name = entry["name"]
             if row is not None:
-                current = stored.refs(section, row)
+                name = row.name
+                current = stored.refs(section, row, stored.keys)
                 values = {k: v for k, v in values.items() if getattr(row, k) != v}
                 refs = {k: v for k, v in refs.items() if current[k] != v}
-            changes.append(_Change(section, entry["name"], row, values, refs))
+            changes.append(_Change(section, name, key, row, values, refs))
         plan[section] = changes
     return plan
 
@@ -546,11 +606,11 @@ def _save_rows(session: Session, section: str, changes: list[_Change], stored: _
             # Also when only its lists changed, which leave the row itself alone.
             change.row.updated_at = utcnow()
     for row in _insert(session, _MODEL[section], new):
-        stored.rows[section][row.name] = row
+        stored.rows[section][row.name_key] = row
 
 
 def _sync_holdings(session: Session, change: _Change, stored: _Stored) -> list[Any]:
-    owner_id = stored.id_of(change.section, change.name)
+    owner_id = stored.id_of(change.section, change.key)
     model, owner_key, current = (
         (SystemData, "system_id", stored.system_data)
         if change.section == "systems"
@@ -568,7 +628,7 @@ def _sync_holdings(session: Session, change: _Change, stored: _Stored) -> list[A
 
 
 def _sync_copies(session: Session, change: _Change, stored: _Stored) -> list[Any]:
-    credential_id = stored.id_of("credentials", change.name)
+    credential_id = stored.id_of("credentials", change.key)
     wanted = dict.fromkeys(stored.id_of("systems", name) for name in change.refs["stored_in"])
 
     def make(system_id: int, _: None) -> CredentialCopy:
@@ -578,7 +638,7 @@ def _sync_copies(session: Session, change: _Change, stored: _Stored) -> list[Any
 
 
 def _sync_links(session: Session, change: _Change, stored: _Stored) -> list[Any]:
-    vendor_id = stored.id_of("vendors", change.name)
+    vendor_id = stored.id_of("vendors", change.key)
     wanted = {
         stored.id_of("vendors", name): value for name, value in change.refs["subprocessors"].items()
     }
@@ -593,7 +653,7 @@ def _sync_links(session: Session, change: _Change, stored: _Stored) -> list[Any]
 
 def _sync_link_data(session: Session, vendor_change: _Change, stored: _Stored) -> list[Any]:
     """The data each subprocessor link of the vendor passes on (its links exist by now)."""
-    vendor_id = stored.id_of("vendors", vendor_change.name)
+    vendor_id = stored.id_of("vendors", vendor_change.key)
     links = stored.links.get(vendor_id, {})
     new = []
     for name, (_, categories) in vendor_change.refs["subprocessors"].items():
@@ -713,12 +773,12 @@ def _export_category(row: DataCategory, stored: _Stored) -> dict[str, Any]:
 
 
 def _export_system(row: System, stored: _Stored) -> dict[str, Any]:
-    refs = stored.refs("systems", row)
+    refs = stored.refs("systems", row, stored.names)
     return {"name": row.name, **_scalars("systems", row), "data": _holdings_out(refs["data"])}
 
 
 def _export_vendor(row: Vendor, stored: _Stored) -> dict[str, Any]:
-    refs = stored.refs("vendors", row)
+    refs = stored.refs("vendors", row, stored.names)
     links = refs["subprocessors"]
     return {
         "name": row.name,
@@ -732,7 +792,7 @@ def _export_vendor(row: Vendor, stored: _Stored) -> dict[str, Any]:
 
 
 def _export_credential(row: Credential, stored: _Stored) -> dict[str, Any]:
-    refs = stored.refs("credentials", row)
+    refs = stored.refs("credentials", row, stored.names)
     scalars = _scalars("credentials", row)
     # What it is, who holds it and what it opens come first: they are what a reader looks for.
     return {
@@ -759,8 +819,8 @@ def export_inventory(session: Session) -> dict[str, Any]:
     stored = _Stored.load(session)
     document: dict[str, Any] = {"version": FORMAT_VERSION}
     for section in SECTIONS:
-        rows = stored.rows[section]
-        document[section] = [_EXPORT[section](rows[name], stored) for name in sorted(rows)]
+        rows = sorted(stored.rows[section].values(), key=lambda row: row.name)
+        document[section] = [_EXPORT[section](row, stored) for row in rows]
     return document
 
 
@@ -842,6 +902,11 @@ class _VendorCsv:
         row = self.rows[index] if isinstance(index, int) else 1
         return RowProblem(row, None if column is None else str(column), problem.message)
 
+    def where(self, path: JsonPath) -> str:
+        """Another place a problem refers to: a vendor's row, as the spreadsheet numbers it."""
+        index = path[1] if len(path) > 1 else None
+        return f"row {self.rows[index]}" if isinstance(index, int) else format_path(path)
+
     def order(self, problem: RowProblem) -> tuple[int, int]:
         """Row by row, and left to right as the spreadsheet shows them."""
         column = self.columns.index(problem.column) if problem.column in self.columns else -1
@@ -890,7 +955,8 @@ def import_vendor_csv(
     parsed = _csv_entries(text)
     document = {"version": FORMAT_VERSION, "vendors": parsed.entries}
     stored = _Stored.load(session)
-    problems = parsed.problems + [parsed.problem(p) for p in _problems(document, stored)]
+    found = _problems(document, stored, parsed.where)
+    problems = parsed.problems + [parsed.problem(p) for p in found]
     if problems:
         raise VendorCsvInvalid(sorted(problems, key=parsed.order))
     return _import_checked(
