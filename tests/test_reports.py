@@ -489,6 +489,66 @@ def test_the_incident_report_and_the_portfolio_summary(demo_app, keystone, make_
     assert event.details["report"] == "portfolio" and event.vendor_id is None
 
 
+def test_the_demo_incident_stays_open_while_credentials_taken_from_reached_systems_are_pending(
+    demo_app, keystone, make_user
+):
+    """A breach of the identity provider began ten days ago. Its six credentials are rotated;
+    the deploy key taken from source control and the deployer credential taken from the build
+    pipeline are not: the gap holds those two, the incident cannot close, and the page, the
+    checklist, the list and the PDF all say so with the same counts."""
+    client, _ = staff_client(demo_app, make_user, Role.procurement)
+    started = (utcnow() - timedelta(days=10)).date()
+    opened = client.post(
+        "/incidents/new",
+        data={
+            "vendor_id": keystone,
+            "title": "Support system breach",
+            "started_at": started.isoformat(),
+            "detected_at": started.isoformat(),
+        },
+    )
+    assert opened.status_code == 302, opened.get_data(as_text=True)
+    incident_id = int(opened.headers["Location"].rsplit("/", 1)[1])
+    with demo_app.app_context():
+        held = db.session.scalars(
+            sa.select(Credential.id).where(Credential.holder_vendor_id == keystone)
+        ).all()
+    assert len(held) == 6
+    for credential_id in held:
+        marked = client.post(
+            f"/incidents/{incident_id}/checklist/{credential_id}", data={"action": "rotated"}
+        )
+        assert marked.status_code == 302
+
+    refused = client.post(f"/incidents/{incident_id}/close", data={"exception_reason": ""})
+    assert refused.status_code == 400
+    assert "2 credentials the attacker obtained are still in the rotation gap" in page_text(refused)
+
+    with demo_app.app_context():
+        detail = incidents.incident_detail(db.session, incident_id)
+    assert detail.incident.is_open
+    assert len(detail.checklist) == 8 and detail.pending == 2
+    assert {row.name for row in detail.gap} == {"ci-deploy-key", "terraform-deployer"}
+
+    page = page_text(client.get(f"/incidents/{incident_id}"))
+    gap_section = page.split('id="gap-heading"')[1].split('id="checklist"')[0]
+    assert "Rotation gap: 2" in gap_section
+    assert "ci-deploy-key, opens Build pipeline" in gap_section
+    assert "terraform-deployer, opens Production cloud account" in gap_section
+    assert page.count('<span class="badge badge-danger">in the gap</span>') == 2
+    listing = client.get("/incidents/").get_data(as_text=True)
+    assert re.search(r'class="num gap-size"><span[^>]*>2<', listing)
+
+    whole = "\n".join(pdf_pages(client.get(f"/reports/incidents/{incident_id}/report.pdf").data))
+    assert contains(whole, "rotation 6 of 8 done, gap 2")  # the cover
+    assert contains(whole, "6 of 8 credentials rotated or revoked (75%).")
+    assert contains(whole, "Rotation gap: 2 credentials the attacker obtained")
+    assert not contains(whole, "the rotation gap is empty")
+    for name in ("ci-deploy-key", "terraform-deployer"):
+        assert contains(whole, name)
+    assert squeezed(whole).count("inthegap") == 2  # the checklist's badges
+
+
 def test_records_by_source_and_a_subprocessors_breach_in_the_command_the_tab_and_the_pdf(
     app, make_user
 ):

@@ -716,6 +716,7 @@ class IncidentReport:
     checklist: tuple[ChecklistLine, ...]
     done: int
     gap: int
+    gap_held: int  # of the gap, credentials the breached vendor held (the rest: stored copies)
     blast: BlastSummary
 
     kind = "incident"
@@ -795,6 +796,7 @@ def incident_report(
         checklist=tuple(_checklist_line(row, summary.vendor_name) for row in detail.checklist),
         done=sum(1 for row in detail.checklist if row.dealt_with),
         gap=len(detail.gap),
+        gap_held=sum(1 for row in detail.gap if row.reason == "held"),
         blast=blast_summary(incidents.blast_radius_at_start(session, summary)),
     )
 
