@@ -26,6 +26,7 @@ from vendor_risk.blast_radius import (
     reach_counts_for_all_vendors,
     reach_figures_for_all_vendors,
 )
+from vendor_risk.blast_radius_text import render_text
 
 AS_OF = datetime(2023, 11, 14, tzinfo=UTC)
 SINCE = datetime(2023, 9, 28, tzinfo=UTC)
@@ -306,6 +307,190 @@ def test_credentials_to_rotate_include_those_stored_in_systems_reached_despite_c
     assert result.figures.credentials_to_rotate == 4
 
 
+def test_a_credential_rotated_after_the_breach_began_is_a_barrier_that_held_not_one_to_rotate():
+    result = breach(
+        cred(1, 1, name="rotated-after", last_rotated_at=SINCE + timedelta(days=1)),
+        cred(2, 2, name="rotated-before", last_rotated_at=SINCE - timedelta(days=1)),
+        cred(3, 3, name="revoked", status="revoked"),
+        since=SINCE,
+    )
+    assert barriers(result) == {"rotated-after": "rotated", "revoked": "revoked"}
+    assert [item.credential.name for item in result.credentials_to_rotate] == ["rotated-before"]
+    text = render_text(result)
+    held, to_rotate = text.split("Barriers that held:")[1].split("Credentials to rotate")
+    assert "rotated-after (service account, read) -> S1: rotated after the breach began" in held
+    assert "rotated-after" not in to_rotate and "revoked" not in to_rotate
+    assert to_rotate.startswith(" (1), still valid in the attacker's hands:")
+    data = result.to_dict()
+    assert [c["name"] for c in data["credentials_to_rotate"]] == ["rotated-before"]
+    assert data["figures"]["credentials_to_rotate"] == 1
+    # A drill without a breach start: no rotation makes a stolen copy stale.
+    drill = breach(cred(1, 1, name="rotated-after", last_rotated_at=SINCE + timedelta(days=1)))
+    assert [item.credential.name for item in drill.credentials_to_rotate] == ["rotated-after"]
+
+
+def test_each_credential_to_rotate_says_whether_a_barrier_stops_its_use_now():
+    result = breach(
+        cred(1, 1, name="svc-open"),
+        interactive(2, 2, name="admin-key", mfa_enforced=True, phishing_resistant_mfa=True),
+        interactive(3, 3, name="support-login", mfa_enforced=True),
+        cred(4, 4, name="office-only", ip_restricted=True),
+        cred(5, 5, name="lapsed", expires_at=AS_OF - timedelta(days=1)),
+    )
+    stopped = {item.credential.name: item.stopped_by for item in result.credentials_to_rotate}
+    assert stopped == {
+        "svc-open": None,
+        "admin-key": "phishing_resistant_mfa",
+        "support-login": "mfa",
+        "office-only": "ip_restricted",
+        "lapsed": "expired",
+    }
+    lines = render_text(result).split("Credentials to rotate")[1].splitlines()
+    said = {line.split()[0]: line for line in lines[1:]}
+    assert said["svc-open"].endswith("held by Acme; usable now: no barrier stops it")
+    assert said["admin-key"].endswith("phishing-resistant MFA stops its use now")
+    assert said["support-login"].endswith("; MFA stops its use now")
+    assert said["office-only"].endswith("its IP restriction stops its use now")
+    assert said["lapsed"].endswith("expired: unusable until its expiry is extended")
+    assert {
+        c["name"]: c["stopped_by"] for c in result.to_dict()["credentials_to_rotate"]
+    } == stopped
+
+
+CUSTOMERS = DataCategory(4, "customer records", 4)
+
+
+def test_the_records_of_a_category_add_up_its_sources_each_with_its_own_path():
+    # The vendor holds 120,000 customer records itself; its token opens a database of 2.1 million.
+    result = breach(
+        cred(1, 1, name="db-token", kind="api_token"),
+        vendors=[Vendor(1, "Acme", holdings=(Holding(CUSTOMERS.id, 120_000),))],
+        systems=[System(1, "Customer DB", holdings=(Holding(CUSTOMERS.id, 2_100_000),))],
+        categories=[CUSTOMERS],
+    )
+    [customers] = result.despite_controls.data
+    assert customers.records == 2_220_000 and customers.records_complete
+    assert [(s.holder.label, s.records, s.path_text) for s in customers.sources] == [
+        ("Acme", 120_000, "Acme holds customer records"),
+        (
+            "Customer DB",
+            2_100_000,
+            "Acme holds db-token (access token, read) -> opens Customer DB"
+            " -> holds customer records",
+        ),
+    ]
+    [data] = result.to_dict()["despite_controls"]["data"]
+    assert data["records"] == 2_220_000
+    assert data["sources"] == [
+        {"kind": "vendor", "id": 1, "name": "Acme", "records": 120_000},
+        {"kind": "system", "id": 1, "name": "Customer DB", "records": 2_100_000},
+    ]
+    text = render_text(result)
+    assert (
+        "  customer records (critical, 2,220,000 records):\n"
+        "    120,000 records, held by Acme directly: Acme holds customer records\n"
+        "    2,100,000 records, in Customer DB: Acme holds db-token (access token, read)"
+        " -> opens Customer DB -> holds customer records\n"
+    ) in text
+
+
+def test_a_breach_of_a_subprocessor_alone_is_not_nothing_at_the_top():
+    # Payroll passes our HR records to a cloud host, which holds nothing of ours itself.
+    payroll, cloud = Vendor(1, "Payroll", (Holding(HR.id, 400),)), Vendor(2, "Cloud host")
+    inv = Inventory.build(
+        vendors=[payroll, cloud],
+        categories=[PII, HR, DOCS],
+        links=[SubprocessorLink(payroll.id, cloud.id, (HR.id, DOCS.id))],
+    )
+    result = compute(inv, [cloud.id], as_of=AS_OF)
+    f = result.figures
+    assert (f.systems_despite_controls, f.categories_despite_controls) == (0, 0)  # our own reach
+    assert (f.exposed_categories_despite_controls, f.exposed_records_despite_controls) == (2, 400)
+    assert (f.fourth_party_categories, f.fourth_party_records) == (2, 400)
+    assert (f.exposed_categories_if_controls_fail, f.exposed_records_if_controls_fail) == (2, 400)
+    [exposure] = result.fourth_party_exposure
+    assert [(p.category.name, p.records) for p in exposure.passed_on] == [
+        ("HR records", 400),  # what we send Payroll: all of it may have been passed on
+        ("internal docs", None),  # Payroll holds no count of it
+    ]
+    headline = render_text(result).splitlines()[1]
+    assert headline == (
+        "Reached despite controls: 0 systems, 2 data categories (400 records), "
+        "including through subprocessors: 2 data categories (400 records)"
+    )
+    assert "0 data categories" not in render_text(result)
+
+
+def chain(length: int) -> Inventory:
+    """A vendor's token opens S0; S(n) stores a key to S(n+1): ``length`` systems in a row,
+    each holding internal docs."""
+    return Inventory.build(
+        vendors=[VENDOR],
+        categories=[DOCS],
+        systems=[System(n, f"S{n}", holdings=(Holding(DOCS.id, 10),)) for n in range(length)],
+        credentials=[
+            cred(0, 0, name="k0"),
+            *(cred(n, n, holder=None, name=f"k{n}", stored_in=(n - 1,)) for n in range(1, length)),
+        ],
+    )
+
+
+def test_a_path_is_walked_back_through_the_json_one_step_at_a_time():
+    result = compute(chain(4), [VENDOR.id], as_of=AS_OF)
+    data = result.to_dict()["despite_controls"]
+    systems = {s["id"]: s for s in data["systems"]}
+    steps, node = [], systems[3]
+    while True:
+        via = node["via"]
+        steps += [node["name"], via["credential"]["name"]]
+        if via["from"]["kind"] == "vendor":
+            steps.append(via["from"]["name"])
+            break
+        node = systems[via["from"]["id"]]
+    assert steps[::-1] == ["Acme", "k0", "S0", "k1", "S1", "k2", "S2", "k3", "S3"]
+    last = result.despite_controls.systems[-1]
+    assert [step.label for step in last.path.steps] == [
+        "Acme",
+        "k0 (service account, read)",
+        "S0",
+        "k1 (service account, read)",
+        "S1",
+        "k2 (service account, read)",
+        "S2",
+        "k3 (service account, read)",
+        "S3",
+    ]
+    assert systems[3]["hops"] == last.path.hops == 8
+
+
+def test_the_json_and_the_words_grow_linearly_with_a_chain_of_stored_credentials():
+    # Every system repeating its whole path made a 1,000-hop chain 362 MB of JSON.
+    def sizes(length: int) -> tuple[int, int]:
+        result = compute(chain(length), [VENDOR.id], as_of=AS_OF)
+        return len(json.dumps(result.to_dict())), len(render_text(result))
+
+    (json_500, text_500), (json_1000, text_1000) = sizes(500), sizes(1_000)
+    assert json_1000 / json_500 < 2.1 and text_1000 / text_500 < 2.1
+    assert json_1000 < 1_500_000 and text_1000 < 1_500_000
+
+    result = compute(chain(1_000), [VENDOR.id], as_of=AS_OF)
+    last = result.despite_controls.systems[-1]
+    assert last.hops == 2_000 and last.path.hops == 2_000  # the whole path, for who asks
+    # In words: where it starts, how many steps are left out, and the last three hops.
+    assert last.path_text == (
+        "Acme holds k0 (service account, read) -> opens S0 -> \u2026 1,992 more steps \u2026"
+        " -> stores k997 (service account, read) -> opens S997"
+        " -> stores k998 (service account, read) -> opens S998"
+        " -> stores k999 (service account, read) -> opens S999"
+    )
+    [docs] = result.despite_controls.data
+    assert len(docs.sources) == 1_000 and docs.records == 10_000
+    assert docs.sources[-1].path_text == f"{last.path_text} -> holds internal docs"
+    # A path up to a dozen edges is written whole.
+    sixth = result.despite_controls.systems[5]
+    assert sixth.hops == 12 and sixth.path_text == sixth.path.text
+
+
 # --- Fourth parties, several vendors, nothing -----------------------------------------------
 
 
@@ -480,8 +665,10 @@ def test_the_2023_incident_reaches_wiki_ticketing_and_source_control_and_mfa_hol
     assert CUSTOMER_PII.id not in despite.category_ids
     assert CUSTOMER_PII.id in result.if_controls_fail.category_ids
 
-    rotate = {item.credential.name: item.reason for item in result.credentials_to_rotate}
-    assert rotate == dict.fromkeys(
+    # svc-ci, one of the thousands rotated after the breach began, is a barrier that held: it
+    # is not on the list, which keeps the ones that matter, each saying whether MFA stops it.
+    rotate = {item.credential.name: item for item in result.credentials_to_rotate}
+    assert {name: item.reason for name, item in rotate.items()} == dict.fromkeys(
         [
             "atlassian-token",
             "svc-work-mgmt",
@@ -489,35 +676,63 @@ def test_the_2023_incident_reaches_wiki_ticketing_and_source_control_and_mfa_hol
             "svc-wiki-sync",
             "okta-admin",
             "dashboard-admin",
-            "svc-ci",
         ],
         "held by Okta",
     )
+    assert {name: item.stopped_by for name, item in rotate.items()} == {
+        "atlassian-token": None,
+        "svc-work-mgmt": None,
+        "svc-bitbucket": None,
+        "svc-wiki-sync": None,
+        "okta-admin": "phishing_resistant_mfa",
+        "dashboard-admin": "mfa",
+    }
     [exposure] = result.fourth_party_exposure
     assert (exposure.vendor.name, exposure.categories) == ("Payroll", (IDENTITIES,))
     figures = result.figures
     assert (figures.systems_despite_controls, figures.systems_if_controls_fail) == (3, 6)
     assert (figures.categories_despite_controls, figures.categories_if_controls_fail) == (2, 4)
+    assert (figures.credentials_to_rotate, figures.barriers_held) == (6, 3)
+    # The headline counts what Payroll passes on to Okta as well (employee identities, which
+    # no system of ours reached despite the controls).
+    assert figures.exposed_categories_despite_controls == 3
+    assert figures.exposed_categories_if_controls_fail == 4  # identities counted once
 
 
 def test_the_json_output_is_plain_data_with_iso_dates():
     result = compute(incident_inventory(), [1], as_of=AS_OF, since=SINCE)
     data = json.loads(json.dumps(result.to_dict()))
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["as_of"] == "2023-11-14T00:00:00+00:00"
     assert data["since"] == "2023-09-28T00:00:00+00:00"
     assert data["breached_vendors"] == [{"id": 1, "name": "Okta"}]
     assert data["figures"]["systems_despite_controls"] == 3
     bitbucket = next(s for s in data["despite_controls"]["systems"] if s["name"] == "Bitbucket")
-    assert bitbucket["path"]["verbs"] == ["holds", "opens"]
-    assert bitbucket["path"]["steps"][1] == {
-        "kind": "credential",
-        "id": 3,
-        "label": "svc-bitbucket (service account, admin)",
+    assert bitbucket["hops"] == 2
+    assert bitbucket["via"] == {
+        "credential": {
+            "id": 3,
+            "name": "svc-bitbucket",
+            "kind": "service_account",
+            "privilege": "admin",
+        },
+        "from": {"kind": "vendor", "id": 1, "name": "Okta"},
     }
-    ci = next(c for c in data["credentials_to_rotate"] if c["name"] == "svc-ci")
-    assert ci["last_rotated_at"] == "2023-10-20T00:00:00+00:00"
+    assert "path" not in bitbucket  # the reader walks back through "via"
+    rotate = {c["name"]: c for c in data["credentials_to_rotate"]}
+    assert "svc-ci" not in rotate  # rotated after the breach began: a barrier that held
+    assert rotate["okta-admin"]["stopped_by"] == "phishing_resistant_mfa"
+    assert rotate["svc-bitbucket"]["stopped_by"] is None
+    ci = next(b for b in data["barriers_held"] if b["credential"]["name"] == "svc-ci")
+    assert ci["barrier"] == "rotated"
     assert {"credential", "system", "barrier"} == set(data["barriers_held"][0])
+    [identities] = data["fourth_party_exposure"][0]["categories"]
+    assert identities == {
+        "id": 13,
+        "name": "employee identities",
+        "sensitivity": 3,
+        "records": None,
+    }
 
 
 # --- Property: the engine agrees with a plain breadth-first search ---------------------------
@@ -648,9 +863,36 @@ def test_reach_equals_a_plain_breadth_first_search(inv: Inventory, data):
     assert {h.credential.id for h in result.barriers_held} == {
         c.id for c in obtained if not usable(c, inv, since)
     }
-    assert {i.credential.id for i in result.credentials_to_rotate} == {
-        c.id for c in obtained if c.status == "active"
+    # The list to rotate: what the attacker obtained and still holds valid (not revoked, not
+    # rotated after the breach began), each with the barrier that stops its use now, if any.
+    still_valid = [
+        c
+        for c in obtained
+        if c.status == "active"
+        and not (since and c.last_rotated_at is not None and c.last_rotated_at > since)
+    ]
+    assert {i.credential.id: i.stopped_by for i in result.credentials_to_rotate} == {
+        c.id: next(
+            (
+                name
+                for name, stops in (
+                    ("expired", c.expires_at is not None and c.expires_at <= AS_OF),
+                    ("phishing_resistant_mfa", c.interactive and c.phishing_resistant_mfa),
+                    (
+                        "mfa",
+                        c.interactive and (c.mfa_enforced or inv.systems[c.system_id].mfa_required),
+                    ),
+                    ("ip_restricted", c.ip_restricted),
+                )
+                if stops
+            ),
+            None,
+        )
+        for c in still_valid
     }
+    # Nothing is both a barrier that held for good (revoked, rotated) and on the list.
+    done = {h.credential.id for h in result.barriers_held if h.barrier in {"revoked", "rotated"}}
+    assert done.isdisjoint(i.credential.id for i in result.credentials_to_rotate)
     assert [(e.vendor.id, e.subprocessor.id) for e in result.fourth_party_exposure] == sorted(
         (
             (link.vendor_id, link.subprocessor_id)

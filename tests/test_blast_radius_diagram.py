@@ -24,6 +24,7 @@ from vendor_risk.blast_radius import (
     DataCategory,
     Holding,
     Inventory,
+    SubprocessorLink,
     System,
     Vendor,
     compute,
@@ -215,6 +216,45 @@ def test_past_max_nodes_the_most_telling_paths_stay_and_the_rest_is_counted():
     )
     assert any(t.startswith("26 more systems") for t in texts(chart))
     assert len(chart.rows) == 31  # the table keeps every path
+
+
+def test_a_chain_of_a_thousand_stored_credentials_draws_what_fits_and_counts_the_rest():
+    systems = [System(n, f"S{n}") for n in range(1_000)]
+    credentials = [
+        Credential(
+            id=n,
+            name=f"k{n}",
+            kind="ssh_key",
+            holder_vendor_id=1 if n == 0 else None,
+            system_id=n,
+            stored_in=() if n == 0 else (n - 1,),
+        )
+        for n in range(1_000)
+    ]
+    inventory = Inventory.build(
+        vendors=[Vendor(1, "Chain")], systems=systems, credentials=credentials
+    )
+    chart = blast_radius_diagram(compute(inventory, [1], as_of=AS_OF), max_nodes=20)
+    shown = set(texts(chart))
+    # The first hops, whole: a path is drawn entirely or not at all.
+    assert {"Chain", "k0", "S0", "k8", "S8"} <= shown and "S9" not in shown
+    assert chart.description.endswith(
+        "991 more systems and 991 more credentials not drawn, see the lists."
+    )
+    assert len(chart.rows) == 1_000
+
+
+def test_a_breach_of_a_subprocessor_alone_says_what_it_exposes():
+    inventory = Inventory.build(
+        vendors=[Vendor(1, "Payroll", (Holding(1, 400),)), Vendor(2, "Cloud host")],
+        categories=[PII],
+        links=[SubprocessorLink(1, 2, (1,))],
+    )
+    chart = blast_radius_diagram(compute(inventory, [2], as_of=AS_OF))
+    assert chart.description == (
+        "Cloud host holds none of our credentials or data. Through subprocessors, the breach "
+        "exposes 1 data category (not drawn, see the lists). No data."
+    )
 
 
 def drawn_labels(svg: Element) -> dict[str, str]:

@@ -3,6 +3,7 @@ ticketing and source control through four machine credentials; MFA stops it else
 questionnaires tell it too: the identity provider's answers on support tokens cap its score."""
 
 import json
+from datetime import timedelta
 
 import conftest
 import pytest
@@ -77,7 +78,7 @@ def test_blast_radius_command(demo_app):
     )
     as_json = runner.invoke(args=["blast-radius", IDENTITY_PROVIDER, "--json"])
     document = json.loads(as_json.output)
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["figures"]["systems_despite_controls"] == 5
     unknown = runner.invoke(args=["blast-radius", "Nobody Inc"])
     assert unknown.exit_code == 2 and "no vendor named 'Nobody Inc'" in unknown.output
@@ -119,6 +120,65 @@ def test_blast_radius_tab_explains_the_breach(demo_app, make_user):
     bad = client.get(f"/inventory/vendors/{vendor_id}/blast-radius?since=not-a-date")
     assert bad.status_code == 400
     assert "Not a valid date value." in bad.get_data(as_text=True)
+
+
+def test_a_credential_rotated_since_the_breach_began_is_a_barrier_not_one_to_rotate(
+    demo_app, make_user
+):
+    """The identity provider's admin console login was rotated 30 days ago, and the deploy
+    credential stored in the build pipeline 20 days ago, after a breach that began 45 days ago:
+    the attacker's copies are stale. They are barriers that held, and not on the list to
+    rotate, in the command, its JSON and the vendor's tab; the dashboard login, rotated before
+    the breach, stays on the list, saying that MFA stops its use now."""
+    since = (utcnow() - timedelta(days=45)).date().isoformat()
+    runner = demo_app.test_cli_runner()
+    result = runner.invoke(args=["blast-radius", IDENTITY_PROVIDER, "--since", since])
+    assert result.exit_code == 0, result.output
+    held, to_rotate = result.output.split("Barriers that held:")[1].split("Credentials to rotate")
+    assert (
+        "idp-admin-console (SSO admin, admin) -> Identity provider tenant: "
+        "rotated after the breach began" in held
+    )
+    assert (
+        "terraform-deployer (service account, admin) -> Production cloud account: "
+        "rotated after the breach began" in held
+    )
+    assert "idp-admin-console" not in to_rotate and "terraform-deployer" not in to_rotate
+    assert to_rotate.startswith(" (6), still valid in the attacker's hands:")
+    assert (
+        "customer-dashboard-support (support access, read), opens Customer dashboard, owner "
+        "Head of Support: held by Keystone Identity; MFA stops its use now" in to_rotate
+    )
+    assert (
+        "ci-deploy-key (SSH key, write), opens Build pipeline, owner Platform: stored in "
+        "Bitbucket (self-hosted source control); usable now: no barrier stops it" in to_rotate
+    )
+
+    document = json.loads(
+        runner.invoke(args=["blast-radius", IDENTITY_PROVIDER, "--since", since, "--json"]).output
+    )
+    barriers = {b["credential"]["name"]: b["barrier"] for b in document["barriers_held"]}
+    assert barriers["idp-admin-console"] == barriers["terraform-deployer"] == "rotated"
+    stopped = {c["name"]: c["stopped_by"] for c in document["credentials_to_rotate"]}
+    assert "idp-admin-console" not in stopped and "terraform-deployer" not in stopped
+    assert stopped["customer-dashboard-support"] == "mfa"
+    assert stopped["svc-bitbucket"] is None
+    assert document["figures"]["credentials_to_rotate"] == len(stopped) == 6
+
+    client = demo_app.test_client()
+    login_as(client, make_user(Role.risk_officer))
+    with demo_app.app_context():
+        vendor_id = blast_radius.vendor_id_by_name(db.session, IDENTITY_PROVIDER)
+    tab = text(client.get(f"/inventory/vendors/{vendor_id}/blast-radius?since={since}"))
+    held, to_rotate = tab.split("Barriers that held")[1].split("Credentials to rotate")
+    assert (
+        "idp-admin-console (SSO admin, admin) into Identity provider tenant: "
+        "<strong>rotated after the breach began</strong>" in held
+    )
+    assert "idp-admin-console" not in to_rotate and "terraform-deployer" not in to_rotate
+    assert "6 credentials to rotate: still valid in the attacker's hands" in tab
+    assert "customer-dashboard-support" in to_rotate and "MFA stops its use now" in to_rotate
+    assert "usable now: no barrier stops it" in to_rotate
 
 
 def test_reading_only_the_reachable_part_gives_the_same_result_as_the_whole_inventory(demo_app):

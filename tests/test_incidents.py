@@ -173,19 +173,20 @@ def test_opening_creates_the_checklist_from_the_blast_radius_as_of_the_start(
     assert (incident.started_at, incident.detected_at) == (midnight(STARTED), midnight(DETECTED))
     assert incident.opened_by_id == procurement.id and incident.closed_at is None
     items = checklist(app, incident_id)
-    # Everything the attacker has: what the vendor held (revoked excepted), and the deploy key
-    # stored in Jira, which svc-jira opened when the breach began though it has expired since.
+    # Everything the attacker has that still works for them: what the vendor held, and the
+    # deploy key stored in Jira, which svc-jira opened when the breach began though it has
+    # expired since. Not old-token (revoked), nor svc-bitbucket: rotated after the breach
+    # began, it is a barrier that held, done before the incident was even opened.
     assert {name: item.reason for name, item in items.items()} == {
         "svc-jira": ChecklistReason.held,
         "svc-wiki": ChecklistReason.held,
-        "svc-bitbucket": ChecklistReason.held,
         "deploy-key": ChecklistReason.stored,
     }
     assert items["deploy-key"].stored_in == ["Jira"]
     assert all(item.action is ChecklistAction.pending for item in items.values())
 
     page = text(client.get(f"/incidents/{incident_id}"))
-    assert "Rotation gap: 2" in page
+    assert "Rotation gap: 3" in page
     assert "stored in Jira" in page and "held by Okta-like" in page
     assert "svc-jira owners" in page  # the owners, who must act
     assert "Breach began" in page and "Breach detected" in page and "Incident opened" in page
@@ -199,9 +200,9 @@ def test_opening_creates_the_checklist_from_the_blast_radius_as_of_the_start(
         "title": "Support system breach",
         "started_at": STARTED.isoformat(),
         "detected_at": DETECTED.isoformat(),
-        "checklist": 4,
-        "held": 3,
-        "gap": 2,
+        "checklist": 3,
+        "held": 2,
+        "gap": 3,
     }
 
 
@@ -211,14 +212,15 @@ def test_a_credential_rotated_before_the_start_stays_in_the_gap_one_rotated_afte
     incident_id = open_incident(client, world["okta"])
     # svc-wiki was rotated 30 days before the breach: the attacker copied its new value.
     # svc-bitbucket was rotated the day after: their copy is stale. The deploy key is not held
-    # by the vendor, so it is on the checklist but not in the gap.
-    assert gap_names(app, incident_id) == {"svc-jira", "svc-wiki"}
+    # by the vendor, but the attacker took it from Jira: it is in the gap just the same.
+    assert gap_names(app, incident_id) == {"svc-jira", "svc-wiki", "deploy-key"}
     with app.app_context():
-        assert incidents.gap_size(db.session, incident_id) == 2
+        assert incidents.gap_size(db.session, incident_id) == 3
     page = text(client.get(f"/incidents/{incident_id}"))
     gap_section = page.split('id="gap-heading"')[1].split('id="checklist"')[0]
     assert "svc-wiki" in gap_section and "before the breach began" in gap_section
-    assert "svc-bitbucket" not in gap_section and "deploy-key" not in gap_section
+    assert "deploy-key, opens Production, owner SRE, stored in Jira: never rotated" in gap_section
+    assert "svc-bitbucket" not in gap_section
 
 
 def test_bad_dates_are_refused_at_the_field_and_nothing_is_opened(app, client, procurement, world):
@@ -301,12 +303,16 @@ def test_rotate_and_revoke_through_the_checklist_update_the_credential_and_the_g
     item = checklist(app, incident_id)["svc-jira"]
     assert item.action is ChecklistAction.rotated and item.acted_by_id == procurement.id
     assert before <= item.acted_at <= utcnow()
-    assert gap_names(app, incident_id) == {"svc-wiki"}
+    assert gap_names(app, incident_id) == {"svc-wiki", "deploy-key"}
 
     revoked = mark(client, incident_id, world["svc-wiki"], "revoked")
     assert revoked.status_code == 302
     assert get(app, Credential, world["svc-wiki"]).status is CredentialStatus.revoked
     assert checklist(app, incident_id)["svc-wiki"].action is ChecklistAction.revoked
+    assert gap_names(app, incident_id) == {"deploy-key"}
+
+    # The deploy key was taken from Jira: rotating svc-jira, the way in, does not undo that.
+    assert mark(client, incident_id, world["deploy-key"], "rotated").status_code == 302
     assert gap_names(app, incident_id) == set()
 
     # The inventory and the blast radius follow the credential.
@@ -317,11 +323,11 @@ def test_rotate_and_revoke_through_the_checklist_update_the_credential_and_the_g
     assert "svc-jira rotated, by" in page and "svc-wiki revoked, by" in page  # the timeline
     assert "svc-wiki (service account, admin) into Wiki: <strong>revoked</strong>" in page
 
-    [rotation] = events(app, "incident.credential.rotated")
+    rotation, _ = events(app, "incident.credential.rotated")
     [revocation] = events(app, "incident.credential.revoked")
     assert rotation.object_type == "credential" and rotation.object_id == str(world["svc-jira"])
-    assert rotation.details == {"incident_id": incident_id, "name": "svc-jira", "gap": 1}
-    assert revocation.details == {"incident_id": incident_id, "name": "svc-wiki", "gap": 0}
+    assert rotation.details == {"incident_id": incident_id, "name": "svc-jira", "gap": 2}
+    assert revocation.details == {"incident_id": incident_id, "name": "svc-wiki", "gap": 1}
     assert rotation.vendor_id == revocation.vendor_id == world["okta"]
     assert rotation.actor == procurement.email
 
@@ -365,11 +371,11 @@ def test_a_rotation_recorded_on_the_inventory_page_closes_the_gap_too(
     saved = client.post(f"/inventory/credentials/{world['svc-wiki']}/edit", data=edit)
     assert saved.status_code == 302
 
-    assert gap_names(app, incident_id) == {"svc-jira"}
+    assert gap_names(app, incident_id) == {"svc-jira", "deploy-key"}
     assert checklist(app, incident_id)["svc-wiki"].action is ChecklistAction.pending
     page = text(client.get(f"/incidents/{incident_id}"))
     assert "svc-wiki rotated (recorded in the inventory)" in page  # the timeline
-    assert "Rotation gap: 1" in page
+    assert "Rotation gap: 2" in page
 
     # Setting the date back to before the breach puts it back in the gap: the credential decides.
     saved = client.post(
@@ -381,7 +387,7 @@ def test_a_rotation_recorded_on_the_inventory_page_closes_the_gap_too(
         },
     )
     assert saved.status_code == 302
-    assert gap_names(app, incident_id) == {"svc-jira", "svc-wiki"}
+    assert gap_names(app, incident_id) == {"svc-jira", "svc-wiki", "deploy-key"}
 
 
 def test_a_credential_on_a_checklist_and_a_vendor_with_incidents_are_not_deleted(
@@ -418,7 +424,7 @@ def test_closing_is_refused_while_the_gap_is_not_empty(app, client, make_user, w
     refused = close(client, incident_id)
     assert refused.status_code == 400
     message = field_error(refused, "exception_reason")
-    assert "2 credentials the vendor held are still in the rotation gap" in message
+    assert "3 credentials the attacker obtained are still in the rotation gap" in message
     assert "Only a risk officer" in message
 
     login_as(client, make_user(Role.risk_officer))
@@ -456,11 +462,11 @@ def test_a_risk_officer_closes_with_an_exception_reason(app, client, make_user, 
     assert incident.closed_by_id == risk.id and incident.closed_at is not None
     [event] = events(app, "incident.closed")
     assert event.actor == risk.email and event.object_id == str(incident_id)
-    assert event.details == {"gap": 2, "by_exception": True, "exception_reason": REASON}
+    assert event.details == {"gap": 3, "by_exception": True, "exception_reason": REASON}
 
     page = client.get(f"/incidents/{incident_id}")
     assert REASON in text(page) and "Incident closed by exception" in text(page)
-    assert "Rotation gap: 2" in text(page)  # still shown: the work is not done
+    assert "Rotation gap: 3" in text(page)  # still shown: the work is not done
     assert "/close" not in page.get_data(as_text=True)
     assert "/checklist/" not in page.get_data(as_text=True)  # no more buttons
     listing = text(client.get("/incidents/"))
@@ -481,6 +487,13 @@ def test_the_incident_closes_once_the_gap_is_empty(app, client, procurement, wor
     assert 'name="exception_reason"' in page  # a gap: the reason field is offered
     mark(client, incident_id, world["svc-jira"], "rotated")
     mark(client, incident_id, world["svc-wiki"], "revoked")
+    # Everything the vendor held is done, but the deploy key taken from Jira is not.
+    refused = close(client, incident_id)
+    assert refused.status_code == 400
+    assert "1 credential the attacker obtained is still in the rotation gap" in field_error(
+        refused, "exception_reason"
+    )
+    mark(client, incident_id, world["deploy-key"], "rotated")
     page = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
     assert 'name="exception_reason"' not in page
 
@@ -494,8 +507,6 @@ def test_the_incident_closes_once_the_gap_is_empty(app, client, procurement, wor
     assert event.details == {"gap": 0, "by_exception": False}
     page = text(client.get(f"/incidents/{incident_id}"))
     assert "Incident closed, by" in page and "by exception" not in page
-    # The deploy key (not held by the vendor) never blocked the closing.
-    assert checklist(app, incident_id)["deploy-key"].action is ChecklistAction.pending
 
 
 # ---- the list, the page's cost, access -----------------------------------------------------
@@ -515,8 +526,9 @@ def test_the_list_shows_open_incidents_first_with_their_gap(app, client, make_us
     rows = re.findall(
         r'<a href="/incidents/\d+">([^<]+)</a>.*?class="num gap-size"><span[^>]*>(\d+)<', page, re.S
     )
-    # Open first, older though it is; each with the size of its gap.
-    assert rows == [("Token leak", "1"), ("Older breach", "2")]
+    # Open first, older though it is; each with the size of its gap (other-token, and the
+    # deploy key stored in the Jira it opens).
+    assert rows == [("Token leak", "2"), ("Older breach", "3")]
     assert "2 incidents." in text(client.get("/incidents/"))
     assert f'href="/incidents/{newer}"' in page
     assert client.get("/incidents/?page=0").status_code == 400

@@ -14,18 +14,25 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import events, free_port, login_as
+from conftest import add, events, free_port, login_as
+from conftest import text as page_text
 from pypdf import PdfReader
 
 from vendor_risk.db import db, snapshot, utcnow
 from vendor_risk.demo import IDENTITY_PROVIDER
 from vendor_risk.models import (
     Credential,
+    DataCategory,
     Evidence,
     FindingNote,
     QuestionnaireRequest,
     Role,
+    SubprocessorData,
+    SubprocessorLink,
+    System,
+    SystemData,
     Vendor,
+    VendorData,
 )
 from vendor_risk.reports import data, render
 from vendor_risk.services import blast_radius, incidents, portfolio
@@ -106,6 +113,14 @@ def test_the_assessment_of_the_identity_provider_says_what_an_auditor_needs(demo
     assert set(THE_FOUR) <= credentials
     for name in THE_FOUR:
         assert contains(whole, name)
+    # Each credential to rotate says whether a barrier stops its use now.
+    assert contains(
+        whole,
+        "customer-dashboard-support (support access, read) Customer dashboard Head of Support "
+        "held by Keystone Identity MFA stops its use now",
+    )
+    assert contains(whole, "its IP restriction stops its use now")  # terraform-deployer
+    assert contains(whole, "usable now: no barrier stops it")
     assert contains(whole, MANUAL_FINDING) and contains(whole, MANUAL_REMEDIATION)
     with demo_app.app_context():
         files = db.session.execute(
@@ -472,3 +487,155 @@ def test_the_incident_report_and_the_portfolio_summary(demo_app, keystone, make_
     assert rated.open_findings_total > 0
     [event] = [e for e in events(demo_app, "report.exported") if e.object_type == "portfolio"]
     assert event.details["report"] == "portfolio" and event.vendor_id is None
+
+
+def test_the_demo_incident_stays_open_while_credentials_taken_from_reached_systems_are_pending(
+    demo_app, keystone, make_user
+):
+    """A breach of the identity provider began ten days ago. Its six credentials are rotated;
+    the deploy key taken from source control and the deployer credential taken from the build
+    pipeline are not: the gap holds those two, the incident cannot close, and the page, the
+    checklist, the list and the PDF all say so with the same counts."""
+    client, _ = staff_client(demo_app, make_user, Role.procurement)
+    started = (utcnow() - timedelta(days=10)).date()
+    opened = client.post(
+        "/incidents/new",
+        data={
+            "vendor_id": keystone,
+            "title": "Support system breach",
+            "started_at": started.isoformat(),
+            "detected_at": started.isoformat(),
+        },
+    )
+    assert opened.status_code == 302, opened.get_data(as_text=True)
+    incident_id = int(opened.headers["Location"].rsplit("/", 1)[1])
+    with demo_app.app_context():
+        held = db.session.scalars(
+            sa.select(Credential.id).where(Credential.holder_vendor_id == keystone)
+        ).all()
+    assert len(held) == 6
+    for credential_id in held:
+        marked = client.post(
+            f"/incidents/{incident_id}/checklist/{credential_id}", data={"action": "rotated"}
+        )
+        assert marked.status_code == 302
+
+    refused = client.post(f"/incidents/{incident_id}/close", data={"exception_reason": ""})
+    assert refused.status_code == 400
+    assert "2 credentials the attacker obtained are still in the rotation gap" in page_text(refused)
+
+    with demo_app.app_context():
+        detail = incidents.incident_detail(db.session, incident_id)
+    assert detail.incident.is_open
+    assert len(detail.checklist) == 8 and detail.pending == 2
+    assert {row.name for row in detail.gap} == {"ci-deploy-key", "terraform-deployer"}
+
+    page = page_text(client.get(f"/incidents/{incident_id}"))
+    gap_section = page.split('id="gap-heading"')[1].split('id="checklist"')[0]
+    assert "Rotation gap: 2" in gap_section
+    assert "ci-deploy-key, opens Build pipeline" in gap_section
+    assert "terraform-deployer, opens Production cloud account" in gap_section
+    assert page.count('<span class="badge badge-danger">in the gap</span>') == 2
+    listing = client.get("/incidents/").get_data(as_text=True)
+    assert re.search(r'class="num gap-size"><span[^>]*>2<', listing)
+
+    whole = "\n".join(pdf_pages(client.get(f"/reports/incidents/{incident_id}/report.pdf").data))
+    assert contains(whole, "rotation 6 of 8 done, gap 2")  # the cover
+    assert contains(whole, "6 of 8 credentials rotated or revoked (75%).")
+    assert contains(whole, "Rotation gap: 2 credentials the attacker obtained")
+    assert not contains(whole, "the rotation gap is empty")
+    for name in ("ci-deploy-key", "terraform-deployer"):
+        assert contains(whole, name)
+    assert squeezed(whole).count("inthegap") == 2  # the checklist's badges
+
+
+def test_records_by_source_and_a_subprocessors_breach_in_the_command_the_tab_and_the_pdf(
+    app, make_user
+):
+    """Acme Billing holds 120,000 customer records; its token opens a database holding 2.1
+    million: 2,220,000 records, each source with its own path. A cloud host holding nothing of
+    ours but what Acme passes on to it is not "0 data categories" at the top."""
+    [customers] = add(app, DataCategory(name="customer records", sensitivity="critical"))
+    [acme, cloud, database] = add(
+        app, Vendor(name="Acme Billing"), Vendor(name="Cloud host"), System(name="Customer DB")
+    )
+    [link] = add(app, SubprocessorLink(vendor_id=acme, subprocessor_id=cloud))
+    add(
+        app,
+        VendorData(vendor_id=acme, data_category_id=customers, records=120_000),
+        SystemData(system_id=database, data_category_id=customers, records=2_100_000),
+        SubprocessorData(link_id=link, data_category_id=customers),
+        Credential(name="db-token", kind="api_token", holder_vendor_id=acme, system_id=database),
+    )
+    direct = "120,000 records, held by Acme Billing directly: Acme Billing holds customer records"
+    through = (
+        "2,100,000 records, in Customer DB: Acme Billing holds db-token (access token, read)"
+        " -> opens Customer DB -> holds customer records"
+    )
+    headline = "including through subprocessors: 1 data category (120,000 records)"
+
+    runner = app.test_cli_runner()
+    words = runner.invoke(args=["blast-radius", "Acme Billing"]).output
+    assert (
+        f"customer records (critical, 2,220,000 records):\n    {direct}\n    {through}\n" in words
+    )
+    words = runner.invoke(args=["blast-radius", "Cloud host"]).output
+    assert (
+        f"Reached despite controls: 0 systems, 1 data category (120,000 records), {headline}"
+        in (words)
+    )
+    assert "Acme Billing passes customer records (120,000 records) to Cloud host" in words
+
+    client, _ = staff_client(app, make_user, Role.risk_officer)
+    tab = page_text(client.get(f"/inventory/vendors/{acme}/blast-radius"))
+    assert "2,220,000" in tab and f"<li>{direct}</li><li>{through}</li>" in tab
+    tab = " ".join(page_text(client.get(f"/inventory/vendors/{cloud}/blast-radius")).split())
+    assert (
+        "reaches <strong>0 systems</strong> and <strong>1 data category</strong> "
+        f"(120,000 records) despite the controls, {headline}," in tab
+    )
+
+    whole = "\n".join(pdf_pages(rendered(app, build_assessment(app, acme)).pdf))
+    assert contains(whole, f"customer records critical 2,220,000 {direct}")
+    assert contains(whole, through)
+    whole = "\n".join(pdf_pages(rendered(app, build_assessment(app, cloud)).pdf))
+    assert contains(whole, "reaches 0 systems and 1 data category (120,000 records) despite")
+    assert contains(whole, headline)
+
+
+def test_a_credential_rotated_since_the_breach_began_is_a_barrier_not_a_line_to_rotate(
+    demo_app, keystone, make_user
+):
+    """The breach began 45 days ago; the admin console login was rotated 30 days ago: the
+    attacker's copy is stale. The incident's page and PDF show it under the barriers that held,
+    and its checklist (the list to rotate) leaves it out."""
+    client, _ = staff_client(demo_app, make_user, Role.risk_officer)
+    started = (utcnow() - timedelta(days=45)).date()
+    opened = client.post(
+        "/incidents/new",
+        data={
+            "vendor_id": keystone,
+            "title": "Support system breach",
+            "started_at": started.isoformat(),
+            "detected_at": started.isoformat(),
+        },
+    )
+    assert opened.status_code == 302, opened.get_data(as_text=True)
+    incident_id = int(opened.headers["Location"].rsplit("/", 1)[1])
+    barrier = (
+        "idp-admin-console (SSO admin, admin) into Identity provider tenant: "
+        "rotated after the breach began"
+    )
+
+    page = page_text(client.get(f"/incidents/{incident_id}"))
+    checklist = page.split('id="checklist"')[1].split('id="timeline"')[0]
+    assert "idp-admin-console" not in checklist and "customer-dashboard-support" in checklist
+    held = page.split("Barriers that held")[1]
+    assert barrier.replace(": ", ": <strong>") + "</strong>" in held
+
+    whole = "\n".join(pdf_pages(client.get(f"/reports/incidents/{incident_id}/report.pdf").data))
+    checklist = whole.split("Rotation checklist")[1].split("Timeline")[0]
+    assert not contains(checklist, "idp-admin-console")
+    assert contains(checklist, "customer-dashboard-support")
+    assert contains(whole.split("Barriers that held")[1], barrier)
+    assert contains(whole, "what to rotate is the rotation checklist")

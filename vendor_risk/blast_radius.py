@@ -15,7 +15,7 @@ of every vendor at once (portfolio views).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import KW_ONLY, asdict, dataclass, field
 from datetime import UTC, datetime
@@ -44,7 +44,7 @@ VENDOR, CREDENTIAL, SYSTEM, CATEGORY = "vendor", "credential", "system", "catego
 HOLDS, OPENS, STORES = "holds", "opens", "stores"
 # How the attacker came by a credential decides the verb of the edge that leads to it.
 _VERB_TO_CREDENTIAL: Mapping[str, str] = MappingProxyType({VENDOR: HOLDS, SYSTEM: STORES})
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -319,6 +319,26 @@ class _Clock:
 # them out once. A dated one depends on the moment of the breach or when it began.
 
 
+def rotated_since(last_rotated_at: datetime | None, since: datetime | None) -> bool:
+    """Whether a credential was rotated after the breach began (``since``; None: no start is
+    known, so no rotation counts). The attacker copied the credential once the breach began: a
+    rotation after that makes their copy stale; a rotation before it does not help, since they
+    copied the new value. Naive datetimes are taken as UTC."""
+    if since is None or last_rotated_at is None:
+        return False
+    if last_rotated_at.tzinfo is None or since.tzinfo is None:  # aware ones compare as they are
+        last_rotated_at, since = _utc(last_rotated_at), _utc(since)
+    return last_rotated_at > since
+
+
+def rotation_done(status: str, last_rotated_at: datetime | None, since: datetime | None) -> bool:
+    """Whether the attacker's copy of a credential is dealt with: it was revoked, or rotated
+    after the breach began. The one rule behind the list of credentials to rotate (what is not
+    done is on it) and an incident's rotation gap (what on its checklist is not done), so that
+    the command, the pages, the checklist and the PDFs cannot disagree."""
+    return status == "revoked" or rotated_since(last_rotated_at, since)
+
+
 def _revoked(cred: Credential, system: System, clock: _Clock | None) -> bool:
     return cred.status == "revoked"
 
@@ -328,13 +348,7 @@ def _expired(cred: Credential, system: System, clock: _Clock) -> bool:
 
 
 def _rotated(cred: Credential, system: System, clock: _Clock) -> bool:
-    # The attacker copied the credential once the breach began: a rotation after that makes
-    # their copy stale; a rotation before it does not help, since they copied the new value.
-    return (
-        clock.since is not None
-        and cred.last_rotated_at is not None
-        and cred.last_rotated_at > clock.since
-    )
+    return rotated_since(cred.last_rotated_at, clock.since)
 
 
 def _phishing_resistant_mfa(cred: Credential, system: System, clock: _Clock | None) -> bool:
@@ -420,6 +434,13 @@ def _if_controls_fail(cred: Credential) -> bool:
 # Results: what comes out
 # ---------------------------------------------------------------------------------------------
 
+# Paths in words: one longer than this many edges keeps its first two edges and its last six,
+# and says how many it leaves out between them. Nothing is lost: every system on the way is
+# listed on its own, with its own path. Without it, the words for a chain of N stored
+# credentials would grow as N squared (each system repeating the whole way to it).
+PATH_TEXT_EDGES = 12
+_PATH_TEXT_TAIL = 6  # even: a stored credential and the system it opens
+
 
 @dataclass(frozen=True, slots=True)
 class Step:
@@ -431,6 +452,13 @@ class Step:
         return {"kind": self.kind, "id": self.id, "label": self.label}
 
 
+def _sentence(start: Step, edges: Iterable[str]) -> str:
+    """'Okta holds svc-bitbucket (service account, admin) -> opens Bitbucket -> holds ...':
+    the first edge reads as a sentence, the rest as arrows."""
+    words = list(edges)
+    return " -> ".join([" ".join([start.label, *words[:1]]), *words[1:]])
+
+
 @dataclass(frozen=True, slots=True)
 class Path:
     """An explained path: verbs[i] is the edge from steps[i] to steps[i + 1]."""
@@ -439,8 +467,7 @@ class Path:
     verbs: tuple[str, ...] = ()
 
     def then(self, *edges: tuple[str, Step]) -> Path:
-        """This path followed by (verb, step) edges. Concatenation copies: with many deep paths
-        one call per extension matters, so extend by all the edges at once."""
+        """This path followed by (verb, step) edges."""
         verbs, steps = zip(*edges, strict=True)
         return Path(self.steps + steps, self.verbs + verbs)
 
@@ -450,35 +477,92 @@ class Path:
 
     @property
     def text(self) -> str:
-        """'Okta holds svc-bitbucket (service account, admin) -> opens Bitbucket -> holds ...'"""
-        edges = [
-            f"{verb} {step.label}" for verb, step in zip(self.verbs, self.steps[1:], strict=True)
-        ]
-        # The first edge reads as a sentence ("Okta holds ..."), the rest as arrows.
-        return " -> ".join([" ".join([self.steps[0].label, *edges[:1]]), *edges[1:]])
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "hops": self.hops,
-            "text": self.text,
-            "steps": [step.to_dict() for step in self.steps],
-            "verbs": list(self.verbs),
-        }
+        """The whole path in words, however long (see :attr:`ReachedSystem.path_text`)."""
+        return _sentence(
+            self.steps[0],
+            (f"{verb} {step.label}" for verb, step in zip(self.verbs, self.steps[1:], strict=True)),
+        )
 
 
 def _ref(item: Vendor | System | Credential) -> dict[str, Any]:
     return {"id": item.id, "name": item.name}
 
 
+def _node_ref(step: Step) -> dict[str, Any]:
+    return {"kind": step.kind, "id": step.id, "name": step.label}
+
+
 @dataclass(frozen=True, slots=True)
 class ReachedSystem:
+    """A system the attacker opens, and the last step of one shortest path to it.
+
+    The reached systems of a view form a tree: ``parent`` is the reached system the attacker
+    took ``via`` from (None when a breached vendor held it), so a path is walked back, never
+    copied, and the result stays linear in size however long the chains.
+    """
+
     system: System
     privilege: str  # the highest among the credentials that open it
     credentials: tuple[Credential, ...]  # every obtained credential that opens it, in this view
-    path: Path  # one shortest: fewest hops from a breached vendor
+    hops: int  # edges on one shortest path from a breached vendor: fewest hops
+    via: Credential  # the credential that opens it on that path
+    source: Step  # where the attacker took ``via``: a breached vendor, or a reached system
+    # Objects, not values (left out of comparisons, which ``source`` already decides): the
+    # reached system ``source`` names (None: a vendor), and the first system of the path (None:
+    # this one), whose source is the breached vendor the path starts from.
+    parent: ReachedSystem | None = field(default=None, compare=False, repr=False)
+    entry: ReachedSystem | None = field(default=None, compare=False, repr=False)
+
+    def _edges_back(self) -> Iterator[tuple[str, Step]]:
+        """The path's (verb, step) edges from its end back to its start."""
+        node: ReachedSystem | None = self
+        while node is not None:
+            yield OPENS, Step(SYSTEM, node.system.id, node.system.name)
+            yield (
+                _VERB_TO_CREDENTIAL[node.source.kind],
+                Step(CREDENTIAL, node.via.id, node.via.label),
+            )
+            node = node.parent
+
+    @property
+    def start(self) -> Step:
+        """The breached vendor the path starts from."""
+        return (self.entry or self).source
+
+    def steps_back(self) -> Iterator[Step]:
+        """The path's steps from this system back to the breached vendor: walk them lazily
+        (the diagram stops at the first it has already drawn)."""
+        for _, step in self._edges_back():
+            yield step
+        yield self.start
+
+    @property
+    def path(self) -> Path:
+        """The whole path, as values: costs its length, so pages use :attr:`path_text`."""
+        edges = list(self._edges_back())
+        edges.reverse()
+        return Path((self.start, *(step for _, step in edges)), tuple(verb for verb, _ in edges))
+
+    @property
+    def path_text(self) -> str:
+        """The path in words; past :data:`PATH_TEXT_EDGES` edges, the first two and the last
+        six, with the number left out between them (every system on the way is listed too)."""
+        if self.hops <= PATH_TEXT_EDGES:
+            return self.path.text
+        entry = self.entry or self
+        tail = [edge for edge, _ in zip(self._edges_back(), range(_PATH_TEXT_TAIL), strict=False)]
+        tail.reverse()
+        left_out = self.hops - 2 - _PATH_TEXT_TAIL
+        words = [
+            f"{_VERB_TO_CREDENTIAL[VENDOR]} {entry.via.label}",
+            f"{OPENS} {entry.system.name}",
+            f"\u2026 {left_out:,} more steps \u2026",
+            *(f"{verb} {step.label}" for verb, step in tail),
+        ]
+        return _sentence(entry.source, words)
 
     def to_dict(self) -> dict[str, Any]:
-        system = self.system
+        system, via = self.system, self.via
         return {
             **_ref(system),
             "kind": system.kind,
@@ -486,18 +570,100 @@ class ReachedSystem:
             "owner": system.owner,
             "privilege": self.privilege,
             "credentials": [_ref(cred) for cred in self.credentials],
-            "path": self.path.to_dict(),
+            "hops": self.hops,
+            "via": {
+                "credential": {**_ref(via), "kind": via.kind, "privilege": via.privilege},
+                "from": _node_ref(self.source),
+            },
         }
 
 
 @dataclass(frozen=True, slots=True)
-class ReachedData:
+class DataSource:
+    """One place a reached data category is kept: a breached vendor (data we send it
+    directly) or a reached system, with its records and its own path."""
+
     category: DataCategory
-    records: int | None  # sum over the reached holdings that state a count; None if none does
-    records_complete: bool  # False when some reached holding has no count: records is a floor
-    system_ids: tuple[int, ...]  # reached systems holding it
-    vendor_ids: tuple[int, ...]  # breached vendors holding it directly
-    path: Path  # one shortest, ending "-> holds <category>"
+    holder: Step  # a breached vendor, or a reached system
+    records: int | None  # approximate; None when nobody knows
+    system: ReachedSystem | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def hops(self) -> int:
+        return 1 if self.system is None else self.system.hops + 1
+
+    @property
+    def _end(self) -> tuple[str, Step]:
+        return HOLDS, Step(CATEGORY, self.category.id, self.category.name)
+
+    def steps_back(self) -> Iterator[Step]:
+        yield self._end[1]
+        if self.system is None:
+            yield self.holder
+        else:
+            yield from self.system.steps_back()
+
+    @property
+    def path(self) -> Path:
+        before = Path((self.holder,)) if self.system is None else self.system.path
+        return before.then(self._end)
+
+    @property
+    def path_text(self) -> str:
+        """In words, shortened like :attr:`ReachedSystem.path_text`."""
+        verb, step = self._end
+        if self.system is None:
+            return _sentence(self.holder, [f"{verb} {step.label}"])
+        return f"{self.system.path_text} -> {verb} {step.label}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**_node_ref(self.holder), "records": self.records}
+
+
+def _sum_known(counts: Iterable[int | None]) -> int | None:
+    """The sum of the counts that are known; None when none is."""
+    known = [count for count in counts if count is not None]
+    return sum(known) if known else None
+
+
+@dataclass(frozen=True, slots=True)
+class ReachedData:
+    """A data category the attacker reaches, with every source of its records."""
+
+    category: DataCategory
+    # Breached vendors holding it directly first (ascending id), then the reached systems
+    # holding it in the order systems are listed (hops, then name): the first is a shortest.
+    sources: tuple[DataSource, ...]
+
+    @property
+    def records(self) -> int | None:
+        """The sum over the sources that state a count; None if none does."""
+        return _sum_known(source.records for source in self.sources)
+
+    @property
+    def records_complete(self) -> bool:
+        """False when some source has no count: :attr:`records` is then a floor."""
+        return all(source.records is not None for source in self.sources)
+
+    @property
+    def system_ids(self) -> tuple[int, ...]:  # reached systems holding it, ascending
+        return tuple(sorted({s.holder.id for s in self.sources if s.holder.kind == SYSTEM}))
+
+    @property
+    def vendor_ids(self) -> tuple[int, ...]:  # breached vendors holding it directly
+        return tuple(sorted({s.holder.id for s in self.sources if s.holder.kind == VENDOR}))
+
+    @property
+    def hops(self) -> int:
+        return self.sources[0].hops
+
+    @property
+    def path(self) -> Path:
+        """One shortest path, ending "-> holds <category>"."""
+        return self.sources[0].path
+
+    def steps_back(self) -> Iterator[Step]:
+        return self.sources[0].steps_back()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -506,7 +672,8 @@ class ReachedData:
             "records_complete": self.records_complete,
             "system_ids": list(self.system_ids),
             "vendor_ids": list(self.vendor_ids),
-            "path": self.path.to_dict(),
+            "hops": self.hops,
+            "sources": [source.to_dict() for source in self.sources],
         }
 
 
@@ -528,8 +695,7 @@ class Reach:
 
     @property
     def records(self) -> int | None:
-        known = [reached.records for reached in self.data if reached.records is not None]
-        return sum(known) if known else None
+        return _sum_known(reached.records for reached in self.data)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -557,10 +723,16 @@ class BarrierHeld:
 
 @dataclass(frozen=True, slots=True)
 class CredentialToRotate:
+    """A credential the attacker obtained that still works for them: neither revoked nor
+    rotated after the breach began (:func:`rotation_done`)."""
+
     credential: Credential
     system: System  # the system it opens
     held_by: Vendor | None  # the breached vendor holding it, if any
     stored_in: tuple[System, ...]  # the systems reached despite controls that store a copy
+    # The barrier that stops its use right now (expired, phishing-resistant MFA, MFA, an IP
+    # restriction: the first in BARRIERS order), or None: the attacker can use it as it is.
+    stopped_by: str | None = None
 
     @property
     def reason(self) -> str:
@@ -580,9 +752,23 @@ class CredentialToRotate:
             "held_by": _ref(self.held_by) if self.held_by else None,
             "stored_in": [_ref(system) for system in self.stored_in],
             "reason": self.reason,
+            "stopped_by": self.stopped_by,
             "last_rotated_at": _iso(cred.last_rotated_at),
             "expires_at": _iso(cred.expires_at),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class PassedOn:
+    """A data category a vendor passes on to its subprocessor."""
+
+    category: DataCategory
+    # What we send the relying vendor of this category (we do not know how much of it it passes
+    # on: the figure assumes all of it); None when no count is recorded.
+    records: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.category.to_dict(), "records": self.records}
 
 
 @dataclass(frozen=True, slots=True)
@@ -591,18 +777,32 @@ class FourthPartyExposure:
 
     vendor: Vendor  # A, who relies on the breached vendor
     subprocessor: Vendor  # B, breached
-    categories: tuple[DataCategory, ...]
+    passed_on: tuple[PassedOn, ...]
+
+    @property
+    def categories(self) -> tuple[DataCategory, ...]:
+        return tuple(item.category for item in self.passed_on)
+
+    @property
+    def records(self) -> int | None:
+        return _sum_known(item.records for item in self.passed_on)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "vendor": _ref(self.vendor),
             "subprocessor": _ref(self.subprocessor),
-            "categories": [category.to_dict() for category in self.categories],
+            "categories": [item.to_dict() for item in self.passed_on],
         }
 
 
 @dataclass(frozen=True, slots=True)
 class Figures:
+    """The counts. The headline of a breach is ``systems_*`` with ``exposed_*``: our systems
+    reached, and the data reached plus the data exposed through breached subprocessors (a
+    category counted once, records added), the fourth parties' share in ``fourth_party_*``.
+    ``categories_*`` and ``records_*`` count our own reach alone: the portfolio's counts and
+    the exposure score use them (:func:`reach_figures_for_all_vendors`)."""
+
     systems_despite_controls: int
     systems_if_controls_fail: int
     categories_despite_controls: int
@@ -613,9 +813,42 @@ class Figures:
     barriers_held: int
     fourth_party_links: int
     fourth_party_categories: int  # distinct categories exposed through subprocessors
+    fourth_party_records: int | None  # records they pass on, where a count is recorded
+    exposed_categories_despite_controls: int
+    exposed_records_despite_controls: int | None
+    exposed_categories_if_controls_fail: int
+    exposed_records_if_controls_fail: int | None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _figures(
+    despite: Reach,
+    if_fail: Reach,
+    to_rotate: Sequence[CredentialToRotate],
+    held: Sequence[BarrierHeld],
+    fourth_party: Sequence[FourthPartyExposure],
+) -> Figures:
+    passed_on = {c.id for exposure in fourth_party for c in exposure.categories}
+    fourth_party_records = _sum_known(exposure.records for exposure in fourth_party)
+    return Figures(
+        systems_despite_controls=len(despite.systems),
+        systems_if_controls_fail=len(if_fail.systems),
+        categories_despite_controls=len(despite.data),
+        categories_if_controls_fail=len(if_fail.data),
+        records_despite_controls=despite.records,
+        records_if_controls_fail=if_fail.records,
+        credentials_to_rotate=len(to_rotate),
+        barriers_held=len(held),
+        fourth_party_links=len(fourth_party),
+        fourth_party_categories=len(passed_on),
+        fourth_party_records=fourth_party_records,
+        exposed_categories_despite_controls=len(despite.category_ids | passed_on),
+        exposed_records_despite_controls=_sum_known([despite.records, fourth_party_records]),
+        exposed_categories_if_controls_fail=len(if_fail.category_ids | passed_on),
+        exposed_records_if_controls_fail=_sum_known([if_fail.records, fourth_party_records]),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -632,25 +865,20 @@ class BlastRadius:
 
     def __post_init__(self) -> None:
         # Derived here so the figures can never disagree with the lists they count.
-        despite, if_fail = self.despite_controls, self.if_controls_fail
-        figures = Figures(
-            systems_despite_controls=len(despite.systems),
-            systems_if_controls_fail=len(if_fail.systems),
-            categories_despite_controls=len(despite.data),
-            categories_if_controls_fail=len(if_fail.data),
-            records_despite_controls=despite.records,
-            records_if_controls_fail=if_fail.records,
-            credentials_to_rotate=len(self.credentials_to_rotate),
-            barriers_held=len(self.barriers_held),
-            fourth_party_links=len(self.fourth_party_exposure),
-            fourth_party_categories=len(
-                {c.id for exposure in self.fourth_party_exposure for c in exposure.categories}
-            ),
+        figures = _figures(
+            self.despite_controls,
+            self.if_controls_fail,
+            self.credentials_to_rotate,
+            self.barriers_held,
+            self.fourth_party_exposure,
         )
         object.__setattr__(self, "figures", figures)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (ISO 8601 dates); the schema is documented in docs/blast-radius.md."""
+        """JSON-ready (ISO 8601 dates); the schema is documented in docs/blast-radius.md.
+
+        Linear in the size of the result: each reached system names the step before it
+        (``via``), so a reader walks a path back instead of reading it whole every time."""
         return {
             "schema_version": SCHEMA_VERSION,
             "breached_vendors": [_ref(vendor) for vendor in self.breached_vendors],
@@ -712,94 +940,62 @@ def _walk(
     return _Walk(MappingProxyType(source), MappingProxyType(opener))
 
 
-def _start(vendor: Vendor) -> Path:
-    return Path((Step(VENDOR, vendor.id, vendor.name),))
-
-
-def _system_paths(inventory: Inventory, walk: _Walk) -> dict[int, Path]:
-    paths: dict[int, Path] = {}
-    # Breadth-first order: a system's parent system already has its path.
-    for system_id, cid in walk.system_opener.items():
-        cred = inventory.credentials[cid]
-        origin_kind, origin_id = walk.credential_source[cid]
-        before = _start(inventory.vendors[origin_id]) if origin_kind == VENDOR else paths[origin_id]
-        system = inventory.systems[system_id]
-        paths[system_id] = before.then(
-            (_VERB_TO_CREDENTIAL[origin_kind], Step(CREDENTIAL, cid, cred.label)),
-            (OPENS, Step(SYSTEM, system_id, system.name)),
-        )
-    return paths
-
-
 def _reached_systems(
-    inventory: Inventory,
-    walk: _Walk,
-    opens: Callable[[Credential], bool],
-    paths: Mapping[int, Path],
+    inventory: Inventory, walk: _Walk, opens: Callable[[Credential], bool]
 ) -> tuple[ReachedSystem, ...]:
     openers: defaultdict[int, list[Credential]] = defaultdict(list)
     for cid in sorted(walk.credential_source):
         cred = inventory.credentials[cid]
         if opens(cred):  # then the walk opened its system too
             openers[cred.system_id].append(cred)
-    reached = (
-        ReachedSystem(
+    nodes: dict[int, ReachedSystem] = {}
+    # Breadth-first order: the system a credential was taken from is built before the systems
+    # that credential opens. Each node points at its parent: constant size, whatever the hops.
+    for system_id, cid in walk.system_opener.items():
+        via = inventory.credentials[cid]
+        origin_kind, origin_id = walk.credential_source[cid]
+        creds = openers[system_id]
+        parent = nodes[origin_id] if origin_kind == SYSTEM else None
+        if parent is None:
+            vendor = inventory.vendors[origin_id]
+            source, hops, entry = Step(VENDOR, vendor.id, vendor.name), 2, None
+        else:
+            source = Step(SYSTEM, origin_id, parent.system.name)
+            hops, entry = parent.hops + 2, parent.entry or parent
+        nodes[system_id] = ReachedSystem(
             system=inventory.systems[system_id],
             privilege=max((c.privilege for c in creds), key=PRIVILEGE_RANK.__getitem__),
             credentials=tuple(creds),
-            path=paths[system_id],
+            hops=hops,
+            via=via,
+            source=source,
+            parent=parent,
+            entry=entry,
         )
-        for system_id, creds in openers.items()
-    )
-    return tuple(sorted(reached, key=lambda r: (r.path.hops, r.system.name, r.system.id)))
-
-
-@dataclass(slots=True)
-class _Tally:
-    """Everything reached of one data category, while it is being counted."""
-
-    path: Path  # the first found, hence a shortest
-    records: list[int | None] = field(default_factory=list)
-    system_ids: set[int] = field(default_factory=set)
-    vendor_ids: set[int] = field(default_factory=set)
+    return tuple(sorted(nodes.values(), key=lambda r: (r.hops, r.system.name, r.system.id)))
 
 
 def _reached_data(
-    inventory: Inventory,
-    breached: Sequence[Vendor],
-    walk: _Walk,
-    paths: Mapping[int, Path],
+    inventory: Inventory, breached: Sequence[Vendor], systems: Sequence[ReachedSystem]
 ) -> tuple[ReachedData, ...]:
-    tallies: dict[int, _Tally] = {}
-
-    def count(holding: Holding, path: Path) -> _Tally:
-        tally = tallies.setdefault(holding.category_id, _Tally(path))
-        tally.records.append(holding.records)
-        return tally
-
-    # Held by a vendor directly is one hop: fewer than through any system, so counted first.
+    sources: defaultdict[int, list[DataSource]] = defaultdict(list)
+    categories = inventory.categories
+    # Held by a vendor directly is one hop, fewer than through any system: listed first.
     for vendor in breached:
+        holder = Step(VENDOR, vendor.id, vendor.name)
         for holding in vendor.holdings:
-            count(holding, _start(vendor)).vendor_ids.add(vendor.id)
-    for system_id in walk.system_opener:
-        for holding in inventory.systems[system_id].holdings:
-            count(holding, paths[system_id]).system_ids.add(system_id)
-
-    reached = (_reached_category(inventory.categories[cid], t) for cid, t in tallies.items())
+            category = categories[holding.category_id]
+            sources[category.id].append(DataSource(category, holder, holding.records))
+    for reached in systems:
+        holder = Step(SYSTEM, reached.system.id, reached.system.name)
+        for holding in reached.system.holdings:
+            category = categories[holding.category_id]
+            sources[category.id].append(
+                DataSource(category, holder, holding.records, system=reached)
+            )
+    data = (ReachedData(categories[cid], tuple(found)) for cid, found in sources.items())
     return tuple(
-        sorted(reached, key=lambda r: (-r.category.sensitivity, r.category.name, r.category.id))
-    )
-
-
-def _reached_category(category: DataCategory, tally: _Tally) -> ReachedData:
-    known = [records for records in tally.records if records is not None]
-    return ReachedData(
-        category=category,
-        records=sum(known) if known else None,
-        records_complete=len(known) == len(tally.records),
-        system_ids=tuple(sorted(tally.system_ids)),
-        vendor_ids=tuple(sorted(tally.vendor_ids)),
-        path=tally.path.then((HOLDS, Step(CATEGORY, category.id, category.name))),
+        sorted(data, key=lambda r: (-r.category.sensitivity, r.category.name, r.category.id))
     )
 
 
@@ -809,10 +1005,10 @@ def _reach(
     walk: _Walk,
     opens: Callable[[Credential], bool],
 ) -> Reach:
-    paths = _system_paths(inventory, walk)
+    systems = _reached_systems(inventory, walk, opens)
     return Reach(
-        systems=_reached_systems(inventory, walk, opens, paths),
-        data=_reached_data(inventory, breached, walk, paths),
+        systems=systems,
+        data=_reached_data(inventory, breached, systems),
         credentials_obtained=tuple(sorted(walk.credential_source)),
     )
 
@@ -832,10 +1028,11 @@ def _barriers_held(
 
 
 def _credentials_to_rotate(
-    inventory: Inventory, breached: Sequence[Vendor], walk: _Walk
+    inventory: Inventory, breached: Sequence[Vendor], walk: _Walk, clock: _Clock
 ) -> tuple[CredentialToRotate, ...]:
-    # Everything the attacker has, whether or not a barrier stopped it this time: held by a
-    # breached vendor, or stored in a system reached despite the controls. Revoked is done.
+    # Everything the attacker has (held by a breached vendor, or stored in a system reached
+    # despite the controls), whether or not a barrier such as MFA stops it this time, except
+    # what is done: revoked, or rotated after the breach began (a barrier that held instead).
     holders: dict[int, Vendor | None] = {}
     stores: defaultdict[int, list[System]] = defaultdict(list)
     for vendor in breached:
@@ -844,34 +1041,45 @@ def _credentials_to_rotate(
         for cid in inventory.credentials_stored_in.get(system_id, ()):
             holders.setdefault(cid, None)
             stores[cid].append(inventory.systems[system_id])
-    items = (
-        CredentialToRotate(
-            credential=inventory.credentials[cid],
-            system=inventory.systems[inventory.credentials[cid].system_id],
-            held_by=holder,
-            stored_in=tuple(sorted(stores[cid], key=lambda s: (s.name, s.id))),
+    items = []
+    for cid, holder in holders.items():
+        cred = inventory.credentials[cid]
+        if rotation_done(cred.status, cred.last_rotated_at, clock.since):
+            continue
+        items.append(
+            CredentialToRotate(
+                credential=cred,
+                system=inventory.systems[cred.system_id],
+                held_by=holder,
+                stored_in=tuple(sorted(stores[cid], key=lambda s: (s.name, s.id))),
+                # Neither revoked nor rotated: the first barrier that holds, if any, is one
+                # that stops its use now (expired, MFA, an IP restriction).
+                stopped_by=_first_barrier(inventory, clock, cred),
+            )
         )
-        for cid, holder in holders.items()
-        if inventory.credentials[cid].status != "revoked"
-    )
     return tuple(sorted(items, key=lambda i: (i.system.name, i.credential.name, i.credential.id)))
 
 
 def _fourth_party_exposure(
     inventory: Inventory, breached: Sequence[Vendor]
 ) -> tuple[FourthPartyExposure, ...]:
-    return tuple(
-        FourthPartyExposure(
-            vendor=inventory.vendors[link.vendor_id],
-            subprocessor=vendor,
-            categories=tuple(inventory.categories[cid] for cid in dict.fromkeys(link.category_ids)),
-        )
-        for vendor in breached
-        for link in sorted(
+    exposures = []
+    for vendor in breached:
+        links = sorted(
             inventory.links_by_subprocessor.get(vendor.id, ()),
             key=lambda link: (inventory.vendors[link.vendor_id].name, link.vendor_id),
         )
-    )
+        for link in links:
+            relying = inventory.vendors[link.vendor_id]
+            sent: defaultdict[int, list[int | None]] = defaultdict(list)
+            for holding in relying.holdings:
+                sent[holding.category_id].append(holding.records)
+            passed_on = tuple(
+                PassedOn(inventory.categories[cid], _sum_known(sent.get(cid, ())))
+                for cid in dict.fromkeys(link.category_ids)
+            )
+            exposures.append(FourthPartyExposure(relying, vendor, passed_on))
+    return tuple(exposures)
 
 
 def _breached(inventory: Inventory, vendor_ids: Iterable[int]) -> tuple[Vendor, ...]:
@@ -906,7 +1114,7 @@ def compute(
         despite_controls=_reach(inventory, breached, despite, despite_opens),
         if_controls_fail=_reach(inventory, breached, if_fail, _if_controls_fail),
         barriers_held=_barriers_held(inventory, despite, clock, despite_opens),
-        credentials_to_rotate=_credentials_to_rotate(inventory, breached, despite),
+        credentials_to_rotate=_credentials_to_rotate(inventory, breached, despite, clock),
         fourth_party_exposure=_fourth_party_exposure(inventory, breached),
     )
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -39,7 +39,8 @@ from .blast_radius import (
     SYSTEM,
     VENDOR,
     BlastRadius,
-    Path,
+    ReachedData,
+    ReachedSystem,
 )
 from .charts import Chart
 
@@ -193,7 +194,7 @@ class _Graph:
         system one layer past it, and so on by hop count; the data last, in one column."""
         layer: dict[Node, int] = {(VENDOR, v): 0 for v in self.vendors}
         for system_id, reached in self.systems.items():
-            layer[(SYSTEM, system_id)] = reached.path.hops
+            layer[(SYSTEM, system_id)] = reached.hops
         for cred in self.credentials.values():
             candidates = [1] if cred.holder_vendor_id in self.vendors else []
             candidates += [layer[(SYSTEM, s)] + 1 for s in cred.stored_in if (SYSTEM, s) in layer]
@@ -234,51 +235,61 @@ class _Graph:
         return self.data[node[1]].category.sensitivity
 
 
-def _path_nodes(path: Path) -> list[Node]:
-    return [(step.kind, step.id) for step in path.steps]
-
-
 def _kept(graph: _Graph, max_nodes: int) -> set[Node]:
     """Every node when they fit; otherwise the nodes on the shortest paths to the most sensitive
     data and the most privileged systems (those reached despite the controls first, then the
-    barriers that held, then the rest), as many whole paths as fit."""
+    barriers that held, then the rest), as many whole paths as fit.
+
+    A path is walked back from its end and given up as soon as it cannot fit: each costs at
+    most ``max_nodes`` steps, never its length (a chain of a thousand stored credentials)."""
     everything = set(graph.layers)
     if len(everything) <= max_nodes:
         return everything
     blast = graph.blast
-    # The path of the view that reaches it: despite the controls when it can.
-    paths: dict[Node, Path] = {}
+    # What reaches each node, in the view that reaches it: despite the controls when it can.
+    reached: dict[Node, ReachedSystem | ReachedData] = {}
     for view in (blast.if_controls_fail, blast.despite_controls):
-        paths |= {(SYSTEM, r.system.id): r.path for r in view.systems}
-        paths |= {(CATEGORY, d.category.id): d.path for d in view.data}
+        reached |= {(SYSTEM, r.system.id): r for r in view.systems}
+        reached |= {(CATEGORY, d.category.id): d for d in view.data}
 
     def importance(node: Node) -> tuple:
         kind, key = node
         if kind == CATEGORY:
-            return (-graph.data[key].category.sensitivity, 0, paths[node].hops, graph.name(node))
-        reached = graph.systems[key]
-        return (-PRIVILEGE_RANK[reached.privilege], 1, reached.path.hops, graph.name(node))
+            return (-graph.data[key].category.sensitivity, 0, reached[node].hops, graph.name(node))
+        system = graph.systems[key]
+        return (-PRIVILEGE_RANK[system.privilege], 1, system.hops, graph.name(node))
 
-    def barrier_path(cred_id: int) -> list[Node]:
+    def path_back(node: Node) -> Iterator[Node]:
+        return ((step.kind, step.id) for step in reached[node].steps_back())
+
+    def barrier_path_back(cred_id: int) -> Iterator[Node]:
         cred = graph.credentials[cred_id]
+        yield (SYSTEM, cred.system_id)
+        yield (CREDENTIAL, cred_id)
         if cred.holder_vendor_id in graph.vendors:
-            before = [(VENDOR, cred.holder_vendor_id)]
+            yield (VENDOR, cred.holder_vendor_id)
         else:
-            stores = [(SYSTEM, s) for s in cred.stored_in if (SYSTEM, s) in paths]
-            before = _path_nodes(paths[min(stores, key=lambda n: paths[n].hops)])
-        return [*before, (CREDENTIAL, cred_id), (SYSTEM, cred.system_id)]
+            stores = [(SYSTEM, s) for s in cred.stored_in if (SYSTEM, s) in reached]
+            yield from path_back(min(stores, key=lambda n: reached[n].hops))
 
-    targets = sorted(paths, key=importance)
-    despite = [n for n in targets if n in graph.reached_despite]
+    targets = sorted(reached, key=importance)
     wanted = [
-        *(_path_nodes(paths[n]) for n in despite),
-        *(barrier_path(b.credential.id) for b in blast.barriers_held),
-        *(_path_nodes(paths[n]) for n in targets if n not in graph.reached_despite),
+        *(path_back(n) for n in targets if n in graph.reached_despite),
+        *(barrier_path_back(b.credential.id) for b in blast.barriers_held),
+        *(path_back(n) for n in targets if n not in graph.reached_despite),
     ]
     kept: set[Node] = {(VENDOR, v) for v in graph.vendors}
     for nodes in wanted:
-        new = set(nodes) - kept
-        if len(kept) + len(new) <= max_nodes:
+        room = max_nodes - len(kept)
+        if room <= 0:
+            break
+        new: set[Node] = set()
+        for node in nodes:
+            if node not in kept:
+                new.add(node)
+                if len(new) > room:
+                    break
+        else:
             kept |= new
     return kept
 
@@ -314,11 +325,20 @@ def _description(graph: _Graph, dropped: Mapping[str, int]) -> str:
     names = " and ".join(vendor.name for vendor in blast.breached_vendors)
     verb = "is" if len(blast.breached_vendors) == 1 else "are"
     f = blast.figures
+    # Data passed on to a breached subprocessor is exposed without any path through our
+    # systems: the lists show it, the drawing does not.
+    fourth_party = (
+        f"Through subprocessors, the breach exposes "
+        f"{_plural(f.fourth_party_categories, 'data category', 'data categories')} "
+        "(not drawn, see the lists)."
+        if f.fourth_party_links
+        else ""
+    )
     if not graph.edges:
-        return (
-            f"{names} {'holds' if verb == 'is' else 'hold'} none of our credentials or data: "
-            f"its breach reaches nothing. {charts.NO_DATA}."
-        )
+        holds = f"{names} {'holds' if verb == 'is' else 'hold'} none of our credentials or data"
+        if fourth_party:
+            return f"{holds}. {fourth_party} {charts.NO_DATA}."
+        return f"{holds}: its breach reaches nothing. {charts.NO_DATA}."
     sentences = [
         f"If {names} {verb} breached, an attacker reaches "
         f"{_plural(f.systems_despite_controls, 'system')} and "
@@ -335,6 +355,8 @@ def _description(graph: _Graph, dropped: Mapping[str, int]) -> str:
         sentences.append(f"{_plural(len(blast.barriers_held), 'barrier')} held: {held}.")
     else:
         sentences.append("No barrier held.")
+    if fourth_party:
+        sentences.append(fourth_party)
     if dropped:
         counts = [
             _plural(dropped[kind], f"more {one}", f"more {many}")

@@ -522,7 +522,8 @@ class Incident(SQLModel, table=True):
 class ChecklistReason(StrEnum):
     """Why a credential is on an incident's rotation checklist."""
 
-    held = "held"  # the breached vendor holds it: it is in the rotation gap until dealt with
+    # Either way the attacker has it: it is in the rotation gap until dealt with.
+    held = "held"  # the breached vendor holds it
     stored = "stored"  # a copy is stored in a system the breach reaches
 
 

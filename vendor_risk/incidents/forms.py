@@ -77,7 +77,8 @@ class CloseForm(FlaskForm):
         validators=[Optional(), Length(max=TEXT_MAX)],
         filters=[_strip],
         description=(
-            "Needed only while credentials the vendor held are still in the rotation gap: why "
-            "the incident may close anyway. It is kept with the incident and in the audit trail."
+            "Needed only while credentials the attacker obtained are still in the rotation gap: "
+            "why the incident may close anyway. It is kept with the incident and in the audit "
+            "trail."
         ),
     )

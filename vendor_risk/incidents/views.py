@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from ..access import area, request_actor
 from ..blast_radius_diagram import blast_radius_diagram
-from ..blast_radius_text import BARRIER_WORDS, SENSITIVITY_WORDS
+from ..blast_radius_text import template_words
 from ..db import db, snapshot
 from ..inventory.views import _filter_args, _found, _linker, _show_errors, _submit
 from ..models import Role
@@ -75,8 +75,7 @@ def _incident_page(incident_id: int, status: int = 200, close_form: CloseForm | 
         blast_diagram=blast_radius_diagram(blast),
         close_form=close_form or CloseForm(formdata=None),
         may_close_by_exception=current_user.role in incidents.EXCEPTION_ROLES,
-        barrier_words=BARRIER_WORDS,
-        sensitivity_words=SENSITIVITY_WORDS,
+        **template_words(),
     ), status
 
 

@@ -24,7 +24,7 @@ from wtforms import SelectChoice
 
 from ..access import area, deny, request_actor
 from ..blast_radius_diagram import blast_radius_diagram
-from ..blast_radius_text import BARRIER_WORDS, SENSITIVITY_WORDS
+from ..blast_radius_text import template_words
 from ..db import db, expect_writes, snapshot, utcnow
 from ..models import Role, System, Vendor
 from ..services import (
@@ -502,8 +502,7 @@ def vendor_blast_radius(vendor_id: int):
         blast=blast,
         blast_diagram=blast_radius_diagram(blast),
         form=form,
-        barrier_words=BARRIER_WORDS,
-        sensitivity_words=SENSITIVITY_WORDS,
+        **template_words(),
     )
 
 

@@ -25,7 +25,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..blast_radius import CREDENTIAL_KINDS, BlastRadius
-from ..blast_radius_text import BARRIER_WORDS, SENSITIVITY_WORDS
+from ..blast_radius_text import (
+    BARRIER_WORDS,
+    SENSITIVITY_WORDS,
+    STOPPED_WORDS,
+    source_words,
+    through_subprocessors,
+)
 from ..db import utcnow
 from ..inventory.forms import label
 from ..models import (
@@ -77,15 +83,15 @@ class ReachedSystemLine:
     name: str
     environment: str
     privilege: str
-    path: str  # one shortest path, in words
+    path: str  # one shortest path, in words (shortened past a dozen edges)
 
 
 @dataclass(frozen=True)
 class ReachedDataLine:
     name: str
     sensitivity: str
-    records: str
-    path: str
+    records: str  # the total over its sources
+    sources: tuple[str, ...]  # each source: its records, where, and its own path
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,7 @@ class RotateLine:
     system: str
     owner: str
     reason: str
+    usable: str  # whether a barrier stops its use now
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,7 @@ class BarrierLine:
 class FourthPartyLine:
     vendor: str
     subprocessor: str
-    categories: str
+    categories: str  # each with its records
 
 
 @dataclass(frozen=True)
@@ -117,8 +124,10 @@ class BlastSummary:
     since: date | None
     systems_despite_controls: int
     systems_if_controls_fail: int
-    categories_despite_controls: int
-    records_despite_controls: int | None
+    # The headline: data reached despite the controls plus what subprocessors expose.
+    exposed_categories: int
+    exposed_records: int | None
+    through_subprocessors: str  # the fourth parties' share, in words ("" when none)
     systems: tuple[ReachedSystemLine, ...]  # reached despite the controls
     only_if_controls_fail: tuple[ReachedSystemLine, ...]
     data: tuple[ReachedDataLine, ...]
@@ -144,7 +153,7 @@ def blast_summary(result: BlastRadius) -> BlastSummary:
             reached.system.name,
             _words(reached.system.environment),
             reached.privilege,
-            reached.path.text,
+            reached.path_text,
         )
 
     f = result.figures
@@ -154,8 +163,9 @@ def blast_summary(result: BlastRadius) -> BlastSummary:
         since=_day(result.since),
         systems_despite_controls=f.systems_despite_controls,
         systems_if_controls_fail=f.systems_if_controls_fail,
-        categories_despite_controls=f.categories_despite_controls,
-        records_despite_controls=f.records_despite_controls,
+        exposed_categories=f.exposed_categories_despite_controls,
+        exposed_records=f.exposed_records_despite_controls,
+        through_subprocessors=through_subprocessors(f),
         systems=tuple(system_line(r) for r in despite.systems),
         only_if_controls_fail=tuple(
             system_line(r)
@@ -167,7 +177,7 @@ def blast_summary(result: BlastRadius) -> BlastSummary:
                 d.category.name,
                 SENSITIVITY_WORDS[d.category.sensitivity],
                 _records(d.records, d.records_complete),
-                d.path.text,
+                tuple(source_words(source) for source in d.sources),
             )
             for d in despite.data
         ),
@@ -177,6 +187,7 @@ def blast_summary(result: BlastRadius) -> BlastSummary:
                 item.system.name,
                 item.credential.owner or "no owner recorded",
                 item.reason,
+                STOPPED_WORDS[item.stopped_by],
             )
             for item in result.credentials_to_rotate
         ),
@@ -188,7 +199,13 @@ def blast_summary(result: BlastRadius) -> BlastSummary:
             FourthPartyLine(
                 e.vendor.name,
                 e.subprocessor.name,
-                ", ".join(c.name for c in e.categories) or "no recorded data",
+                ", ".join(
+                    f"{item.category.name} ("
+                    + ("records unknown" if item.records is None else f"{item.records:,} records")
+                    + ")"
+                    for item in e.passed_on
+                )
+                or "no recorded data",
             )
             for e in result.fourth_party_exposure
         ),
@@ -699,6 +716,7 @@ class IncidentReport:
     checklist: tuple[ChecklistLine, ...]
     done: int
     gap: int
+    gap_held: int  # of the gap, credentials the breached vendor held (the rest: stored copies)
     blast: BlastSummary
 
     kind = "incident"
@@ -778,6 +796,7 @@ def incident_report(
         checklist=tuple(_checklist_line(row, summary.vendor_name) for row in detail.checklist),
         done=sum(1 for row in detail.checklist if row.dealt_with),
         gap=len(detail.gap),
+        gap_held=sum(1 for row in detail.gap if row.reason == "held"),
         blast=blast_summary(incidents.blast_radius_at_start(session, summary)),
     )
 

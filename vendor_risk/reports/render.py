@@ -124,15 +124,14 @@ def _assessment_charts(report: data.AssessmentReport) -> dict[str, Chart | None]
 
 
 def _incident_charts(report: data.IncidentReport) -> dict[str, Chart | None]:
-    pending = report.total - report.done
     progress = bar_chart(
         "Rotation progress",
         f"{report.done} of {report.total} credentials rotated or revoked; {report.gap} in the "
         "rotation gap.",
         [
             Bar("Done", report.done, tone="ok"),
-            Bar("Pending, in the gap", report.gap, tone="critical"),
-            Bar("Pending, stored copies", pending - report.gap, tone="high"),
+            Bar("In the gap, held by the vendor", report.gap_held, tone="critical"),
+            Bar("In the gap, stored copies", report.gap - report.gap_held, tone="critical"),
         ],
         value_label="Credentials",
         horizontal=True,

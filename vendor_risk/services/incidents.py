@@ -1,16 +1,21 @@
 """Incidents: a recorded vendor breach turned into a tracked rotation checklist.
 
 Opening an incident computes the vendor's blast radius as of the breach start and keeps its
-credentials to rotate as the checklist. The rotation gap (what stops an incident from closing) is
-read from the credentials themselves, never from the checklist's marks, so a rotation recorded
-on the inventory pages closes it too: :func:`_dealt_with` and :func:`_in_gap` are the only place
-the rule is written. Units of work flush and audit in the caller's transaction.
+credentials to rotate as the checklist: everything the attacker obtained that still worked for
+them, held by the vendor or stored in a system the breach reached. The checklist is kept, not
+computed again: rotating the vendor's credentials later does not undo what the attacker took
+with them meanwhile. The rotation gap (what stops an incident from closing) is every line of the
+checklist whose credential is not dealt with, read from the credentials themselves, never from
+the checklist's marks, so a rotation recorded on the inventory pages closes it too. Whether a
+credential is dealt with is the domain's rule, :func:`vendor_risk.blast_radius.rotation_done`,
+the same that keeps it off the list to rotate: the checklist, the page, the list of incidents,
+closing and the PDF all call it. Units of work flush and audit in the caller's transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -19,7 +24,7 @@ from sqlalchemy.orm import Session, aliased
 
 from .. import audit
 from ..audit import Actor
-from ..blast_radius import BlastRadius
+from ..blast_radius import BlastRadius, rotated_since, rotation_done
 from ..db import utcnow
 from ..models import (
     AuditAction,
@@ -41,31 +46,12 @@ from .inventory import Page, _page
 
 INCIDENT_FIELDS = ("vendor_id", "title", "started_at", "detected_at", "notes")
 INCIDENT_TEXT = ("title", "notes")
-# Who may close an incident while credentials the vendor held are still usable.
+# Who may close an incident while credentials the attacker obtained are still valid.
 EXCEPTION_ROLES = frozenset({Role.risk_officer})
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number names nothing
 
 
-# ---- the rotation gap: the one place the rule lives -------------------------------------------
-
-
-def _dealt_with() -> sa.ColumnElement[bool]:
-    """The checklist credential no longer works for the attacker: it was revoked, or rotated
-    after the breach began (a rotation before the start does not help: the attacker copied the
-    new value). Never NULL, so that its negation is never NULL either."""
-    return sa.or_(
-        Credential.status == CredentialStatus.revoked,
-        sa.and_(
-            Credential.last_rotated_at.is_not(None),
-            Credential.last_rotated_at > Incident.started_at,
-        ),
-    )
-
-
-def _in_gap() -> sa.ColumnElement[bool]:
-    """The rotation gap: credentials the breached vendor held that were neither rotated since
-    the breach began nor revoked. Needs Incident, IncidentCredential and Credential joined."""
-    return sa.and_(IncidentCredential.reason == ChecklistReason.held, sa.not_(_dealt_with()))
+# ---- the rotation gap ----------------------------------------------------------------------
 
 
 def _checklist_join(query: sa.Select) -> sa.Select:
@@ -74,20 +60,33 @@ def _checklist_join(query: sa.Select) -> sa.Select:
     )
 
 
-def _gap_counts() -> sa.Subquery:
-    """incident id -> credentials in its rotation gap (incidents with none are absent)."""
+def _states(session: Session, incident_ids: Collection[int]) -> sa.Result:
+    """(incident id, status, last rotated, breach start) of every checklist line of these
+    incidents, in one statement: what :func:`rotation_done` needs."""
     query = sa.select(
-        IncidentCredential.incident_id.label("key"), sa.func.count().label("n")
+        IncidentCredential.incident_id,
+        Credential.status,
+        Credential.last_rotated_at,
+        Incident.started_at,
     ).select_from(IncidentCredential)
-    return (
-        _checklist_join(query).where(_in_gap()).group_by(IncidentCredential.incident_id).subquery()
+    return session.execute(
+        _checklist_join(query).where(IncidentCredential.incident_id.in_(sorted(incident_ids)))
     )
 
 
+def gap_sizes(session: Session, incident_ids: Collection[int]) -> dict[int, int]:
+    """incident id -> credentials in its rotation gap (0 for none), in one statement."""
+    sizes = dict.fromkeys(incident_ids, 0)
+    if not sizes:
+        return sizes
+    for incident_id, status, last_rotated_at, started_at in _states(session, sizes):
+        if not rotation_done(status, last_rotated_at, started_at):
+            sizes[incident_id] += 1
+    return sizes
+
+
 def gap_size(session: Session, incident_id: int) -> int:
-    query = sa.select(sa.func.count()).select_from(IncidentCredential)
-    query = _checklist_join(query).where(IncidentCredential.incident_id == incident_id, _in_gap())
-    return session.scalar(query) or 0
+    return gap_sizes(session, [incident_id])[incident_id]
 
 
 # ---- the list ------------------------------------------------------------------------------
@@ -111,8 +110,8 @@ class IncidentRow:
 def search_incidents(
     session: Session, *, status: IncidentStatus | None = None, page: int = 1
 ) -> Page[IncidentRow]:
-    """Open incidents first, then the most recent breach first; one statement per page."""
-    gap = _gap_counts()
+    """Open incidents first, then the most recent breach first; two statements per page (the
+    page, then the state of its checklists' credentials for the rotation gaps)."""
     sizes = (
         sa.select(IncidentCredential.incident_id.label("key"), sa.func.count().label("n"))
         .group_by(IncidentCredential.incident_id)
@@ -130,22 +129,22 @@ def search_incidents(
             Incident.detected_at,
             Incident.closed_at,
             sa.func.coalesce(sizes.c.n, 0),
-            sa.func.coalesce(gap.c.n, 0),
             Incident.exception_reason.is_not(None),
         )
         .join(Vendor, Vendor.id == Incident.vendor_id)
         .outerjoin(sizes, sizes.c.key == Incident.id)
-        .outerjoin(gap, gap.c.key == Incident.id)
         .order_by(is_open, Incident.started_at.desc(), Incident.id.desc())
     )
     if status is not None:
         query = query.where(Incident.status == status)
-    return _page(
+    listed = _page(
         session,
         query,
         page,
-        lambda row: IncidentRow(*row[:10], by_exception=bool(row[10])),
+        lambda row: IncidentRow(*row[:9], gap=0, by_exception=bool(row[9])),
     )
+    gaps = gap_sizes(session, [row.id for row in listed.rows])
+    return replace(listed, rows=tuple(replace(row, gap=gaps[row.id]) for row in listed.rows))
 
 
 # ---- one incident --------------------------------------------------------------------------
@@ -198,7 +197,11 @@ class ChecklistRow:
     status: CredentialStatus
     last_rotated_at: datetime | None
     dealt_with: bool  # revoked, or rotated after the breach began (whoever recorded it)
-    in_gap: bool
+
+    @property
+    def in_gap(self) -> bool:
+        """Obtained by the attacker and still valid: every line not dealt with."""
+        return not self.dealt_with
 
     @property
     def revoked(self) -> bool:
@@ -257,7 +260,6 @@ def _summary(session: Session, incident_id: int) -> IncidentSummary | None:
 def checklist(session: Session, incident_id: int) -> tuple[ChecklistRow, ...]:
     """The checklist with each credential's state now, the gap first, in one statement."""
     acted_by = aliased(User)
-    in_gap = _in_gap()
     query = _checklist_join(
         sa.select(
             IncidentCredential.credential_id,
@@ -274,22 +276,16 @@ def checklist(session: Session, incident_id: int) -> tuple[ChecklistRow, ...]:
             IncidentCredential.acted_at,
             Credential.status,
             Credential.last_rotated_at,
-            _dealt_with(),
-            in_gap,
+            Incident.started_at,
         ).select_from(IncidentCredential)
     )
     query = (
         query.join(System, System.id == Credential.system_id)
         .outerjoin(acted_by, acted_by.id == IncidentCredential.acted_by_id)
         .where(IncidentCredential.incident_id == incident_id)
-        .order_by(
-            sa.case((in_gap, 0), else_=1),
-            sa.func.lower(System.name),
-            sa.func.lower(Credential.name),
-            Credential.id,
-        )
+        .order_by(sa.func.lower(System.name), sa.func.lower(Credential.name), Credential.id)
     )
-    return tuple(
+    rows = (
         ChecklistRow(
             *row[:8],
             stored_in=tuple(row[8] or ()),
@@ -298,11 +294,12 @@ def checklist(session: Session, incident_id: int) -> tuple[ChecklistRow, ...]:
             acted_at=row[11],
             status=row[12],
             last_rotated_at=row[13],
-            dealt_with=bool(row[14]),
-            in_gap=bool(row[15]),
+            dealt_with=rotation_done(row[12], row[13], row[14]),
         )
         for row in session.execute(query)
     )
+    # The gap first; sorted() is stable, so each part keeps the query's order.
+    return tuple(sorted(rows, key=lambda row: row.dealt_with))
 
 
 def _timeline(incident: IncidentSummary, rows: tuple[ChecklistRow, ...]) -> list[TimelineEntry]:
@@ -314,7 +311,7 @@ def _timeline(incident: IncidentSummary, rows: tuple[ChecklistRow, ...]) -> list
     for row in rows:
         if row.action is not ChecklistAction.pending and row.acted_at is not None:
             entries.append(TimelineEntry(row.acted_at, f"{row.name} {row.action}", row.acted_by))
-        elif row.last_rotated_at is not None and row.last_rotated_at > incident.started_at:
+        elif rotated_since(row.last_rotated_at, incident.started_at):
             entries.append(
                 TimelineEntry(
                     row.last_rotated_at, f"{row.name} rotated (recorded in the inventory)"
@@ -521,7 +518,7 @@ def _close_refusal(
     if gap == 0:
         return {}
     verb = "are" if gap > 1 else "is"
-    still = f"{_credentials(gap)} the vendor held {verb} still in the rotation gap"
+    still = f"{_credentials(gap)} the attacker obtained {verb} still in the rotation gap"
     if role not in EXCEPTION_ROLES:
         message = (
             f"{still}: rotate or revoke them first. Only a risk officer can close an incident "
