@@ -13,10 +13,9 @@ import click
 from flask.cli import with_appcontext
 
 from ..cli import OutputFile, cli_actor, write_private
-from ..db import db
+from ..db import db, row_id
 from ..models import Vendor
 from ..services import blast_radius
-from ..services.incidents import MAX_ID
 
 # The assessor a report names when no risk officer has decided on the vendor yet.
 CLI_ASSESSOR = "command line"
@@ -24,8 +23,8 @@ CLI_ASSESSOR = "command line"
 
 def _vendor_id(vendor: str) -> int | None:
     found = blast_radius.vendor_id_by_name(db.session, vendor)
-    if found is None and vendor.strip().isdigit():
-        by_id = db.session.get(Vendor, int(vendor)) if int(vendor) <= MAX_ID else None
+    if found is None and row_id(vendor) is not None:
+        by_id = db.session.get(Vendor, row_id(vendor))
         found = by_id.id if by_id is not None else None
     return found
 

@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..audit import Actor
-from ..db import expect_writes, snapshot, utcnow
+from ..db import expect_writes, row_id, snapshot, utcnow
 from ..models import AuditAction, Vendor
 from ..services import portfolio
-from ..services.incidents import MAX_ID  # ids are INTEGER columns
 from . import data
 from .render import Rendered, render
 
@@ -78,7 +77,7 @@ def export_assessment(
 ) -> Export | None:
     """The vendor's assessment (None: no such vendor). ``exported_by`` is the assessor named
     when no risk officer has decided on the vendor yet."""
-    if not 0 < vendor_id <= MAX_ID or session.get(Vendor, vendor_id) is None:
+    if row_id(vendor_id) is None or session.get(Vendor, vendor_id) is None:
         return None
     _fresh(session)
     return _export(
@@ -96,7 +95,7 @@ def export_assessment(
 
 def export_incident(session: Session, incident_id: int, *, actor: Actor) -> Export | None:
     """The incident's report (None: no such incident)."""
-    if not 0 < incident_id <= MAX_ID:
+    if row_id(incident_id) is None:
         return None
     return _export(
         session,

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, aliased
 from .. import audit
 from ..audit import Actor
 from ..blast_radius import BlastRadius, rotated_since, rotation_done
-from ..db import utcnow
+from ..db import row_id, utcnow
 from ..models import (
     AuditAction,
     ChecklistAction,
@@ -48,7 +48,6 @@ INCIDENT_FIELDS = ("vendor_id", "title", "started_at", "detected_at", "notes")
 INCIDENT_TEXT = ("title", "notes")
 # Who may close an incident while credentials the attacker obtained are still valid.
 EXCEPTION_ROLES = frozenset({Role.risk_officer})
-MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number names nothing
 
 
 # ---- the rotation gap ----------------------------------------------------------------------
@@ -367,7 +366,7 @@ def incident_problems(session: Session, values: Mapping[str, Any]) -> dict[str, 
 
     vendor_id = values.get("vendor_id")
     if vendor_id is not None:
-        if not 0 < vendor_id <= MAX_ID or session.get(Vendor, vendor_id) is None:
+        if row_id(vendor_id) is None or session.get(Vendor, vendor_id) is None:
             refuse("vendor_id", "Choose one of the listed vendors.")
         else:
             title = _open_incident_of(session, vendor_id)
@@ -401,7 +400,7 @@ def open_incident(session: Session, values: Mapping[str, Any], *, actor: Actor) 
     if actor.user_id is None:
         raise ValueError("an incident is opened by a user")
     vendor_id = values.get("vendor_id")
-    if isinstance(vendor_id, int) and 0 < vendor_id <= MAX_ID:
+    if row_id(vendor_id) is not None:
         # Lock the vendor, so two submissions at once cannot both find no open incident.
         session.execute(sa.select(Vendor.id).where(Vendor.id == vendor_id).with_for_update())
     errors = incident_problems(session, values)
