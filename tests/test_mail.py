@@ -11,7 +11,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from conftest import free_port, login_as, text
+from conftest import PRODUCTION, free_port, login_as, text
 
 from vendor_risk import mail
 from vendor_risk.audit import Actor
@@ -154,7 +154,7 @@ def test_the_outbox_lists_newest_first_by_pages(app, client, make_user):
 
 
 def test_in_production_without_smtp_nothing_is_logged_or_kept(make_app, caplog):
-    app = make_app(ENV="production")
+    app = make_app(**PRODUCTION)
 
     with caplog.at_level(logging.INFO, logger="vendor_risk.mail"):
         record = send(app, subject="Invitation", body="Your link: /invite/secret-token-value")

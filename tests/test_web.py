@@ -1,7 +1,7 @@
 """The web shell: security headers everywhere, friendly errors, accessible pages."""
 
 import pytest
-from conftest import INLINE_SCRIPT, login_as
+from conftest import INLINE_SCRIPT, PRODUCTION, login_as
 
 from vendor_risk.models import Role
 
@@ -50,7 +50,7 @@ def test_wrong_role_gets_a_friendly_403(client, make_user):
 
 
 def test_too_large_request_gets_413(make_app):
-    app = make_app(MAX_CONTENT_LENGTH=1000)
+    app = make_app(MAX_CONTENT_LENGTH=1024)
     response = app.test_client().post("/auth/login", data={"email": "a" * 5000, "password": "x"})
     assert response.status_code == 413
     assert "larger than this site accepts" in response.get_data(as_text=True)
@@ -86,7 +86,7 @@ def test_session_cookie_flags(client, make_user):
 
 
 def test_production_cookies_are_secure_and_host_prefixed(make_app, make_user):
-    app = make_app(ENV="production")
+    app = make_app(**PRODUCTION)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-vr_session"
     user = make_user(Role.admin)
