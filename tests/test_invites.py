@@ -427,7 +427,7 @@ def test_emailed_links_start_with_the_base_url_whatever_the_request_says(
 ):
     settings, headers, base = FORGED[forged]
     app = make_app(**smtp_server.config, **settings)
-    vendor_id = make_vendor("Keystone Identity")
+    vendor_id = make_vendor("Keystone Identity", email_domains=["keystone.example"])
     with app.app_context():
         questionnaire = loader.parse(QUESTIONNAIRE, "q.yaml").questionnaire
         version_id = questionnaires.store_version(
@@ -506,7 +506,7 @@ def test_each_user_has_a_budget_of_invitation_emails(make_app, smtp_server, make
         RATELIMIT_ENABLED=True,
         RATELIMIT_EMAILS_PER_USER="2 per hour",
     )
-    vendor_id = make_vendor("Keystone Identity")
+    vendor_id = make_vendor("Keystone Identity", email_domains=["keystone.example"])
     ann = make_user(Role.vendor_contact, email="ann@keystone.example", vendor_id=vendor_id)
     browser = app.test_client()
     login_as(browser, ann)

@@ -606,6 +606,10 @@ def load_inventory(session: Session, *, now: datetime | None = None) -> dict[str
             contract_end=date(now.year + 1, 12, 31),
             next_review=(now + timedelta(days=30 * (len(vendors) % 12 + 1))).date(),
         )
+    # The vendors with contacts: those contacts may invite colleagues at their own domain.
+    contacts = {IDENTITY_PROVIDER: VENDOR_CONTACT} | {v: e for v, (_, e) in VENDOR_CONTACTS.items()}
+    for name, address in contacts.items():
+        vendors[name].email_domains = [address.rpartition("@")[2]]
     session.add_all([*systems.values(), *vendors.values()])
     session.flush()
     for name, (*_, held) in SYSTEMS.items():
