@@ -60,12 +60,15 @@ def closing_every_response(app):
 
 @contextmanager
 def serving(app) -> Iterator[str]:
-    """The app on a free loopback port, in a thread; yields its base URL."""
+    """The app on a free loopback port, in a thread; yields its base URL. Links in emails
+    point there unless the app has its own VR_BASE_URL, as quickstart's do."""
     server = make_server("127.0.0.1", 0, closing_every_response(app), threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = app.config["BASE_URL"] or base
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield base
     finally:
         server.shutdown()
         thread.join(timeout=10)

@@ -143,6 +143,15 @@ TEST_CONFIG = {
     "ARGON2_PARALLELISM": 1,
 }
 
+# What an app in production mode needs beyond TEST_CONFIG: its address for the links in emails,
+# and argon2id parameters at OWASP's minimum (production refuses cheaper ones).
+PRODUCTION = {
+    "ENV": "production",
+    "BASE_URL": "https://risk.example.org",
+    "ARGON2_MEMORY_COST": 19 * 1024,
+    "ARGON2_TIME_COST": 2,
+}
+
 
 @pytest.fixture
 def make_app(database_url, tmp_path):

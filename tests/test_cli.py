@@ -1,9 +1,12 @@
 """Command line: create-user, quickstart."""
 
+import re
+
 import pytest
+import sqlalchemy as sa
 
 from vendor_risk.db import db
-from vendor_risk.models import AuditEvent, Role, User
+from vendor_risk.models import AuditEvent, OutboxMessage, Role, User
 
 
 def test_create_user_prompts_for_the_password(app, make_vendor):
@@ -138,3 +141,34 @@ def test_quickstart_without_demo(make_app, tmp_path):
     app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/fresh.sqlite")
     result = app.test_cli_runner().invoke(args=["quickstart", "--no-serve", "--no-demo"])
     assert list(_passwords(result.output)) == ["admin@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("options", "base"),
+    [
+        (["--port", "5123"], "http://127.0.0.1:5123/invite/"),
+        (["--host", "0.0.0.0", "--port", "8080"], "http://127.0.0.1:8080/invite/"),  # noqa: S104
+        (["--host", "::1", "--port", "8080"], "http://[::1]:8080/invite/"),
+    ],
+)
+def test_quickstart_links_in_emails_point_where_it_serves(make_app, tmp_path, options, base):
+    """Without VR_BASE_URL, the demo's invitation emails link to the address quickstart
+    serves on (every interface is reached through loopback)."""
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/fresh.sqlite")
+    result = app.test_cli_runner().invoke(args=["quickstart", "--no-serve", *options])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        bodies = "\n".join(db.session.scalars(sa.select(OutboxMessage.body)))
+    links = re.findall(r"\S+/invite/", bodies)
+    assert links and all(link == base for link in links), set(links)
+
+
+def test_a_configured_base_url_wins_over_the_served_address(make_app, tmp_path):
+    app = make_app(
+        DATABASE_URL=f"sqlite:///{tmp_path}/fresh.sqlite", BASE_URL="https://risk.example.org"
+    )
+    result = app.test_cli_runner().invoke(args=["quickstart", "--no-serve", "--port", "5123"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        bodies = "\n".join(db.session.scalars(sa.select(OutboxMessage.body)))
+    assert "https://risk.example.org/invite/" in bodies and "5123" not in bodies

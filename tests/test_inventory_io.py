@@ -69,6 +69,7 @@ INVENTORY = textwrap.dedent(
       - name: Okta
         legal_name: Okta, Inc.
         website: https://www.okta.com
+        email_domains: [okta.com, Jane.Doe@Partner.example]
         services: Single sign-on
         status: active
         criticality: critical
@@ -311,6 +312,11 @@ ONE_PROBLEM = {
         lambda d: _set(d, ("vendors", 0, "contract_end"), "2021-12-31"),
         "vendors[0].contract_end: is before the contract start (2022-01-01)",
     ),
+    "not an email domain": (
+        lambda d: _set(d, ("vendors", 0, "email_domains"), ["okta.com", "https://okta.com"]),
+        "vendors[0].email_domains[1]: expected a domain (vendor.example) or an address "
+        "(name@vendor.example), not 'https://okta.com'",
+    ),
     "unknown system": (
         lambda d: _set(d, ("credentials", 0, "opens"), "Bitbuckt"),
         "credentials[0].opens: unknown system 'Bitbuckt' (neither in this file's systems nor "
@@ -441,8 +447,9 @@ def test_cli_reports_every_problem_with_file_and_line_and_imports_nothing(app, t
         "Key). vendor-risk records where credentials are and who holds them, never their "
         "values: remove it.",
         f"{at}{line_of(BROKEN, 'colour')}: vendors[0].colour: unknown field 'colour': expected "
-        "one of name, legal_name, website, services, status, criticality, substitutability, "
-        "business_owner, contract_start, contract_end, next_review, notes, data, subprocessors",
+        "one of name, legal_name, website, email_domains, services, status, criticality, "
+        "substitutability, business_owner, contract_start, contract_end, next_review, notes, "
+        "data, subprocessors",
         f"{at}{line_of(BROKEN, '# again')}: vendors[1].name: duplicate vendor name "
         "'OKTA' (also vendors[0] as 'Okta'; names are compared whatever their case)",
         f"{at}{line_of(BROKEN, 'Bitbuckt')}: credentials[0].opens: unknown system 'Bitbuckt' "
@@ -493,6 +500,7 @@ def test_import_creates_everything_the_file_describes(app):
         okta = db.session.scalar(sa.select(Vendor).where(Vendor.name == "Okta"))
         assert okta.criticality == models.Criticality.critical
         assert okta.contract_end.isoformat() == "2025-12-31"
+        assert okta.email_domains == ["okta.com", "jane.doe@partner.example"]  # lower case
         assert okta.notes == "Support cases may carry HAR files.\nSanitise them.\n"
         svc = db.session.scalar(sa.select(Credential).where(Credential.name == "svc-bitbucket"))
         assert svc.holder_vendor_id == okta.id

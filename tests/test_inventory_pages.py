@@ -227,6 +227,57 @@ def test_vendor_errors_are_shown_at_each_field_and_nothing_is_saved(app, client,
     assert events(app, "inventory.vendor.created") == []
 
 
+def test_staff_keep_a_vendors_email_domains_on_its_form(
+    app, client, officer, make_vendor, make_user
+):
+    vendor_id = make_vendor("Nimbus Cloud", website="https://www.nimbus.example")
+    make_user(Role.vendor_contact, email="ops@nimbus-cloud.example", vendor_id=vendor_id)
+    edit = f"/inventory/vendors/{vendor_id}/edit"
+    page = text(client.get(edit))
+    assert "none recorded" in text(client.get(f"/inventory/vendors/{vendor_id}"))
+    assert (
+        "Suggested by its website and its contacts' addresses: nimbus.example, "
+        "nimbus-cloud.example." in page
+    )
+
+    refused = client.post(
+        edit,
+        data=vendor_form(
+            name="Nimbus Cloud",
+            website="https://www.nimbus.example",
+            version="1",
+            email_domains="nimbus.example, https://x.example",
+        ),
+    )
+    assert refused.status_code == 400
+    assert field_error(refused, "email_domains") == (
+        "'https://x.example' is neither a domain (vendor.example) nor an address "
+        "(name@vendor.example)"
+    )
+    assert get(app, Vendor, vendor_id).email_domains == []
+
+    saved = client.post(
+        edit,
+        data=vendor_form(
+            name="Nimbus Cloud",
+            website="https://www.nimbus.example",
+            version="1",
+            email_domains="Nimbus.example; nimbus-cloud.example\nJo@Mail.example nimbus.example",
+        ),
+    )
+    assert saved.status_code == 302
+    stored = ["nimbus.example", "nimbus-cloud.example", "jo@mail.example"]
+    assert get(app, Vendor, vendor_id).email_domains == stored
+    assert f"Email domains {', '.join(stored)}" in " ".join(
+        re.sub(r"<[^>]+>", " ", text(client.get(f"/inventory/vendors/{vendor_id}"))).split()
+    )
+    again = client.get(edit).get_data(as_text=True)
+    assert f'value="{", ".join(stored)}"' in again
+    assert "Suggested by" not in again  # all listed already
+    [update] = events(app, "inventory.vendor.updated")
+    assert "email_domains" in update.details["changed"]
+
+
 def test_edit_errors_change_nothing(app, client, officer, make_vendor):
     vendor_id = make_vendor("Nimbus Cloud", website="https://nimbus.example")
     response = client.post(
@@ -1208,6 +1259,7 @@ def test_vendor_form_never_fails_on_hostile_input(
     form = vendor_form(
         name=name,
         website=website,
+        email_domains=notes,
         status=status,
         notes=notes,
         contract_start=contract_start,

@@ -368,6 +368,107 @@ def test_invite_a_colleague_without_a_request(app, make_vendor, make_user, smtp_
         assert invites.find_live(db.session, token) is None
 
 
+# ---- links come from the configuration, never from the request ------------------------------
+
+ATTACKER = "login-example-com.attacker.example"
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"  # what links use in development without it
+# (settings, headers, where links must point): a forged Host, with VR_BASE_URL and without (in
+# development); a forged X-Forwarded-Host behind a proxy whose host is not trusted; and a host
+# the proxy may name (trusted and allowed), which does not make links either.
+FORGED = {
+    "Host": ({"BASE_URL": BASE_URL}, {"Host": ATTACKER}, BASE_URL),
+    "Host, development": ({}, {"Host": ATTACKER}, DEVELOPMENT_BASE_URL),
+    "X-Forwarded-Host": (
+        {"PROXY_COUNT": 1},
+        {"X-Forwarded-Host": ATTACKER, "X-Forwarded-Proto": "https", "X-Forwarded-For": "1.2.3.4"},
+        DEVELOPMENT_BASE_URL,
+    ),
+    "trusted X-Forwarded-Host": (
+        {
+            "BASE_URL": BASE_URL,
+            "PROXY_COUNT": 1,
+            "TRUST_FORWARDED_HOST": True,
+            "TRUSTED_HOSTS": ("localhost", "vr.lan"),
+        },
+        {"X-Forwarded-Host": "vr.lan", "X-Forwarded-For": "1.2.3.4"},
+        BASE_URL,
+    ),
+}
+
+
+def _signed_in_as(app, user, headers: dict):
+    """A client logged in as ``user`` that sends its session cookie whatever Host it forges,
+    as a person with curl would."""
+    client = app.test_client()
+    login_as(client, user)
+    if "Host" in headers:
+        cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+        client.set_cookie(cookie.key, cookie.value, domain=headers["Host"])
+    return client
+
+
+def _new_request(staff, vendor_id: int, version_id: int, contact: str, headers: dict):
+    return staff.post(
+        "/requests/new",
+        data={
+            "vendor_id": vendor_id,
+            "version_id": version_id,
+            "due_on": (utcnow().date() + timedelta(days=10)).isoformat(),
+            "contact_emails": contact,
+        },
+        headers=headers,
+    )
+
+
+@pytest.mark.parametrize("forged", FORGED)
+@pytest.mark.parametrize("action", ["new request", "more contacts", "resend", "portal colleague"])
+def test_emailed_links_start_with_the_base_url_whatever_the_request_says(
+    make_app, make_vendor, make_user, smtp_server, forged, action
+):
+    settings, headers, base = FORGED[forged]
+    app = make_app(**smtp_server.config, **settings)
+    vendor_id = make_vendor("Keystone Identity", email_domains=["keystone.example"])
+    with app.app_context():
+        questionnaire = loader.parse(QUESTIONNAIRE, "q.yaml").questionnaire
+        version_id = questionnaires.store_version(
+            db.session, questionnaire, source="q.yaml", actor=Actor.system("test")
+        ).version.id
+        db.session.commit()
+    staff = _signed_in_as(app, make_user(Role.procurement, email="pat@example.org"), headers)
+    if action != "new request":  # a request sent without forgery first
+        created = _new_request(staff, vendor_id, version_id, "jane@keystone.example", {})
+        request_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    before = len(smtp_server.messages)
+
+    if action == "new request":
+        done = _new_request(staff, vendor_id, version_id, "jane@keystone.example", headers)
+    elif action == "more contacts":
+        done = staff.post(
+            f"/requests/{request_id}/invites",
+            data={"contact_emails": "bob@keystone.example"},
+            headers=headers,
+        )
+    elif action == "resend":
+        done = staff.post(
+            f"/requests/{request_id}/invites/{invite_id(app)}/resend", headers=headers
+        )
+    else:
+        ann = make_user(Role.vendor_contact, vendor_id=vendor_id, email="ann@keystone.example")
+        contact = _signed_in_as(app, ann, headers)
+        done = contact.post(
+            "/portal/invite", data={"email": "carl@keystone.example"}, headers=headers
+        )
+
+    assert done.status_code == 302, text(done)
+    assert not done.headers["Location"].startswith("/auth/")  # signed in, and done
+    [message] = smtp_server.messages[before:]
+    body = message.get_content()
+    assert ATTACKER not in body and "vr.lan" not in body
+    links = re.findall(r"\S+/invite/\S+", body)
+    assert links and all(link.startswith(f"{base}/invite/") for link in links), links
+    assert app.test_client().get(links[0].removeprefix(base)).status_code == 200
+
+
 # ---- limits and logs ------------------------------------------------------------------------
 
 
@@ -405,7 +506,7 @@ def test_each_user_has_a_budget_of_invitation_emails(make_app, smtp_server, make
         RATELIMIT_ENABLED=True,
         RATELIMIT_EMAILS_PER_USER="2 per hour",
     )
-    vendor_id = make_vendor("Keystone Identity")
+    vendor_id = make_vendor("Keystone Identity", email_domains=["keystone.example"])
     ann = make_user(Role.vendor_contact, email="ann@keystone.example", vendor_id=vendor_id)
     browser = app.test_client()
     login_as(browser, ann)

@@ -5,6 +5,7 @@ that ends while the form is open."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from browser import serving
-from conftest import count, login_as, text, totp_code
+from conftest import count, events, login_as, text, totp_code
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_answers import (
@@ -42,6 +43,7 @@ from vendor_risk.models import (
     QuestionnaireRequest,
     RequestStatus,
     Role,
+    Vendor,
 )
 from vendor_risk.services import answers as answers_service
 from vendor_risk.services import questionnaires as questionnaires_service
@@ -545,8 +547,22 @@ def test_the_page_explains_what_happens_when_saving_fails(world, client):
 # ---- invitations ---------------------------------------------------------------------------
 
 
+def set_email_domains(world: World, *entries: str, vendor: str = "a") -> None:
+    with world.app.app_context():
+        vendor_id = world.vendor_a if vendor == "a" else world.vendor_b
+        db.session.get(Vendor, vendor_id).email_domains = list(entries)
+        db.session.commit()
+
+
+def email_error(response) -> str:
+    found = re.search(r'id="email-error">([^<]+)<', response.get_data(as_text=True))
+    return html.unescape(found.group(1)) if found else ""
+
+
 def test_a_contact_invites_a_colleague_of_the_same_vendor(world, client):
+    set_email_domains(world, "a.example", "a-corp.example")
     login_as(client, world.contact_a)
+    assert "You can invite addresses at a.example, a-corp.example." in text(client.get("/portal/"))
 
     response = client.post("/portal/invite", data={"email": " Dana@A.example "})
     assert response.status_code == 302
@@ -562,8 +578,60 @@ def test_a_contact_invites_a_colleague_of_the_same_vendor(world, client):
 
     bad = client.post("/portal/invite", data={"email": "not an address"})
     assert bad.status_code == 400
-    assert re.search(r'id="email-error">[^<]+', bad.get_data(as_text=True))
+    assert email_error(bad)
     assert count(world.app, Invite) == 1
+
+
+def test_a_contact_invites_only_at_the_vendors_email_domains(world, client, make_user):
+    staff = make_user(Role.risk_officer, email="rita@ourcompany.example")
+    login_as(client, world.contact_a)
+
+    def refused(address: str) -> str:
+        response = client.post("/portal/invite", data={"email": address})
+        assert response.status_code == 400, address
+        return email_error(response)
+
+    # Nothing recorded yet (every vendor after the upgrade): nobody, and the page says why.
+    assert "domains are not recorded yet" in text(client.get("/portal/"))
+    assert refused("dana@a.example").startswith(
+        "Your organisation's email domains are not recorded yet: ask your contact"
+    )
+    set_email_domains(world, "a.example", "a-corp.example", "dana@mail.example")
+    assert refused("mallory@attacker.example") == (
+        "You can invite addresses at a.example or a-corp.example only. Ask your contact at "
+        "our organisation to invite anyone else."
+    )
+    assert refused("dana@sub.a.example")  # exactly the domain, not its subdomains
+    assert refused("cy@b.example")  # vendor B's domain is B's
+    # Our own staff: never, even where staff listed their domain by mistake; a single address
+    # staff listed at one of their domains is theirs to allow.
+    set_email_domains(world, "a.example", "ourcompany.example", "temp@ourcompany.example")
+    staff_refusal = "This address cannot be invited from the portal"
+    assert refused(staff.email).startswith(staff_refusal)
+    assert refused("Rita@OurCompany.example").startswith(staff_refusal)
+    assert refused("new.hire@ourcompany.example").startswith(staff_refusal)
+    set_email_domains(world, "a.example", "ourcompany.example", staff.email)
+    assert refused(staff.email).startswith(staff_refusal)
+
+    assert count(world.app, Invite) == 0
+    assert count(world.app, OutboxMessage) == 0
+    denied = [e for e in events(world.app, "invite.sent") if e.outcome == "denied"]
+    assert len(denied) == 8
+    assert {e.vendor_id for e in denied} == {world.vendor_a}
+    assert denied[-1].details["email"] == staff.email
+
+    # Allowed: an address at a listed domain, and a single address listed.
+    set_email_domains(world, "a.example", "dana@mail.example", "temp@ourcompany.example")
+    for address in ("bo@a.example", "Dana@Mail.example", "temp@ourcompany.example"):
+        assert client.post("/portal/invite", data={"email": address}).status_code == 302
+    assert count(world.app, Invite) == 3
+    # Staff invite whomever they choose (a request's "more contacts"), the portal's rule aside.
+    login_as(client, make_user(Role.procurement))
+    response = client.post(
+        f"/requests/{world.request_a}/invites", data={"contact_emails": "zed@elsewhere.example"}
+    )
+    assert response.status_code == 302
+    assert count(world.app, Invite, Invite.email == "zed@elsewhere.example") == 1
 
 
 # ---- the intake: staff fill internal questionnaires ----------------------------------------

@@ -539,11 +539,14 @@ def test_reminders_that_fail_are_reported_and_tried_again(make_app, make_vendor,
     assert "reminded j@k.example" in retry.output
 
 
-def test_reminders_need_the_base_url_for_their_links(make_app, make_vendor, smtp_server):
+def test_reminder_links_come_from_the_configuration(make_app, make_vendor, make_user, smtp_server):
+    """Development without VR_BASE_URL: a request sent from a page with a forged Host and
+    the reminder sent by the command both link to the address of `flask run`."""
     app = make_app(**smtp_server.config)
     vendor = make_vendor("Keystone Identity")
+    make_user(Role.vendor_contact, email="ann@k.example", vendor_id=vendor)  # logs in
     version = store(app, VENDOR_QUESTIONNAIRE)
-    with app.test_request_context(base_url="http://staff.example"):
+    with app.test_request_context(base_url="http://login-example-com.attacker.example"):
         request = request_service.create_request(
             db.session,
             vendor_id=vendor,
@@ -553,14 +556,16 @@ def test_reminders_need_the_base_url_for_their_links(make_app, make_vendor, smtp
             actor=Actor.system("test"),
         )
         db.session.commit()
-        assert request.id
-    assert "http://staff.example/invite/" in smtp_server.messages[0].get_content()
+        request_id = request.id
 
     result = app.test_cli_runner().invoke(args=["send-reminders"])
 
-    assert result.exit_code != 0
-    assert "VR_BASE_URL is not set" in result.output
-    assert len(smtp_server.messages) == 1
+    assert result.exit_code == 0, result.output
+    invitation = smtp_server.to("j@k.example")[0].get_content()
+    [reminder] = (m.get_content() for m in smtp_server.to("ann@k.example"))
+    assert "http://127.0.0.1:5000/invite/" in invitation
+    assert f"http://127.0.0.1:5000/portal/requests/{request_id}" in reminder
+    assert "attacker" not in invitation + reminder
 
 
 def test_vendor_with_nobody_to_remind_is_named(app, world):

@@ -1,7 +1,7 @@
 """The web shell: security headers everywhere, friendly errors, accessible pages."""
 
 import pytest
-from conftest import INLINE_SCRIPT, login_as
+from conftest import INLINE_SCRIPT, PRODUCTION, events, login_as
 
 from vendor_risk.models import Role
 
@@ -50,7 +50,7 @@ def test_wrong_role_gets_a_friendly_403(client, make_user):
 
 
 def test_too_large_request_gets_413(make_app):
-    app = make_app(MAX_CONTENT_LENGTH=1000)
+    app = make_app(MAX_CONTENT_LENGTH=1024)
     response = app.test_client().post("/auth/login", data={"email": "a" * 5000, "password": "x"})
     assert response.status_code == 413
     assert "larger than this site accepts" in response.get_data(as_text=True)
@@ -86,7 +86,7 @@ def test_session_cookie_flags(client, make_user):
 
 
 def test_production_cookies_are_secure_and_host_prefixed(make_app, make_user):
-    app = make_app(ENV="production")
+    app = make_app(**PRODUCTION)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-vr_session"
     user = make_user(Role.admin)
@@ -166,3 +166,56 @@ def test_a_blank_choice_in_a_list_filter_is_refused_at_the_field(client, make_us
     response = client.get(path)
     assert response.status_code == 400
     assert "This list cannot be shown with those settings" in response.get_data(as_text=True)
+
+
+# ---- hosts and forwarded headers ---------------------------------------------------------------
+
+ATTACKER = "login-example-com.attacker.example"
+
+
+@pytest.mark.parametrize("path", ["/auth/login", "/admin/", "/no/such/page", "/static/css/app.css"])
+def test_a_host_outside_the_trusted_hosts_gets_400_not_500(make_app, path):
+    app = make_app(TRUSTED_HOSTS=("risk.example.org", ".example.net"))
+    client = app.test_client()
+
+    refused = client.get(path, headers={"Host": ATTACKER})
+    posted = client.post("/auth/login", headers={"Host": ATTACKER}, data={"email": "a@b.example"})
+
+    for response in (refused, posted):
+        assert response.status_code == 400
+        assert "not served at the address you used" in response.get_data(as_text=True)
+        assert_security_headers(response, authenticated_page=False)
+    for host in ("risk.example.org", "risk.example.org:8443", "eu.example.net"):
+        assert client.get("/auth/login", headers={"Host": host}).status_code == 200, host
+
+
+def test_the_forwarded_host_is_ignored_unless_trusted_and_then_checked(make_app):
+    forwarded = {"X-Forwarded-Host": ATTACKER, "X-Forwarded-For": "203.0.113.7"}
+    hosts = ("localhost", "risk.example.org")
+    ignored = make_app(PROXY_COUNT=1, TRUSTED_HOSTS=hosts).test_client()
+    assert ignored.get("/auth/login", headers=forwarded).status_code == 200  # Host: localhost
+
+    trusting = make_app(PROXY_COUNT=1, TRUST_FORWARDED_HOST=True, TRUSTED_HOSTS=hosts)
+    client = trusting.test_client()
+    assert client.get("/auth/login", headers=forwarded).status_code == 400
+    fine = forwarded | {"X-Forwarded-Host": "risk.example.org"}
+    assert client.get("/auth/login", headers=fine).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("proxies", "recorded"),
+    [
+        (0, "127.0.0.1"),  # no proxy: what a client writes is ignored
+        (1, "203.0.113.7"),  # the address our proxy appended, not the one the client wrote
+        (2, "198.51.100.66"),
+    ],
+)
+def test_the_audited_address_comes_from_trusted_proxies_only(make_app, proxies, recorded):
+    app = make_app(PROXY_COUNT=proxies)
+    app.test_client().post(
+        "/auth/login",
+        data={"email": "nobody@example.org", "password": "not the password"},
+        headers={"X-Forwarded-For": "198.51.100.66, 203.0.113.7"},
+    )
+    [failed] = events(app, "auth.login.failed")
+    assert failed.ip == recorded

@@ -13,8 +13,12 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     config.load(app, test_config)
     if app.config["PROXY_COUNT"]:
+        # The client's address and scheme as the trusted proxies saw them. Their host only
+        # when a setting says so, and then Flask checks it against TRUSTED_HOSTS; links in
+        # emails never depend on it (config.base_url).
         n = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        x_host = n if app.config["TRUST_FORWARDED_HOST"] else 0
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=x_host)
 
     from . import access, db, web
     from .extensions import csrf, limiter, login_manager

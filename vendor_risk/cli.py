@@ -19,7 +19,7 @@ from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import audit, demo
+from . import audit, config, demo
 from .audit import Actor
 from .db import db, describe_unavailable, read_only
 from .models import Role
@@ -273,6 +273,8 @@ def demo_command() -> None:
 def quickstart(host: str, port: int, no_serve: bool, no_demo: bool) -> None:
     """Upgrade the database; on first start create the first admin and load the demo data;
     serve the app."""
+    if not current_app.config["BASE_URL"]:  # links in emails point where it serves
+        current_app.config["BASE_URL"] = config.served_base_url(host, port)
     url = f"http://{host}:{port}/"
     # The preparation is a unit of work of its own: its app context, and with it its database
     # session, ends before the server starts, so the serving process holds no transaction (on

@@ -1,188 +1,650 @@
-"""Configuration: defaults in code, overridden by ``VR_``-prefixed environment variables.
+"""Configuration: every setting declared once, in :class:`Settings`, with its type, default,
+range and meaning.
 
-Every setting a deployment can change is listed in ``DEFAULTS`` (and in the README's table).
+Values come from ``VR_``-prefixed environment variables, then from the overrides given to
+``create_app`` (tests); both are checked against the declaration, and a value the app cannot
+honour stops start-up with one line per variable naming it and what it accepts
+(:class:`ConfigError`). The README's configuration table is :func:`settings_table` (a test
+keeps them equal).
+
 Secrets have no default: ``SECRET_KEY`` comes from the environment; in development one is
 generated once into the instance folder, in production the app refuses to start without it.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
 import json
 import os
 import secrets
 from pathlib import Path
+from typing import Annotated, Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit
 
+import limits
+import limits.storage
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "VR"
-
-DEFAULTS: dict[str, object] = {
-    # "development" or "production". Production refuses to start without SECRET_KEY and
-    # marks cookies Secure.
-    "ENV": "development",
-    # Empty means a SQLite file "vendor-risk.sqlite" in the instance folder.
-    "DATABASE_URL": "",
-    "SQLITE_BUSY_TIMEOUT_MS": 5000,
-    # Sessions: minutes of inactivity, and hours since login, after which a user logs in again.
-    "SESSION_IDLE_MINUTES": 60,
-    "SESSION_ABSOLUTE_HOURS": 12,
-    # A password was accepted but the second factor not yet given: minutes before it expires.
-    "MFA_PENDING_MINUTES": 10,
-    "SESSION_COOKIE_SECURE": None,  # None: Secure in production, not in development
-    # Rate limits (Flask-Limiter syntax); storage is in memory unless a Redis URI is given.
-    "RATELIMIT_STORAGE_URI": "memory://",
-    "RATELIMIT_LOGIN_PER_ADDRESS": "20 per minute;100 per hour",
-    "RATELIMIT_LOGIN_PER_ACCOUNT": "5 per minute;30 per hour",
-    "RATELIMIT_MFA_PER_ADDRESS": "20 per minute;100 per hour",
-    "RATELIMIT_MFA_PER_ACCOUNT": "5 per minute;30 per hour",
-    "RATELIMIT_ENABLED": True,
-    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
-    "PROXY_COUNT": 0,
-    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-    # argon2id parameters (RFC 9106 second recommended option: 64 MiB, 3 passes).
-    "ARGON2_TIME_COST": 3,
-    "ARGON2_MEMORY_COST": 65536,
-    "ARGON2_PARALLELISM": 4,
-    "TOTP_ISSUER": "vendor-risk",
-    "AUDIT_PAGE_SIZE": 50,
-    # Evidence files vendors upload: the largest accepted, and where they are kept (outside
-    # static, under random names); empty means the folder "evidence" in the instance folder.
-    "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
-    "EVIDENCE_DIR": "",
-    # Email (vendor_risk.mail). Without SMTP_HOST nothing is sent: in development each message
-    # is logged and kept in the admins' outbox; in production it is recorded as not sent.
-    "SMTP_HOST": "",
-    "SMTP_PORT": 587,
-    "SMTP_SECURITY": "starttls",  # starttls, ssl (implicit TLS, usually port 465) or none
-    "SMTP_USERNAME": "",
-    "SMTP_PASSWORD": "",  # no default: set it in the environment when the server wants a login
-    "SMTP_TIMEOUT": 10,  # seconds
-    "MAIL_FROM": "vendor-risk <no-reply@localhost>",
-    # The app's address as people reach it (https://risk.example.org): links in emails. Needed
-    # by commands (send-reminders); pages fall back to the address of the request.
-    "BASE_URL": "",
-    # Invitation links expire after this many days; reminders go out this many days before
-    # the due date (and every day once it is past).
-    "INVITE_DAYS": 14,
-    "REMINDER_DAYS": 3,
-    # Invitation links redeemed per client address and per link.
-    "RATELIMIT_INVITE_PER_ADDRESS": "20 per minute;100 per hour",
-    "RATELIMIT_INVITE_PER_LINK": "5 per minute;30 per hour",
-    # Requests that email invitations (new requests, more contacts, resends, colleagues) per user.
-    "RATELIMIT_EMAILS_PER_USER": "30 per hour;200 per day",
-    # Findings: days to remediate by severity (the due date of a finding opened without one),
-    # and the longest a risk may be accepted for before the acceptance expires.
-    "FINDING_DUE_DAYS_CRITICAL": 30,
-    "FINDING_DUE_DAYS_HIGH": 60,
-    "FINDING_DUE_DAYS_MEDIUM": 90,
-    "FINDING_DUE_DAYS_LOW": 180,
-    "FINDING_ACCEPTANCE_MAX_DAYS": 365,
-    # Months from a review decision to the vendor's next reassessment, per tier of the rating
-    # the decision was taken on (services.decisions). In the environment a JSON object, such as
-    # {"critical": 3}: the tiers it leaves out keep these.
-    "REASSESSMENT_MONTHS": {"critical": 6, "high": 12, "medium": 24, "low": 36},
-}
-
 MIN_SECRET_KEY_LENGTH = 32
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
-TRUE_WORDS = {"1", "true", "yes", "on"}
-MAX_MONTHS = 120  # a cadence longer than ten years is a typing mistake
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
+# Where links in emails point in development when VR_BASE_URL is not set: the address of
+# `flask run` and of quickstart's defaults (quickstart puts the address it serves on instead).
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+MAX_MONTHS = 120  # a cadence longer than ten years is a typing mistake
+TIERS = ("critical", "high", "medium", "low")
+DEFAULT_REASSESSMENT_MONTHS = {"critical": 6, "high": 12, "medium": 24, "low": 36}
+# argon2id: RFC 9106 (and argon2-cffi) need at least 8 KiB of memory per lane; in production
+# we also require OWASP's smallest recommended configuration (Password Storage Cheat Sheet):
+# 19 MiB with 2 passes, or one pass from 46 MiB.
+ARGON2_KIB_PER_LANE = 8
+ARGON2_PRODUCTION_MIN_KIB = 19 * 1024
+ARGON2_ONE_PASS_MIN_KIB = 46 * 1024
+# Values never repeated in a message: they are, or may contain, a password.
+SECRET_SETTINGS = frozenset({"SECRET_KEY", "SMTP_PASSWORD", "DATABASE_URL"})
+DATABASES = ("sqlite", "postgresql")
 
 
-def _coerce(raw: str, default: object) -> object:
-    """Parse an environment string to the type of its default."""
-    if isinstance(default, bool) or default is None:
-        lowered = raw.strip().lower()
-        if lowered in TRUE_WORDS:
-            return True
-        if lowered in {"0", "false", "no", "off"}:
-            return False
-        if default is None and lowered in {"", "auto"}:
-            return None
-        raise ValueError(f"expected true or false, got {raw!r}")
-    if isinstance(default, int):
-        return int(raw)
-    if isinstance(default, dict):
-        return _months(raw, default)
-    return raw
+class ConfigError(RuntimeError):
+    """Settings the app cannot honour: one line per problem, each naming its variable."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__("\n".join(lines))
+        self.lines = lines
 
 
-def _months(raw: str, default: dict) -> dict:
-    """A JSON object of months per key of ``default`` (the only dict setting is a cadence per
-    tier), merged over it: ``{"critical": 3}`` changes one tier and keeps the others."""
-    example = json.dumps(default)
+def variable(name: str) -> str:
+    return f"{ENV_PREFIX}_{name}"
+
+
+# ---- the kinds of value ----------------------------------------------------------------------
+
+
+def _rate_limits(value: str) -> str:
+    """Flask-Limiter's syntax, checked by the parser it uses (limits), at least 1 a period."""
     try:
-        given = json.loads(raw)
-    except json.JSONDecodeError:
-        raise ValueError(f"expected a JSON object such as {example}") from None
-    if not isinstance(given, dict):
+        parsed = limits.parse_many(value)
+    except ValueError:
+        parsed = []
+    if not parsed or any(item.amount < 1 for item in parsed):
+        raise ValueError(
+            "expected rate limits such as '20 per minute;100 per hour' (at least 1 per period)"
+        )
+    return value
+
+
+def _storage_uri(value: str) -> str:
+    scheme = value.partition("://")[0]
+    if "://" not in value or scheme not in limits.storage.SCHEMES or scheme.startswith("async+"):
+        raise ValueError(
+            "expected memory:// or a storage the limits library knows, such as "
+            "redis://127.0.0.1:6379/0"
+        )
+    return value
+
+
+def _database_url(value: str) -> str:
+    if not value:
+        return value
+    try:
+        backend = sa.make_url(value).get_backend_name()
+    except sa.exc.ArgumentError:
+        backend = None
+    if backend not in DATABASES:
+        raise ValueError(
+            "expected a SQLite or PostgreSQL URL, such as "
+            "postgresql+psycopg://user:password@host:5432/vendor_risk (or empty for the SQLite "
+            "file in the instance folder)"
+        )
+    return value
+
+
+def _host_name(host: str) -> bool:
+    """A DNS name or an IP address (no scheme, path, user or port)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        labels = host.split(".")
+        return len(host) <= 253 and all(
+            label
+            and len(label) <= 63
+            and label.replace("-", "").isalnum()
+            and label.isascii()
+            and not label.startswith("-")
+            and not label.endswith("-")
+            for label in labels
+        )
+    return True
+
+
+def _base_url(value: str) -> str:
+    value = value.strip()
+    if not value:
+        return value
+    message = (
+        "expected the app's address as people reach it: an absolute http:// or https:// URL "
+        "without user, query or fragment, such as https://risk.example.org"
+    )
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise ValueError(message) from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not _host_name(parts.hostname)
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+        or "?" in value
+        or "#" in value
+        or any(c.isspace() for c in value)
+    ):
+        raise ValueError(message)
+    return value.rstrip("/")
+
+
+def _trusted_hosts(value: Any) -> Any:
+    """In the environment, host names separated by commas; a leading dot allows subdomains."""
+    if isinstance(value, str):
+        value = [host.strip() for host in value.split(",") if host.strip()]
+    if isinstance(value, (list, tuple)):
+        for host in value:
+            if not isinstance(host, str) or not _host_name(host.lower().removeprefix(".")):
+                raise ValueError(
+                    "expected host names separated by commas, such as "
+                    "'risk.example.org,.example.org' (a leading dot allows every subdomain)"
+                )
+        return tuple(host.lower() for host in value)
+    return value
+
+
+def _months(value: Any) -> Any:
+    """A JSON object of months per tier, merged over the defaults: ``{"critical": 3}``
+    changes one tier and keeps the others."""
+    example = json.dumps(DEFAULT_REASSESSMENT_MONTHS)
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise ValueError(f"expected a JSON object such as {example}") from None
+    if not isinstance(value, dict):
         raise ValueError(f"expected a JSON object such as {example}")
-    unknown = sorted(set(given) - set(default))
+    unknown = sorted(set(value) - set(TIERS))
     if unknown:
-        raise ValueError(f"unknown keys {unknown}: the keys are {', '.join(default)}")
-    for key, months in given.items():
+        raise ValueError(f"unknown keys {unknown}: the keys are {', '.join(TIERS)}")
+    for key, months in value.items():
         if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
             raise ValueError(f"{key}: expected a whole number of months from 1 to {MAX_MONTHS}")
-    return {**default, **given}
+    return {**DEFAULT_REASSESSMENT_MONTHS, **value}
 
 
-def load(app: Flask, overrides: dict | None = None) -> None:
-    """Fill ``app.config`` from defaults, the environment, then explicit overrides (tests)."""
-    env = os.environ
-    for key, default in DEFAULTS.items():
-        name = f"{ENV_PREFIX}_{key}"
-        value = dict(default) if isinstance(default, dict) else default  # never shared
-        if name in env:
-            try:
-                value = _coerce(env[name], default)
-            except ValueError as exc:
-                raise RuntimeError(f"{name}: {exc}") from None
-        app.config[key] = value
-    if f"{ENV_PREFIX}_SECRET_KEY" in env:
-        app.config["SECRET_KEY"] = env[f"{ENV_PREFIX}_SECRET_KEY"]
-    if overrides:
-        app.config.update(overrides)
+def _auto_or_bool(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() in ("", "auto"):
+        return None
+    return value
 
-    production = app.config["ENV"] == "production"
-    if app.config["ENV"] not in {"development", "production"}:
-        raise RuntimeError("VR_ENV must be 'development' or 'production'")
-    if app.config["SMTP_SECURITY"] not in {"starttls", "ssl", "none"}:
-        raise RuntimeError("VR_SMTP_SECURITY must be 'starttls', 'ssl' or 'none'")
-    if not app.config.get("SECRET_KEY"):
-        if production:
-            raise RuntimeError(
+
+def _mail_from(value: str) -> str:
+    message = "expected a sender such as 'vendor-risk <no-reply@risk.example.org>'"
+    if "\r" in value or "\n" in value:
+        raise ValueError(message)
+    from email.utils import parseaddr
+
+    address = parseaddr(value)[1]
+    try:
+        validate_email(address, check_deliverability=False, test_environment=True)
+    except EmailNotValidError:
+        if not address.endswith("@localhost"):  # the default sender: a local name
+            raise ValueError(message) from None
+    return value
+
+
+def _issuer(value: str) -> str:
+    if not value.strip() or ":" in value or not value.isprintable():
+        raise ValueError("expected a name of 1 to 64 characters without ':'")
+    return value
+
+
+def _smtp_host(value: str) -> str:
+    if value and not _host_name(value.strip("[]")):
+        raise ValueError("expected a host name or an IP address, such as mail.example.org")
+    return value
+
+
+RateLimits = Annotated[str, AfterValidator(_rate_limits)]
+RATE_LIMITS = "rate limits such as `20 per minute;100 per hour`, at least 1 per period"
+Days = Annotated[int, Field(ge=1, le=3650)]
+
+
+def setting(
+    default: Any,
+    meaning: str,
+    *,
+    shown: str | None = None,
+    accepts: str | None = None,
+    **constraints,
+) -> Any:
+    """A setting: its default, what it means (the README's table), how the table shows the
+    default when it is not the value itself, and what it accepts when its type does not say
+    (numbers, booleans and choices say it themselves: :func:`accepts`)."""
+    extra = {key: value for key, value in (("shown", shown), ("accepts", accepts)) if value}
+    return Field(default, description=meaning, json_schema_extra=extra or None, **constraints)
+
+
+def rate_limits(default: str, meaning: str) -> Any:
+    return setting(default, meaning, accepts=RATE_LIMITS)
+
+
+class Settings(BaseSettings):
+    """Every setting a deployment can change. The order is the README table's."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=f"{ENV_PREFIX}_",
+        case_sensitive=True,
+        extra="forbid",
+        validate_default=True,
+        env_ignore_empty=False,
+    )
+
+    ENV: Literal["development", "production"] = setting(
+        "development",
+        "`production` refuses to start without `VR_BASE_URL`, with a `VR_SECRET_KEY` missing "
+        "or shorter than 32 characters, or with `FLASK_DEBUG` set, and makes cookies `Secure`. "
+        "Never serve production with `flask run`",
+    )
+    SECRET_KEY: str = setting(
+        "",
+        "signs sessions and CSRF tokens; at least 32 random characters in production. In "
+        "development, when unset, one is generated once into `instance/secret_key` (mode 0600)",
+        shown="none",
+        accepts="text; in production at least 32 characters",
+    )
+    DATABASE_URL: Annotated[str, AfterValidator(_database_url)] = setting(
+        "",
+        "where the data lives, e.g. `postgresql+psycopg://user:pass@host:5432/vendor_risk`",
+        shown="SQLite file `instance/vendor-risk.sqlite`",
+        accepts="a `sqlite://` or `postgresql://` URL (SQLAlchemy's form), or empty",
+    )
+    SQLITE_BUSY_TIMEOUT_MS: int = setting(
+        5000, "how long a SQLite writer waits for another one", ge=1, le=600_000
+    )
+    SESSION_IDLE_MINUTES: int = setting(60, "a session unused this long ends", ge=1, le=1440)
+    SESSION_ABSOLUTE_HOURS: int = setting(
+        12, "a session ends this long after login, used or not", ge=1, le=720
+    )
+    MFA_PENDING_MINUTES: int = setting(
+        10, "time allowed between the password and the second factor", ge=1, le=60
+    )
+    SESSION_COOKIE_SECURE: Annotated[bool | None, BeforeValidator(_auto_or_bool)] = setting(
+        None,
+        "`auto`: `Secure` in production only; the cookie is then named `__Host-vr_session`",
+        shown="`auto`",
+        accepts="`auto`, true or false",
+    )
+    RATELIMIT_STORAGE_URI: Annotated[str, AfterValidator(_storage_uri)] = setting(
+        "memory://",
+        "where rate-limit counters live; use Redis (`redis://127.0.0.1:6379/0`) when several "
+        "processes serve the app",
+        accepts="`memory://` or a storage URI of the limits library (`redis://`, ...)",
+    )
+    RATELIMIT_LOGIN_PER_ADDRESS: RateLimits = rate_limits(
+        "20 per minute;100 per hour", "password attempts per client address"
+    )
+    RATELIMIT_LOGIN_PER_ACCOUNT: RateLimits = rate_limits(
+        "5 per minute;30 per hour", "password attempts per account (email typed)"
+    )
+    RATELIMIT_MFA_PER_ADDRESS: RateLimits = rate_limits(
+        "20 per minute;100 per hour", "TOTP, recovery-code and enrolment attempts per address"
+    )
+    RATELIMIT_MFA_PER_ACCOUNT: RateLimits = rate_limits(
+        "5 per minute;30 per hour", "the same, per account"
+    )
+    RATELIMIT_ENABLED: bool = setting(True, "turn rate limiting off (tests only)")
+    PROXY_COUNT: int = setting(
+        0,
+        "reverse proxies in front of the app whose `X-Forwarded-For` and `X-Forwarded-Proto` "
+        "are trusted; set it behind a proxy, or every client shares the proxy's address for "
+        "rate limits and the audit trail",
+        ge=0,
+        le=10,
+    )
+    TRUST_FORWARDED_HOST: bool = setting(
+        False,
+        "also take the host from the proxies' `X-Forwarded-Host`; needs `VR_PROXY_COUNT` and "
+        "`VR_TRUSTED_HOSTS`. Links in emails never use it (they come from `VR_BASE_URL`)",
+    )
+    TRUSTED_HOSTS: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_trusted_hosts)] = setting(
+        (),
+        "the host names the app answers to, separated by commas (`.example.org` allows "
+        "its subdomains); any other `Host` (or trusted `X-Forwarded-Host`) gets 400. Empty: "
+        "any host",
+        shown="empty",
+        accepts="host names separated by commas",
+    )
+    MAX_CONTENT_LENGTH: int = setting(
+        16 * 1024 * 1024,
+        "largest request body accepted, in bytes (413 above)",
+        ge=1024,
+        le=1024**3,
+    )
+    ARGON2_TIME_COST: int = setting(
+        3,
+        "argon2id passes; in production at least 2 unless the memory is 47104 KiB or more "
+        "(OWASP). A stored hash made with other parameters is upgraded at the user's next login",
+        ge=1,
+        le=20,
+    )
+    ARGON2_MEMORY_COST: int = setting(
+        65536,
+        "argon2id memory in KiB: at least 8 per lane (RFC 9106), and in production at least "
+        "19456 (19 MiB, OWASP's minimum)",
+        ge=ARGON2_KIB_PER_LANE,
+        le=4 * 1024 * 1024,
+    )
+    ARGON2_PARALLELISM: int = setting(4, "argon2id lanes", ge=1, le=64)
+    TOTP_ISSUER: Annotated[str, AfterValidator(_issuer)] = setting(
+        "vendor-risk",
+        "the name authenticator apps show",
+        accepts="a name of 1 to 64 characters without `:`",
+        min_length=1,
+        max_length=64,
+    )
+    AUDIT_PAGE_SIZE: int = setting(50, "events per page of the audit trail", ge=10, le=500)
+    EVIDENCE_MAX_BYTES: int = setting(
+        20 * 1024 * 1024,
+        "largest evidence file accepted, in bytes (20 MiB); the upload routes accept bodies "
+        "this large even above `VR_MAX_CONTENT_LENGTH`",
+        ge=1024,
+        le=1024**3,
+    )
+    EVIDENCE_DIR: str = setting(
+        "",
+        "where evidence files are kept (outside the web root, under random names); back it "
+        "up with the database",
+        shown="`instance/evidence`",
+        accepts="a folder path, or empty",
+    )
+    SMTP_HOST: Annotated[str, AfterValidator(_smtp_host)] = setting(
+        "",
+        "the mail server. Unset: nothing is sent; in development each email is written to "
+        "the log and kept whole in the admins' outbox (`/admin/outbox`), in production it is "
+        "recorded there as not sent",
+        shown="none",
+        accepts="a host name or IP address, or empty",
+    )
+    SMTP_PORT: int = setting(
+        587, "its port (`465` with `ssl`, often `25` with `none`)", ge=1, le=65535
+    )
+    SMTP_SECURITY: Literal["starttls", "ssl", "none"] = setting(
+        "starttls",
+        "`starttls` (refuses a server that does not offer it), `ssl` (implicit TLS) or `none` "
+        "(a relay on the same machine only: production refuses it for another host); "
+        "certificates are verified",
+    )
+    SMTP_USERNAME: str = setting(
+        "",
+        "the mail server's login, when it wants one",
+        shown="none",
+        accepts="text of at most 320 characters",
+        max_length=320,
+    )
+    SMTP_PASSWORD: str = setting(
+        "",
+        "its password (set it in the environment only)",
+        shown="none",
+        accepts="text of at most 1024 characters",
+        max_length=1024,
+    )
+    SMTP_TIMEOUT: int = setting(10, "seconds to wait for the mail server", ge=1, le=300)
+    MAIL_FROM: Annotated[str, AfterValidator(_mail_from)] = setting(
+        "vendor-risk <no-reply@localhost>",
+        "the sender of every email",
+        accepts="an address, with a display name or without",
+        max_length=320,
+    )
+    BASE_URL: Annotated[str, AfterValidator(_base_url)] = setting(
+        "",
+        "the app's address as people reach it (`https://risk.example.org`, a path allowed): "
+        "every link in an email is built on it, never on the request's `Host`. Required in "
+        "production, where it must be `https://` unless the host is loopback. In development "
+        "`quickstart` uses the address it serves on, anything else "
+        f"`{DEVELOPMENT_BASE_URL}`",
+        shown="none",
+        accepts="an `http://` or `https://` URL without query or fragment, or empty",
+    )
+    INVITE_DAYS: int = setting(14, "days an invitation link works", ge=1, le=90)
+    REMINDER_DAYS: int = setting(
+        3,
+        "`send-reminders` reminds requests due within this many days (and overdue ones)",
+        ge=0,
+        le=365,
+    )
+    RATELIMIT_INVITE_PER_ADDRESS: RateLimits = rate_limits(
+        "20 per minute;100 per hour", "invitation links redeemed per client address"
+    )
+    RATELIMIT_INVITE_PER_LINK: RateLimits = rate_limits(
+        "5 per minute;30 per hour", "attempts on one invitation link"
+    )
+    RATELIMIT_EMAILS_PER_USER: RateLimits = rate_limits(
+        "30 per hour;200 per day",
+        "requests that email invitations (new requests, more contacts, resends, a colleague "
+        "invited from the portal), per user",
+    )
+    FINDING_DUE_DAYS_CRITICAL: Days = setting(
+        30, "days to remediate a critical finding: the due date of one opened without one"
+    )
+    FINDING_DUE_DAYS_HIGH: Days = setting(60, "the same for a high finding (at least critical's)")
+    FINDING_DUE_DAYS_MEDIUM: Days = setting(90, "the same for a medium finding (at least high's)")
+    FINDING_DUE_DAYS_LOW: Days = setting(180, "the same for a low finding (at least medium's)")
+    FINDING_ACCEPTANCE_MAX_DAYS: Days = setting(
+        365, "the longest a finding's risk may be accepted for"
+    )
+    REASSESSMENT_MONTHS: Annotated[dict[str, int], NoDecode, BeforeValidator(_months)] = setting(
+        dict(DEFAULT_REASSESSMENT_MONTHS),
+        "months from a review decision to the vendor's next review, per tier of its rating "
+        "(the override when there is one); the tiers the object leaves out keep their default, "
+        'e.g. `{"critical": 3}`',
+        shown=f"`{json.dumps(DEFAULT_REASSESSMENT_MONTHS)}`",
+        accepts=f"a JSON object of whole months (1 to {MAX_MONTHS}) per tier: `critical`, "
+        "`high`, `medium`, `low`",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        """The rules that join several settings; every one broken is reported."""
+        problems = [*self._production_problems(), *self._argon2_problems()]
+        if self.TRUST_FORWARDED_HOST and not (self.PROXY_COUNT and self.TRUSTED_HOSTS):
+            problems.append(
+                "VR_TRUST_FORWARDED_HOST: true needs VR_PROXY_COUNT (the proxies the host "
+                "comes through) and VR_TRUSTED_HOSTS (the hosts it may name)"
+            )
+        due = [
+            ("CRITICAL", self.FINDING_DUE_DAYS_CRITICAL),
+            ("HIGH", self.FINDING_DUE_DAYS_HIGH),
+            ("MEDIUM", self.FINDING_DUE_DAYS_MEDIUM),
+            ("LOW", self.FINDING_DUE_DAYS_LOW),
+        ]
+        for (graver, before), (lesser, days) in itertools.pairwise(due):
+            if days < before:
+                problems.append(
+                    f"VR_FINDING_DUE_DAYS_{lesser}: a {lesser.lower()} finding cannot be due "
+                    f"sooner than a {graver.lower()} one ({before} days); got {days}"
+                )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def _production_problems(self) -> list[str]:
+        if self.ENV != "production":
+            return []
+        problems = []
+        if not self.SECRET_KEY:
+            problems.append(
                 "VR_SECRET_KEY is not set: production mode refuses to start without it. "
                 'Generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
             )
-        app.config["SECRET_KEY"] = development_secret_key(Path(app.instance_path))
-
-    if production:
-        if len(app.config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
-            raise RuntimeError(
+        elif len(self.SECRET_KEY) < MIN_SECRET_KEY_LENGTH:
+            problems.append(
                 f"VR_SECRET_KEY is too short: use at least {MIN_SECRET_KEY_LENGTH} random "
                 "characters in production."
             )
-        smtp_host = app.config["SMTP_HOST"]
-        if app.config["SMTP_SECURITY"] == "none" and smtp_host not in ("", *LOOPBACK):
-            raise RuntimeError(
+        if not self.BASE_URL:
+            problems.append(
+                "VR_BASE_URL is not set: production mode refuses to start without it, since "
+                "the links in emails are built on it (never on the request's Host). Set the "
+                "app's address as people reach it, e.g. VR_BASE_URL=https://risk.example.org"
+            )
+        elif urlsplit(self.BASE_URL).scheme != "https" and not _loopback(self.BASE_URL):
+            problems.append(
+                "VR_BASE_URL: production links must use https:// (plain http:// only for a "
+                f"loopback address); got {self.BASE_URL!r}"
+            )
+        if self.SMTP_SECURITY == "none" and self.SMTP_HOST not in ("", *LOOPBACK):
+            problems.append(
                 "VR_SMTP_SECURITY=none sends invitation links in clear text: in production it "
                 "is allowed only for a relay on this machine (VR_SMTP_HOST=localhost). Use "
                 "starttls or ssl."
             )
-        if app.config.get("DEBUG") or os.environ.get("FLASK_DEBUG", "").lower() in TRUE_WORDS:
-            raise RuntimeError(
+        return problems
+
+    def _argon2_problems(self) -> list[str]:
+        problems = []
+        memory, lanes = self.ARGON2_MEMORY_COST, self.ARGON2_PARALLELISM
+        if memory < ARGON2_KIB_PER_LANE * lanes:
+            problems.append(
+                f"VR_ARGON2_MEMORY_COST: argon2 needs at least {ARGON2_KIB_PER_LANE} KiB per "
+                f"lane, {ARGON2_KIB_PER_LANE * lanes} with VR_ARGON2_PARALLELISM={lanes}; "
+                f"got {memory}"
+            )
+        if self.ENV == "production":
+            if memory < ARGON2_PRODUCTION_MIN_KIB:
+                problems.append(
+                    "VR_ARGON2_MEMORY_COST: production needs at least "
+                    f"{ARGON2_PRODUCTION_MIN_KIB} KiB (19 MiB, OWASP's minimum for argon2id); "
+                    f"got {memory}"
+                )
+            elif self.ARGON2_TIME_COST < 2 and memory < ARGON2_ONE_PASS_MIN_KIB:
+                problems.append(
+                    "VR_ARGON2_TIME_COST: production needs at least 2 passes below "
+                    f"{ARGON2_ONE_PASS_MIN_KIB} KiB of memory (OWASP's minimum for argon2id); "
+                    f"got {self.ARGON2_TIME_COST}"
+                )
+        return problems
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, **_):
+        # The overrides, then the environment; no .env file, no secrets folder.
+        return (init_settings, env_settings)
+
+
+def _loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# ---- messages --------------------------------------------------------------------------------
+
+
+def _bound(info: FieldInfo, name: str) -> Any:
+    for item in info.metadata:
+        if hasattr(item, name):
+            return getattr(item, name)
+    return None
+
+
+def accepts(name: str) -> str:
+    """What a setting accepts, in words (the messages and the README's table)."""
+    info = Settings.model_fields[name]
+    extra = info.json_schema_extra or {}
+    if "accepts" in extra:
+        return str(extra["accepts"])
+    if info.annotation is int:
+        return f"a whole number from {_bound(info, 'ge')} to {_bound(info, 'le')}"
+    if info.annotation is bool:
+        return "true or false (also 1/0, yes/no, on/off)"
+    if get_origin(info.annotation) is Literal:
+        return "one of " + ", ".join(f"`{choice}`" for choice in get_args(info.annotation))
+    raise LookupError(f"{name}: say what it accepts")  # a setting declared without it
+
+
+def _shown_input(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return repr(text if len(text) <= 80 else text[:77] + "...")
+
+
+def _message_line(error: dict) -> list[str]:
+    loc = error.get("loc") or ()
+    reason = str(error["ctx"]["error"]) if error["type"] == "value_error" else None
+    if not loc:  # a rule joining several settings: its message names them
+        return (reason or error["msg"]).splitlines()
+    name = str(loc[0])
+    if name not in Settings.model_fields:
+        return [f"{variable(name)}: not a setting of vendor-risk"]
+    if reason is None:
+        reason = f"expected {accepts(name)}"
+    got = "" if name in SECRET_SETTINGS else f"; got {_shown_input(error.get('input'))}"
+    return [f"{variable(name)}: {reason}{got}"]
+
+
+def read_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """The settings from the environment and ``overrides`` (keys of :class:`Settings`), or
+    ConfigError naming every variable the app cannot honour."""
+    try:
+        return Settings(**(overrides or {}))
+    except ValidationError as exc:
+        lines = [line for error in exc.errors() for line in _message_line(error)]
+        raise ConfigError(lines) from None
+
+
+# ---- the app's configuration -------------------------------------------------------------------
+
+
+def load(app: Flask, overrides: dict | None = None) -> None:
+    """Fill ``app.config`` from the settings (environment, then ``overrides``); the overrides
+    that are not settings (Flask's own, such as TESTING) are set as given."""
+    overrides = dict(overrides or {})
+    known = {key: overrides.pop(key) for key in list(overrides) if key in Settings.model_fields}
+    settings = read_settings(known)
+    app.config.update(settings.model_dump())
+    app.config.update(overrides)
+    production = settings.ENV == "production"
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = development_secret_key(Path(app.instance_path))
+    if production and (
+        app.config.get("DEBUG")
+        or os.environ.get("FLASK_DEBUG", "").lower() in {"1", "true", "yes", "on"}
+    ):
+        raise ConfigError(
+            [
                 "Debug mode is refused in production: it shows tracebacks and runs code typed "
                 "into its error pages. Unset FLASK_DEBUG."
-            )
+            ]
+        )
 
-    secure = app.config["SESSION_COOKIE_SECURE"]
+    secure = settings.SESSION_COOKIE_SECURE
     if secure is None:
         secure = production
     app.config["SESSION_COOKIE_SECURE"] = secure
     app.config["SESSION_COOKIE_NAME"] = "__Host-vr_session" if secure else "vr_session"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # Flask checks the Host header (and the forwarded host, when trusted) against this list:
+    # another host gets 400. None: any host.
+    app.config["TRUSTED_HOSTS"] = list(settings.TRUSTED_HOSTS) or None
     # Flask-Login: no "remember me" cookie; a session ends with the browser or the timeouts.
     app.config["REMEMBER_COOKIE_DURATION"] = 0
     # The CSRF token lives as long as the session (a vendor may keep a form open for hours);
@@ -194,6 +656,21 @@ def load(app: Flask, overrides: dict | None = None) -> None:
     app.config["EVIDENCE_DIR"] = app.config["EVIDENCE_DIR"] or str(
         Path(app.instance_path) / "evidence"
     )
+
+
+def base_url(config: dict) -> str:
+    """Where the links in emails point: ``BASE_URL`` (always set in production), else in
+    development the address of ``flask run``; never the request's Host."""
+    return config.get("BASE_URL") or DEVELOPMENT_BASE_URL
+
+
+def served_base_url(host: str, port: int) -> str:
+    """The address the development server listens on, as a link: a wildcard address (every
+    interface) is reached through loopback."""
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def database_url(config: dict, instance_path: str) -> str:
@@ -215,3 +692,28 @@ def development_secret_key(instance: Path) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key + "\n")
     return key
+
+
+# ---- the README's table ----------------------------------------------------------------------
+
+
+def _default_text(name: str) -> str:
+    info = Settings.model_fields[name]
+    extra = info.json_schema_extra or {}
+    if "shown" in extra:
+        return str(extra["shown"])
+    default = info.default
+    if isinstance(default, bool):
+        return f"`{str(default).lower()}`"
+    return f"`{default}`"
+
+
+def settings_table() -> str:
+    """The README's configuration table: every setting, its default, what it accepts and
+    what it means."""
+    lines = ["| Variable | Default | Accepts | Meaning |", "| --- | --- | --- | --- |"]
+    for name, info in Settings.model_fields.items():
+        lines.append(
+            f"| `{variable(name)}` | {_default_text(name)} | {accepts(name)} | {info.description} |"
+        )
+    return "\n".join(lines)

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import io
 import secrets
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -607,6 +606,10 @@ def load_inventory(session: Session, *, now: datetime | None = None) -> dict[str
             contract_end=date(now.year + 1, 12, 31),
             next_review=(now + timedelta(days=30 * (len(vendors) % 12 + 1))).date(),
         )
+    # The vendors with contacts: those contacts may invite colleagues at their own domain.
+    contacts = {IDENTITY_PROVIDER: VENDOR_CONTACT} | {v: e for v, (_, e) in VENDOR_CONTACTS.items()}
+    for name, address in contacts.items():
+        vendors[name].email_domains = [address.rpartition("@")[2]]
     session.add_all([*systems.values(), *vendors.values()])
     session.flush()
     for name, (*_, held) in SYSTEMS.items():
@@ -688,9 +691,6 @@ DUE_IN_DAYS = 30
 # A date question nobody picked an answer for (the last penetration test, the end of a SOC 2
 # period) is answered with a day this long ago.
 RECENT_DAYS = 120
-# Where the links of the demo's invitation emails point when VR_BASE_URL is not set: the
-# address quickstart serves on by default.
-DEMO_BASE_URL = "http://127.0.0.1:5000"
 
 
 @dataclass(frozen=True)
@@ -1027,18 +1027,6 @@ def _person(user: User) -> Actor:
     return Actor(label=user.email, user_id=user.id)
 
 
-@contextmanager
-def _email_links() -> Iterator[None]:
-    """Sending a request emails invitation links, which a command builds from VR_BASE_URL
-    only (mail.absolute_url); without it, the demo's links point at quickstart's default
-    address, through a request context made for building them."""
-    if current_app.config["BASE_URL"].strip():
-        yield
-        return
-    with current_app.test_request_context(base_url=DEMO_BASE_URL, method="POST"):
-        yield
-
-
 def _attach_files(
     session: Session,
     request: QuestionnaireRequest,
@@ -1151,15 +1139,14 @@ def load_assessments(session: Session, vendor_ids: Mapping[str, int], *, actor: 
         version = versions[assessment.questionnaire]
         internal = questionnaires.questionnaire_of(version).audience is Audience.internal
         contact = None if internal else contacts[assessment.vendor]
-        with _email_links():
-            request = requests.create_request(
-                session,
-                vendor_id=vendor_ids[assessment.vendor],
-                version_id=version.id,
-                due_on=today + timedelta(days=DUE_IN_DAYS),
-                contact_emails=[] if contact is None else [contact.email],
-                actor=procurement,
-            )
+        request = requests.create_request(
+            session,
+            vendor_id=vendor_ids[assessment.vendor],
+            version_id=version.id,
+            due_on=today + timedelta(days=DUE_IN_DAYS),
+            contact_emails=[] if contact is None else [contact.email],
+            actor=procurement,
+        )
         answerer = procurement if contact is None else _person(contact)
         _answer(session, request, assessment, actor=answerer, today=today)
         sent.append((request, assessment))

@@ -19,9 +19,10 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, request
+from flask import current_app
 from sqlalchemy.orm import Session
 
+from . import config
 from .db import utcnow
 from .models import OutboxMessage
 from .services.inventory import Page, _page
@@ -31,10 +32,6 @@ log = logging.getLogger("vendor_risk.mail")
 NOT_KEPT = "(not kept)"
 NO_SMTP_IN_PRODUCTION = "not sent: no SMTP server is configured (set VR_SMTP_HOST)"
 SUBJECT_MAX = 300
-
-
-class NoBaseUrl(RuntimeError):
-    """A link must go into an email sent outside a web request, and BASE_URL is not set."""
 
 
 def smtp_configured() -> bool:
@@ -48,18 +45,11 @@ def one_line(text: str, limit: int = SUBJECT_MAX) -> str:
 
 
 def absolute_url(endpoint: str, **values) -> str:
-    """A link for an email: BASE_URL when set (always right behind a proxy, and the only way
-    from a command), otherwise the address of the current request."""
+    """A link for an email, built on the configured address only (``config.base_url``):
+    never on the request's Host or X-Forwarded-Host, which whoever sends the request writes.
+    The same link whether a page or a command sends the email."""
     path = current_app.url_map.bind("localhost").build(endpoint, values)
-    base = current_app.config["BASE_URL"].strip()
-    if not base:
-        if not has_request_context():
-            raise NoBaseUrl(
-                "VR_BASE_URL is not set: emails sent by a command need the app's address "
-                "for their links (e.g. VR_BASE_URL=https://risk.example.org)."
-            )
-        base = request.url_root
-    return base.rstrip("/") + path
+    return config.base_url(current_app.config) + path
 
 
 def render_body(template: str, **context) -> str:

@@ -92,6 +92,11 @@ class Vendor(SQLModel, table=True):
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     legal_name: str = Field(default="", max_length=300)
     website: str = Field(default="", max_length=500)
+    # The domains (vendor.example) and single addresses (name@mail.example) its contacts may
+    # invite from the portal, kept by staff (email_domains.refusal): lower case, each once.
+    email_domains: list[str] = Field(
+        default_factory=list, sa_type=sa.JSON, sa_column_kwargs={"server_default": "[]"}
+    )
     # What the vendor does for us.
     services: str = Field(default="", sa_type=sa.Text)
     status: VendorStatus = Field(

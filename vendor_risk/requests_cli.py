@@ -14,7 +14,6 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import mail
 from .cli import cli_actor
 from .db import db
 from .services import requests as request_service
@@ -34,13 +33,9 @@ def send_reminders_command(days: int | None) -> None:
     DAYS days or overdue, at most once a day per request."""
     within = current_app.config["REMINDER_DAYS"] if days is None else days
     today = request_service.today_utc()
-    try:
-        reminders = request_service.send_reminders(
-            db.session, today=today, within_days=within, actor=cli_actor()
-        )
-    except mail.NoBaseUrl as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from None
+    reminders = request_service.send_reminders(
+        db.session, today=today, within_days=within, actor=cli_actor()
+    )
     db.session.commit()
     if not reminders:
         click.echo(f"No reminder due today ({today}): nothing sent.")

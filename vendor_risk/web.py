@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Flask, abort, current_app, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.routing import IntegerConverter
 
 from .db import MAX_ROW_ID, db
@@ -46,6 +46,8 @@ ERROR_TEXT = {
         "The database is busy or out of reach. Nothing you sent was saved: try again in a moment.",
     ),
 }
+
+UNTRUSTED_HOST = "Bad request: this site is not served at the address you used.\n"
 
 # Navigation per role: (endpoint, label). Rendering it is the template's job; who sees what is
 # decided here, next to the areas' own guards.
@@ -149,6 +151,14 @@ def _page_without_database(status: int):
     return page, status
 
 
+def handle_untrusted_host(error: SecurityError):
+    """A Host (or trusted X-Forwarded-Host) outside VR_TRUSTED_HOSTS, refused by Flask before
+    routing: 400 in plain text, since the page template builds links and no link can be built
+    for a host this app does not serve."""
+    current_app.logger.warning("refused a request for an untrusted host: %s", error.description)
+    return UNTRUSTED_HOST, 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 def handle_server_error(error: Exception):
     return _page_without_database(500)
 
@@ -178,6 +188,7 @@ def init_app(app: Flask) -> None:
     app.after_request(set_security_headers)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(InternalServerError, handle_server_error)
     app.register_error_handler(sa.exc.OperationalError, handle_database_unavailable)
 

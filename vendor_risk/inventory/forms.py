@@ -28,6 +28,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from .. import email_domains
 from ..db import row_id
 from ..models import (
     CredentialKind,
@@ -203,6 +204,17 @@ class VersionedForm(ModelForm):
         return int(data) if isinstance(data, int | str) and str(data).isdigit() else None
 
 
+class EmailDomainsField(StringField):
+    """Domains and single addresses typed in one box, separated by commas, spaces or lines
+    (checked by the service: email_domains.problems)."""
+
+    def process_formdata(self, valuelist):
+        self.data = email_domains.split(valuelist[0]) if valuelist else []
+
+    def _value(self):
+        return ", ".join(self.data or [])
+
+
 class VendorForm(VersionedForm):
     name = _name("Name", "Enter the vendor's name.")
     legal_name = _text("Legal name", 300)
@@ -211,6 +223,12 @@ class VendorForm(VersionedForm):
         validators=[Length(max=500), http_url],
         filters=[_strip],
         description="For example https://vendor.example",
+    )
+    email_domains = EmailDomainsField(
+        "Email domains",
+        description="The domains whose addresses its contacts may invite from the portal "
+        "(vendor.example), and single addresses you allow besides (name@mail.example), "
+        "separated by commas. Addresses of our own staff can never be invited by a contact.",
     )
     services = _area("Services provided", description="What the vendor does for us.")
     status = enum_field("Status", VendorStatus, default=VendorStatus.prospect)

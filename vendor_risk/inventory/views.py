@@ -285,9 +285,13 @@ def new_vendor():
 @bp.route("/vendors/<int:vendor_id>/edit", methods=["GET", "POST"])
 def edit_vendor(vendor_id: int):
     vendor = _vendor(vendor_id)
+    suggestions = inventory.email_domain_suggestions(db.session, vendor)
     if request.method == "GET":
         return render_template(
-            "inventory/vendor_form.html", form=VendorForm(obj=vendor), vendor=vendor
+            "inventory/vendor_form.html",
+            form=VendorForm(obj=vendor),
+            vendor=vendor,
+            suggestions=suggestions,
         )
     form = VendorForm()
     changed = _submit(
@@ -304,7 +308,9 @@ def edit_vendor(vendor_id: int):
     if changed is not None:
         flash(f"Vendor {vendor.name} saved." if changed else "Nothing changed.", "success")
         return redirect(url_for("inventory.vendor", vendor_id=vendor.id))
-    return render_template("inventory/vendor_form.html", form=form, vendor=vendor), 400
+    return render_template(
+        "inventory/vendor_form.html", form=form, vendor=vendor, suggestions=suggestions
+    ), 400
 
 
 @bp.route("/vendors/<int:vendor_id>/delete", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from .. import ratelimits
+from .. import email_domains, ratelimits
 from ..access import area, request_actor
 from ..db import db, utcnow
 from ..models import Role
@@ -31,7 +31,10 @@ filling.register(bp, PLACE, "/requests/<int:request_id>")
 def _home(form: InviteForm, status: int = 200):
     vendor = vendors.vendor_of_contact(db.session, current_user)
     home = dashboards.portal_home(db.session, current_user, today=utcnow().date())
-    return render_template("portal/home.html", vendor=vendor, home=home, form=form), status
+    domains = email_domains.read(vendor.email_domains).domains if vendor else ()
+    return render_template(
+        "portal/home.html", vendor=vendor, home=home, form=form, invitable_domains=domains
+    ), status
 
 
 @bp.get("/")
@@ -42,20 +45,23 @@ def home():
 @bp.post("/invite")
 @ratelimits.emails
 def invite():
-    """Invite a colleague of the same vendor: they get an email with a single-use link."""
+    """Invite a colleague of the same vendor, at one of its email domains: they get an email
+    with a single-use link."""
     form = InviteForm()
     if not form.validate():
         return _home(form, 400)
     try:
-        sent = invites.invite_contact(
+        sent = invites.invite_colleague(
             db.session,
             vendor_id=current_user.vendor_id,
             email=form.email.data,
-            request_id=None,
             actor=request_actor(),
         )
     except ValidationFailed as exc:
-        db.session.rollback()
+        if isinstance(exc, invites.ColleagueRefused):
+            db.session.commit()  # the refusal's audit event
+        else:
+            db.session.rollback()
         messages = [m for key, found in exc.errors.items() for m in found]
         form.email.errors = [*form.email.errors, *messages]
         return _home(form, 400)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.functions import FunctionElement
 
-from .. import audit
+from .. import audit, email_domains
 from ..audit import Actor
 from ..db import UTCDateTime, utcnow
 from ..models import (
@@ -35,6 +35,7 @@ from ..models import (
     Incident,
     IncidentCredential,
     Privilege,
+    Role,
     Sensitivity,
     SubprocessorData,
     SubprocessorLink,
@@ -61,6 +62,7 @@ VENDOR_FIELDS = (
     "name",
     "legal_name",
     "website",
+    "email_domains",
     "services",
     "status",
     "criticality",
@@ -598,11 +600,37 @@ def vendor_counts(session: Session, vendor_id: int) -> VendorCounts:
 def vendor_problems(
     session: Session, values: Mapping[str, Any], *, vendor_id: int | None = None
 ) -> dict[str, list[str]]:
-    return _problems(session, Vendor, values, VENDOR_TEXT, vendor_id)
+    return _problems(session, Vendor, values, VENDOR_TEXT, vendor_id) | _domain_problems(values)
+
+
+def _domain_problems(values: Mapping[str, Any]) -> dict[str, list[str]]:
+    found = email_domains.problems(values.get("email_domains") or ())
+    return {"email_domains": found} if found else {}
+
+
+def _vendor_values(
+    session: Session, values: Mapping[str, Any], vendor_id: int | None = None
+) -> dict[str, Any]:
+    """The values checked (ValidationFailed per field), email domains as stored."""
+    values = _checked(session, Vendor, values, VENDOR_FIELDS, VENDOR_TEXT, vendor_id)
+    if "email_domains" in values:
+        if problems := _domain_problems(values):
+            raise ValidationFailed(problems)
+        values["email_domains"] = email_domains.normalised(values["email_domains"])
+    return values
+
+
+def email_domain_suggestions(session: Session, vendor: Vendor) -> list[str]:
+    """Domains staff may want to list for a vendor: from its website and its contacts'
+    addresses (email_domains.suggested), in one query."""
+    contacts = session.scalars(
+        sa.select(User.email).where(User.vendor_id == vendor.id, User.role == Role.vendor_contact)
+    )
+    return email_domains.suggested(vendor.website, contacts, vendor.email_domains)
 
 
 def create_vendor(session: Session, values: Mapping[str, Any], *, actor: Actor) -> Vendor:
-    vendor = Vendor(**_checked(session, Vendor, values, VENDOR_FIELDS, VENDOR_TEXT))
+    vendor = Vendor(**_vendor_values(session, values))
     session.add(vendor)
     _flush(session, Vendor)
     _record(
@@ -627,7 +655,7 @@ def update_vendor(
 ) -> list[str]:
     """Returns the names of the fields changed (an unchanged form records nothing)."""
     check_version(session, vendor, expected_version, values)
-    values = _checked(session, Vendor, values, VENDOR_FIELDS, VENDOR_TEXT, vendor.id)
+    values = _vendor_values(session, values, vendor.id)
     changed = _apply(vendor, values)
     if changed:
         _flush(session, Vendor)

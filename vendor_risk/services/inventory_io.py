@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import audit
+from .. import audit, email_domains
 from ..audit import Actor
 from ..db import utcnow
 from ..inventory_file import (
@@ -165,6 +165,7 @@ _FIELDS: Mapping[str, Mapping[str, _Field]] = {
     "vendors": {
         "legal_name": _TEXT,
         "website": _TEXT,
+        "email_domains": _Field(email_domains.normalised, list),
         "services": _TEXT,
         "status": _choice(VendorStatus),
         "criticality": _choice(Criticality),
@@ -434,6 +435,13 @@ def _check_system(checker: _Checker, entry: dict, path: JsonPath) -> None:
 
 def _check_vendor(checker: _Checker, entry: dict, path: JsonPath) -> None:
     checker.holdings(entry.get("data"), (*path, "data"))
+    for index, domain in enumerate(entry.get("email_domains") or ()):
+        if isinstance(domain, str) and email_domains.normalise_entry(domain) is None:
+            checker.add(
+                (*path, "email_domains", index),
+                "expected a domain (vendor.example) or an address (name@vendor.example), "
+                f"not {show(domain)}",
+            )
     start, end = entry.get("contract_start"), entry.get("contract_end")
     try:
         if start and end and parse_date(end) < parse_date(start):

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from .. import audit, mail, passwords
+from .. import audit, email_domains, mail, passwords
 from ..audit import Actor
 from ..db import utcnow
 from ..models import (
@@ -200,6 +200,55 @@ def invite_contact(
     session.flush()
     _deliver(session, invite, token, actor=actor, resent=False)
     return invite
+
+
+class ColleagueRefused(ValidationFailed):
+    """A vendor contact asked for an address their vendor's email domains do not allow. The
+    refusal is audited in the session: commit after catching it."""
+
+
+def _staff_addresses_near(session: Session, email: str) -> list[str]:
+    """Our staff's addresses equal to ``email`` or at its domain (a vendor contact never
+    invites them). Staff are few; the query reads no vendor contact's row."""
+    domain = email_domains.domain_of(email)
+    return list(
+        session.scalars(
+            sa.select(User.email).where(
+                User.role != Role.vendor_contact,
+                sa.or_(User.email == email, User.email.endswith(f"@{domain}", autoescape=True)),
+            )
+        )
+    )
+
+
+def colleague_refusal(session: Session, vendor: Vendor, email: str) -> str | None:
+    """Why a contact of ``vendor`` may not invite ``email`` (normalised), or None."""
+    return email_domains.refusal(
+        email, vendor.email_domains, staff_addresses=_staff_addresses_near(session, email)
+    )
+
+
+def invite_colleague(session: Session, *, vendor_id: int, email: str, actor: Actor) -> Invite:
+    """A vendor contact invites a colleague to their vendor's portal (no request): only an
+    address the vendor's email domains allow, never one of our staff's (email_domains).
+    ValidationFailed at "email" for a malformed address; ColleagueRefused, audited, for one
+    the vendor's domains do not allow."""
+    email = accounts.check_email(email)
+    vendor = session.get(Vendor, vendor_id)
+    problem = colleague_refusal(session, vendor, email) if vendor is not None else None
+    if problem:
+        audit.record(
+            session,
+            AuditAction.invite_sent,
+            actor=actor,
+            outcome=AuditOutcome.denied,
+            object_type="vendor",
+            object_id=vendor_id,
+            vendor_id=vendor_id,
+            details={"email": email, "reason": "not an address the vendor's domains allow"},
+        )
+        raise ColleagueRefused({"email": [problem]})
+    return invite_contact(session, vendor_id=vendor_id, email=email, request_id=None, actor=actor)
 
 
 def resend(session: Session, invite: Invite, *, actor: Actor) -> Invite:
