@@ -39,6 +39,7 @@ from vendor_risk.models import (
     PortfolioDay,
     Privilege,
     QuestionnaireRequest,
+    RequestScore,
     RequestStatus,
     Role,
     ScoreTrigger,
@@ -52,7 +53,7 @@ from vendor_risk.models import (
     VendorStatus,
 )
 from vendor_risk.questionnaire import loader
-from vendor_risk.scoring import Tier
+from vendor_risk.scoring import SectionTotals, Tier
 from vendor_risk.services import (
     dashboards,
     findings,
@@ -846,6 +847,59 @@ def test_the_residual_filter_counts_an_override_and_finds_unrated_vendors(app, c
     with app.app_context():
         found = inventory.search_vendors(db.session, residual=portfolio_history.UNRATED)
     assert [row.id for row in found.rows] == [new]
+
+
+def test_incomplete_and_provisional_ratings_are_shown_as_such(app, client, world):
+    # Quill and Nimbus have neither data nor credentials recorded, and no intake says what
+    # they hold: their ratings count the three facts at their worst. Harbor's data is recorded
+    # without a record count now; Keystone's answers wait for a risk officer.
+    with app.app_context():
+        db.session.execute(
+            sa.update(VendorData)
+            .where(VendorData.vendor_id == world["harbor"])
+            .values(records=None)
+        )
+        pending = db.session.scalar(
+            sa.select(QuestionnaireRequest.id).where(
+                QuestionnaireRequest.vendor_id == world["keystone"],
+                QuestionnaireRequest.status == RequestStatus.submitted,
+            )
+        )
+        db.session.add(
+            RequestScore(
+                request_id=pending,
+                totals=[SectionTotals("access", "Access", 1, 1.0, 1, 1, 0, 0).to_dict()],
+            )
+        )
+        db.session.commit()
+        scoring.rescore(db.session, [world["keystone"]], trigger=ScoreTrigger.submitted)
+        db.session.commit()
+    login_as(client, world["officer"])
+    page = client.get("/risk/").get_data(as_text=True)
+
+    assert card(page, "/inventory/vendors?rating=incomplete") == 3
+    assert listed(client, "/inventory/vendors?rating=incomplete") == 3
+    counts = text_of(page).split("ratings incomplete")[1].split("with a provisional rating")[0]
+    assert (
+        "missing the data it holds: 2; how many records it holds: 3; the access its "
+        "credentials give: 2" in counts
+    )
+    assert card(page, "/inventory/vendors?rating=provisional") == 1
+    # Reassessments due: Harbor's tier is marked incomplete, with what is missing.
+    section = text_of(page).split("Reassessments due")[1]
+    harbor = section.split("Harbor Payroll")[1].split("Next review")[0]
+    assert "incomplete missing: how many records it holds" in harbor.split("Keystone")[0]
+    assert "incomplete" not in section.split("Keystone Identity")[1].split("Harbor Payroll")[0]
+    # The tiers counted are those that count: Keystone's provisional one is not among them.
+    with app.app_context():
+        keystone = db.session.get(VendorRating, world["keystone"])
+        assert keystone.provisional_score < keystone.residual_score
+        assert keystone.control_score is None
+    assert latest(app).tier(keystone.residual_tier) >= 1
+
+
+def text_of(page: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
 def test_the_requests_waiting_and_due_filters(client, world):

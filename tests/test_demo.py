@@ -248,15 +248,20 @@ def test_the_other_vendors_stand_at_each_step_of_the_review(demo_app, officer_cl
     strong, weak, documented = vendor_ids(demo_app, "MailRelay", "SupportDesk", "Nimbus Cloud")
     page = text(officer_client.get("/review/"))
     queue = page.split('id="queue"')[1].split('id="returned"')[0]
-    assert IDENTITY_PROVIDER in queue and "Nimbus Cloud" in queue
+    assert "Nimbus Cloud" in queue and IDENTITY_PROVIDER not in queue  # the latter accepted
     returned = page.split('id="returned"')[1]
     assert "SupportDesk" in returned and "MailRelay" not in page
 
     with demo_app.app_context():
-        ratings = {v: scoring.rating_of(db.session, v)[0] for v in (strong, weak)}
+        ratings = {v: scoring.rating_of(db.session, v)[0] for v in (strong, weak, documented)}
         next_review = db.session.get(Vendor, strong).next_review
     assert ratings[strong].residual_tier == "low"
-    assert ratings[weak].critical_failures and ratings[weak].residual_tier != "low"
+    # Returned for clarification, and waiting for review: the answers are provisional. The
+    # rating that counts has no control score; the provisional one shows what they would do.
+    for pending in (weak, documented):
+        assert ratings[pending].control_score is None
+        assert ratings[pending].provisional_score < ratings[pending].residual_score
+    assert ratings[weak].residual_tier != "low" and ratings[weak].provisional_tier == "high"
     risk = text(officer_client.get(f"/inventory/vendors/{strong}/risk"))
     decisions = risk.split('id="decisions"')[1]
     assert "approved" in decisions and next_review.isoformat() in decisions
@@ -264,6 +269,37 @@ def test_the_other_vendors_stand_at_each_step_of_the_review(demo_app, officer_cl
 
     accepted = text(officer_client.get(f"/findings/?vendor_id={documented}&status=accepted"))
     assert "MFA has exceptions" in accepted
+
+
+def test_the_identity_providers_rating_is_one_explanation_with_each_reason_once(
+    demo_app, officer_client
+):
+    # "What drives it" and "How the score adds up" give every line the same points; the
+    # intake declared two factors at their worst, each named for its own factor.
+    from test_rating_pages import explanation_shown, reasons_shown
+
+    [vendor_id] = vendor_ids(demo_app, IDENTITY_PROVIDER)
+    page = officer_client.get(f"/inventory/vendors/{vendor_id}/risk")
+    reasons = reasons_shown(page)
+    explained = explanation_shown(page)
+    assert len(reasons) == 5
+    texts = [reason for reason, _, _ in reasons]
+    assert len(set(texts)) == len(texts)
+    for reason, share, points in reasons:
+        assert explained[reason] == (points, share), reason
+    assert "most sensitive data held: declared in the intake (100% of its points)" in texts
+    assert "strongest access held: declared in the intake (100% of its points)" in texts
+    cap = next(t for t in texts if t.startswith("capped at 40"))
+    assert explained[cap][1] > 0 > explained[cap][0]  # the cap gives back what it removed
+
+
+def test_the_demo_names_what_its_incomplete_ratings_miss(demo_app, officer_client):
+    page = text(officer_client.get("/inventory/vendors?rating=incomplete"))
+    # BuildRight holds no data of ours on record, SignSure's access is not recorded: neither
+    # has an intake to say "none".
+    assert "BuildRight CI" in page and "SignSure" in page
+    assert "missing: the data it holds; how many records it holds" in page
+    assert IDENTITY_PROVIDER not in page
 
 
 def test_the_returned_request_asks_the_vendor_a_clarification(demo_app, officer_client):

@@ -1,17 +1,128 @@
-"""Inherent risk (vendor_risk/scoring/inherent.py): computed by hand, explained, monotonic."""
+"""Inherent risk (vendor_risk/scoring/inherent.py): computed by hand, explained, monotonic;
+unknown is not low: what neither the inventory nor the intake says counts at its worst value
+and is named."""
+
+import dataclasses
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vendor_risk.scoring.inherent import Access, Profile, Tier, inherent_risk
+from vendor_risk.scoring.inherent import (
+    FACTOR_WORDS,
+    Access,
+    Profile,
+    Tier,
+    inherent_risk,
+)
+
+# What the intake declares of a vendor that gets no data and no access of ours (the answers
+# "None" to the data sensitivity, data volume and access questions).
+NOTHING_HELD = (("access", 0.0), ("data_sensitivity", 0.0), ("data_volume", 0.0))
+NO_DATA = (("data_sensitivity", 0.0), ("data_volume", 0.0))
 
 
 def test_a_vendor_holding_nothing_that_we_can_replace_easily_is_low():
-    risk = inherent_risk(Profile(criticality="low", substitutability="easy"))
+    risk = inherent_risk(Profile(criticality="low", substitutability="easy", declared=NOTHING_HELD))
     assert risk.score == 0
     assert risk.tier is Tier.low
     assert risk.floor is None
+    assert risk.missing == ()
+
+
+# ---- unknown is not low ----------------------------------------------------------------------
+
+
+def test_a_critical_vendor_with_nothing_recorded_is_not_low_and_names_what_is_missing():
+    # Registered as critical, nothing recorded yet, no intake: version 1 read that as nothing
+    # held (18.5, low); every unknown fact now counts at its worst value.
+    blank = Profile(criticality="critical", substitutability="moderate", records=0)
+    assert (inherent_risk(blank, 1).score, inherent_risk(blank, 1).tier) == (18.5, Tier.low)
+
+    risk = inherent_risk(blank)
+    points = {c.factor: c.points for c in risk.contributors}
+    assert points == {
+        "data_sensitivity": 30,  # not known: counted as critical, 30 x 1
+        "data_volume": 15,  # not known: counted as more than a million, 15 x 1
+        "access": 30,  # not known: counted as admin into production, 30 x 1
+        "criticality": 15,  # critical, 15 x 1
+        "substitutability": 3.5,  # moderate, 10 x 0.35
+    }
+    assert risk.score == 93.5
+    assert risk.tier is Tier.critical
+    assert risk.missing == ("data", "records", "access")
+    assert risk.incomplete
+    details = {c.factor: c.detail for c in risk.contributors}
+    assert details["data_sensitivity"] == "most sensitive data held: not known, counted as critical"
+    assert details["access"] == (
+        "strongest access held: not known, counted as admin access into production"
+    )
+
+
+def test_each_missing_fact_takes_its_worst_value_by_hand():
+    # Data known (a high-sensitivity category, 22.5), records known (500: 15 x 0.25 = 3.75),
+    # only the access unknown: 30 points, and the floor of admin into production.
+    access_unknown = inherent_risk(Profile("low", "easy", 3, 500))
+    assert access_unknown.missing == ("access",)
+    assert access_unknown.score == 22.5 + 3.75 + 30
+    assert access_unknown.tier is Tier.high  # 56.25 bands high already
+    alone = inherent_risk(Profile("low", "easy", declared=NO_DATA))
+    assert (alone.score, alone.tier) == (30, Tier.high)  # banded medium, lifted by the floor
+    assert alone.floor == "access not known, counted as admin into production: at least high"
+
+    # A holding without a record count: the volume counts as more than a million (15), not
+    # the middle (7.5) version 1 took, whatever was counted elsewhere.
+    uncounted = Profile("low", "easy", 1, None, (Access("read", "staging"),), records_counted=200)
+    risk = inherent_risk(uncounted)
+    assert risk.missing == ("records",)
+    assert {c.factor: c.points for c in risk.contributors}["data_volume"] == 15
+    assert risk.score == 7.5 + 15 + 30 * 0.4 * 0.6  # low data, volume, read into staging
+    assert inherent_risk(uncounted, 1).score == 7.5 + 7.5 + 7.2
+
+    # No data category recorded, the access known: data 30 and records 15 (and the floor of
+    # critical data, which the score already passes).
+    data_unknown = inherent_risk(Profile("low", "easy", access=(Access("read", "staging"),)))
+    assert data_unknown.missing == ("data", "records")
+    assert data_unknown.score == 30 + 15 + 7.2
+
+
+def test_a_revoked_credential_records_the_access_and_the_intake_can_say_none():
+    revoked_only = inherent_risk(Profile("low", "easy", declared=NO_DATA, credentials_recorded=1))
+    assert revoked_only.missing == ()
+    assert revoked_only.score == 0
+    declared_none = inherent_risk(Profile("low", "easy", declared=NOTHING_HELD))
+    assert declared_none.missing == () and declared_none.score == 0
+    assert {c.factor: c.detail for c in declared_none.contributors}["access"] == (
+        "strongest access held: declared in the intake (0% of its points)"
+    )
+
+
+def test_the_intake_answers_the_volume_and_a_counted_part_still_counts():
+    # One holding of 2,000,000 records, another without a count: at least 2,000,000 (1.0)
+    # beats the intake's "1,001 to 100,000" (0.5); a smaller count loses to it.
+    big = Profile(
+        "low",
+        "easy",
+        2,
+        None,
+        (Access("read", "staging"),),
+        declared=(("data_volume", 0.5),),
+        records_counted=2_000_000,
+    )
+    volume = {c.factor: c for c in inherent_risk(big).contributors}["data_volume"]
+    assert (volume.points, volume.detail) == (15, "records held: at least 2,000,000")
+    small = Profile(
+        "low",
+        "easy",
+        2,
+        None,
+        (Access("read", "staging"),),
+        declared=(("data_volume", 0.5),),
+        records_counted=10,
+    )
+    volume = {c.factor: c for c in inherent_risk(small).contributors}["data_volume"]
+    assert volume.points == 7.5 and "declared in the intake" in volume.detail
+    assert inherent_risk(big).missing == inherent_risk(small).missing == ()
 
 
 def test_scored_by_hand():
@@ -42,6 +153,7 @@ def test_admin_credentials_into_production_force_at_least_high():
             criticality="low",
             substitutability="easy",
             access=(Access("admin", "production"),),
+            declared=NO_DATA,
         )
     )
     assert risk.score == 30
@@ -51,12 +163,24 @@ def test_admin_credentials_into_production_force_at_least_high():
 
 def test_holding_critical_data_forces_at_least_medium():
     risk = inherent_risk(
-        Profile(criticality="low", substitutability="easy", max_sensitivity=4, records=10)
+        Profile(
+            criticality="low",
+            substitutability="easy",
+            max_sensitivity=4,
+            records=10,
+            declared=(("access", 0.0),),
+        )
     )
     assert risk.score == pytest.approx(33.75)  # 30 + 3.75: medium by its band already
     assert risk.tier is Tier.medium
     small = inherent_risk(
-        Profile(criticality="low", substitutability="easy", max_sensitivity=4, records=0)
+        Profile(
+            criticality="low",
+            substitutability="easy",
+            max_sensitivity=4,
+            records=0,
+            declared=(("access", 0.0),),
+        )
     )
     assert small.tier is Tier.medium
 
@@ -81,25 +205,72 @@ profiles = st.builds(
         ),
         max_size=4,
     ).map(tuple),
+    declared=st.dictionaries(
+        st.sampled_from(sorted(FACTOR_WORDS)), st.sampled_from([0.0, 0.25, 0.7, 1.0])
+    ).map(lambda d: tuple(sorted(d.items()))),
+    records_counted=st.integers(0, 10**7),
+    credentials_recorded=st.integers(0, 2),
 )
 
 
 @given(profiles)
 def test_the_contributors_add_up_to_the_score(profile):
-    risk = inherent_risk(profile)
-    assert sum(c.points for c in risk.contributors) == pytest.approx(risk.score)
-    assert 0 <= risk.score <= 100
+    for version in (1, 2):
+        risk = inherent_risk(profile, version)
+        assert sum(c.points for c in risk.contributors) == pytest.approx(risk.score)
+        assert 0 <= risk.score <= 100
+
+
+@given(profiles)
+def test_no_two_factors_read_alike(profile):
+    # An explanation lists the factors side by side: two alike read as one reason given twice.
+    details = [c.detail for c in inherent_risk(profile).contributors]
+    assert len(set(details)) == len(details)
+    for c in inherent_risk(profile).contributors:
+        assert c.detail.startswith(FACTOR_WORDS[c.factor] + ": ")
+
+
+def _recorded(profile: Profile, fact: str, data) -> Profile:
+    """``profile`` with ``fact`` recorded in the inventory, or declared in the intake."""
+    if data.draw(st.booleans(), label="declared"):
+        factor = {"data": "data_sensitivity", "records": "data_volume", "access": "access"}[fact]
+        fraction = data.draw(st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0]), label="fraction")
+        return dataclasses.replace(profile, declared=(*profile.declared, (factor, fraction)))
+    if fact == "access":
+        grants = data.draw(
+            st.lists(
+                st.builds(
+                    Access,
+                    st.sampled_from(["read", "write", "admin"]),
+                    st.sampled_from(["production", "staging"]),
+                ),
+                max_size=2,
+            ),
+            label="grants",
+        )
+        return dataclasses.replace(
+            profile, access=tuple(grants), credentials_recorded=max(1, len(grants))
+        )
+    # A holding recorded (data), or its count (records): every count given.
+    level = profile.max_sensitivity or data.draw(st.integers(1, 4), label="sensitivity")
+    records = data.draw(st.integers(profile.records_counted, 10**8), label="records")
+    return dataclasses.replace(profile, max_sensitivity=level, records=records)
+
+
+@given(profiles, st.data())
+def test_recording_a_missing_fact_never_raises_the_score_or_the_tier(profile, data):
+    # The cautious value is the worst: leaving a fact unknown never pays, whatever it is.
+    unknown = inherent_risk(profile)
+    for fact in unknown.missing:
+        known = inherent_risk(_recorded(profile, fact, data))
+        assert fact not in known.missing
+        assert known.score <= unknown.score, (fact, known.contributors)
+        assert known.tier.rank <= unknown.tier.rank, (fact, known.floor)
 
 
 @given(profiles, st.builds(Access, st.just("admin"), st.just("production")))
 def test_adding_a_credential_never_lowers_the_tier(profile, grant):
-    more = Profile(
-        profile.criticality,
-        profile.substitutability,
-        profile.max_sensitivity,
-        profile.records,
-        (*profile.access, grant),
-    )
+    more = dataclasses.replace(profile, access=(*profile.access, grant))
     assert inherent_risk(more).score >= inherent_risk(profile).score
     assert inherent_risk(more).tier.rank >= inherent_risk(profile).tier.rank
 

@@ -125,7 +125,13 @@ def test_vendors_filter_and_sort_by_inherent_tier(app, client, officer):
     [risky, harmless] = add(
         app,
         Vendor(name="Cloud Admin Co", criticality=Criticality.critical),
-        Vendor(name="Snack Delivery", criticality=Criticality.low),
+        # Its intake says it gets no data and no access of ours: known to be harmless (with
+        # nothing recorded nor declared, its unknown facts would count at their worst).
+        Vendor(
+            name="Snack Delivery",
+            criticality=Criticality.low,
+            declared_risk={"data_sensitivity": 0.0, "data_volume": 0.0, "access": 0.0},
+        ),
     )
     add(
         app,
@@ -153,7 +159,15 @@ def test_vendors_filter_and_sort_by_inherent_tier(app, client, officer):
 
 def test_admin_credentials_into_production_lift_a_vendor_to_at_least_high(app, client, officer):
     [prod] = add(app, System(name="Prod database"))
-    [vendor] = add(app, Vendor(name="Tiny DBA", criticality=Criticality.low))
+    # No data of ours, as its intake says: the admin credential alone lifts it.
+    [vendor] = add(
+        app,
+        Vendor(
+            name="Tiny DBA",
+            criticality=Criticality.low,
+            declared_risk={"data_sensitivity": 0.0, "data_volume": 0.0},
+        ),
+    )
     add(
         app,
         Credential(

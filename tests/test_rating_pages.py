@@ -163,9 +163,11 @@ def send_request(app, world, vendor: str) -> int:
         return made.id
 
 
-def assess(app, world, vendor: str = "keystone", *, mfa: str = "password") -> int:
-    """A request answered, submitted and accepted; ``mfa`` "password" fails the critical
-    question."""
+def assess(
+    app, world, vendor: str = "keystone", *, mfa: str = "password", accept: bool = True
+) -> int:
+    """A request answered, submitted and accepted (unless not ``accept``); ``mfa``
+    "password" fails the critical question."""
     request_id = send_request(app, world, vendor)
     contact = actor_of(world[f"contact_{vendor}"])
     with app.test_request_context():
@@ -181,7 +183,10 @@ def assess(app, world, vendor: str = "keystone", *, mfa: str = "password") -> in
                 actor=contact,
             )
         assert answers_service.submit(db.session, request, actor=contact)
-        review.accept(db.session, request, expected_version=None, actor=actor_of(world["officer"]))
+        if accept:
+            review.accept(
+                db.session, request, expected_version=None, actor=actor_of(world["officer"])
+            )
         db.session.commit()
     return request_id
 
@@ -203,21 +208,71 @@ def hidden(response, name: str) -> str:
     return html.unescape(match.group(1))
 
 
-def table_points(response, table_id: str) -> tuple[list[float], float]:
-    """The points of a part's contributors, and the total written under them."""
+def table_lines(response, table_id: str) -> tuple[list[tuple], tuple]:
+    """The rows of a part's table, each (text, number, ...), one number per figure column,
+    None for "—"; and the figures of its footer row (the total first)."""
     page = response.get_data(as_text=True)
     table = re.search(rf'<table id="{table_id}">(.*?)</table>', page, re.S)
     assert table, f"no table {table_id}"
     body, _, foot = table.group(1).partition("<tfoot>")
-    rows = [float(p) for p in re.findall(r'<td class="num">(-?[\d.]+)</td>', body)]
-    total = float(re.search(r"<strong>(-?[\d.]+)</strong>", foot).group(1))
-    return rows, total
+
+    def number(cell: str) -> float | None:
+        return None if cell == "—" else float(cell)
+
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>")[1], re.S):
+        [text] = re.findall(r"<td>(.*?)</td>", row, re.S)
+        cells = re.findall(r'<td class="num">(.*?)</td>', row, re.S)
+        rows.append((html.unescape(text), *(number(c) for c in cells)))
+    footer = tuple(float(n) for n in re.findall(r'<td class="num">(?:<strong>)?(-?[\d.]+)', foot))
+    return rows, footer
+
+
+def table_points(response, table_id: str) -> tuple[list[float], float]:
+    """The points of a part's contributors (its first figure column), and the total written
+    under them."""
+    rows, footer = table_lines(response, table_id)
+    return [row[1] for row in rows if row[1] is not None], footer[0]
+
+
+def reasons_shown(response) -> list[tuple[str, float, float]]:
+    """ "What drives it": each reason's text, its residual points and its points in its part."""
+    page = response.get_data(as_text=True)
+    listed = re.search(r'<ol id="reasons">(.*?)</ol>', page, re.S)
+    assert listed, "no reasons"
+    found = re.findall(
+        r"<li>(.*?) <span class=\"muted\">\((-?[\d.]+) points of the residual score, weighted "
+        r"share; (-?[\d.]+) points of [^)]*\)</span></li>",
+        listed.group(1),
+        re.S,
+    )
+    return [(html.unescape(text), float(share), float(points)) for text, share, points in found]
+
+
+def explanation_shown(response) -> dict[str, tuple[float | None, float]]:
+    """ "How the score adds up": every line of the inherent, control and exposure tables, by its
+    text: (its points in its part, its weighted share of the residual score)."""
+    lines = {}
+    for table_id in ("inherent-parts", "control-parts", "exposure-parts"):
+        if f'id="{table_id}"' not in response.get_data(as_text=True):
+            continue
+        for text, points, share in table_lines(response, table_id)[0]:
+            assert text not in lines, f"{text!r} twice"
+            lines[text] = (points, share)
+    return lines
 
 
 def words(response) -> str:
     """The page's text as a person reads it: tags dropped, entities decoded, spaces folded."""
     page = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
     return " ".join(html.unescape(page).split())
+
+
+def list_row(response, name: str) -> str:
+    """The words of the list's row that names ``name``."""
+    rows = re.findall(r"<tr>(.*?)</tr>", response.get_data(as_text=True), re.S)
+    [row] = [r for r in rows if f">{name}<" in r]
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", row)).split())
 
 
 def flashed(response, kind: str = "error") -> str:
@@ -266,6 +321,19 @@ def test_the_risk_tab_explains_the_rating_with_contributors_that_add_up(
     assert table_points(page, "residual-parts")[1] == rating.residual_score
     assert table_points(page, "control-parts")[1] == rating.control_score
     assert table_points(page, "exposure-parts")[1] == rating.exposure_score
+    # The weighted shares of every line add up to the residual score, part by part.
+    parts = {row[0]: row[1] for row in table_lines(page, "residual-parts")[0]}
+    shares = 0.0
+    for table_id, part in (
+        ("inherent-parts", "inherent risk"),
+        ("control-parts", "control score"),
+        ("exposure-parts", "exposure"),
+    ):
+        rows, (_, share) = table_lines(page, table_id)
+        assert round(sum(row[2] for row in rows), 2) == share
+        assert [v for k, v in parts.items() if k.startswith(part)] == [share], table_id
+        shares += share
+    assert round(shares, 2) == rating.residual_score
     # The critical question answered "a password only" caps the controls and floors the tier.
     assert rating.residual_tier in {"high", "critical"}
     link = f'href="/review/{assessed}#q-mfa"'
@@ -285,6 +353,185 @@ def test_the_risk_tab_explains_the_rating_with_contributors_that_add_up(
     assert link not in page.get_data(as_text=True)
     page = words(page)
     assert "Override the tier" not in page and "Record the decision" not in page
+
+
+def test_what_drives_it_and_how_the_score_adds_up_agree_line_by_line(app, client, world, assessed):
+    login_as(client, world["officer"])
+    page = risk_tab(client, world["keystone"])
+    reasons = reasons_shown(page)
+    explained = explanation_shown(page)
+    assert len(reasons) == 5
+    assert len({text for text, _, _ in reasons}) == len(reasons)  # no reason twice
+    for text, share, points in reasons:
+        assert explained[text] == (points, share), text
+    # The biggest: what adds the most to the residual score, in residual points.
+    assert [share for _, share, _ in reasons] == sorted(
+        (share for _, share in explained.values()), reverse=True
+    )[:5]
+
+
+def test_a_critical_vendor_with_nothing_recorded_is_incomplete_not_low(
+    app, client, world, make_vendor
+):
+    login_as(client, world["officer"])
+    blank = make_vendor("Blank Critical", criticality=Criticality.critical)
+    page = risk_tab(client, blank)
+    shown = words(page)
+
+    # 0.6 x (30 data + 15 records + 30 access, each at its worst, + 15 critical + 3.5
+    # moderate): 56.10, high; version 1 rated it 11.10, low.
+    assert "Residual risk (computed) 56.10 of 100 high incomplete" in shown
+    missing = shown.split("Incomplete rating")[1].split("Each counts at its worst value")[0]
+    assert missing.split("Neither the inventory nor the intake says:")[1].strip() == (
+        "the data it holds how many records it holds the access its credentials give"
+    )
+    explained = explanation_shown(page)
+    assert explained["most sensitive data held: not known, counted as critical"] == (30, 18)
+    assert explained["records held: not known, counted as more than 1,000,000"] == (15, 9)
+    assert explained[
+        "strongest access held: not known, counted as admin access into production"
+    ] == (30, 18)
+    rating = rating_of(app, blank)
+    assert (rating.residual_score, rating.residual_tier) == (56.1, "high")
+    assert rating.missing == "data records access"
+
+    listed = client.get("/inventory/vendors?rating=incomplete")
+    assert list_row(listed, "Blank Critical").endswith(
+        "critical critical high incomplete missing: the data it holds; how many records it "
+        "holds; the access its credentials give 0 / 0 0 0"
+    )
+    assert "Keystone Identity" not in words(listed)  # its data and credentials are recorded
+
+    # Recorded, the facts are known: the rating is complete and the filter leaves it out.
+    [category] = add(app, DataCategory(name="Contracts", sensitivity=Sensitivity.low))
+    add(
+        app,
+        VendorData(vendor_id=blank, data_category_id=category, records=800),
+        Credential(
+            name="blank-reader",
+            kind=CredentialKind.api_token,
+            holder_vendor_id=blank,
+            system_id=world["system"],
+            privilege=Privilege.read,
+        ),
+    )
+    shown = words(risk_tab(client, blank))
+    assert "Incomplete rating" not in shown and "incomplete" not in shown.split("Computed")[0]
+    assert rating_of(app, blank).missing == ""
+    assert "Blank Critical" not in words(client.get("/inventory/vendors?rating=incomplete"))
+
+
+def test_submitted_answers_are_provisional_until_a_risk_officer_accepts_them(app, client, world):
+    login_as(client, world["officer"])
+    settled = rating_of(app, world["keystone"])
+    request_id = assess(app, world, mfa="keys", accept=False)
+
+    current = rating_of(app, world["keystone"])
+    assert current.residual_score == settled.residual_score  # the rating that counts
+    assert current.control_score is None
+    assert current.provisional_score < settled.residual_score
+    page = risk_tab(client, world["keystone"])
+    shown = words(page)
+    assert f"Residual risk (computed) {settled.residual_score:.2f} of 100" in shown
+    provisional = shown.split("Provisional: not counted yet")[1]
+    assert f"request {request_id}" in provisional
+    assert f"would be {current.provisional_score:.2f} of 100 {current.provisional_tier}" in (
+        provisional
+    )
+    assert f'href="/review/{request_id}"' in page.get_data(as_text=True)
+    assert "Control score: none yet" in shown
+    listed = words(client.get("/inventory/vendors?rating=provisional"))
+    assert f"provisional: {current.provisional_tier} once answers awaiting review" in listed
+    assert "Harbor Payroll" not in listed
+
+    # Returned for clarification: still not reviewed, still provisional.
+    with app.test_request_context():
+        request = db.session.get(QuestionnaireRequest, request_id)
+        review.write_note(
+            db.session,
+            request,
+            "har",
+            clarification="Within what time are the files cleaned?",
+            internal_note="",
+            expected_stamp=None,
+            actor=actor_of(world["officer"]),
+        )
+        review.return_for_clarification(
+            db.session, request, expected_version=None, actor=actor_of(world["officer"])
+        )
+        db.session.commit()
+    returned = rating_of(app, world["keystone"])
+    assert returned.residual_score == settled.residual_score
+    assert returned.provisional_score == current.provisional_score
+    assert "Provisional: not counted yet" in words(risk_tab(client, world["keystone"]))
+
+    # Resubmitted and accepted: the answers count.
+    contact = actor_of(world["contact_keystone"])
+    with app.test_request_context():
+        request = db.session.get(QuestionnaireRequest, request_id)
+        assert answers_service.submit(db.session, request, actor=contact)
+        review.accept(db.session, request, expected_version=None, actor=actor_of(world["officer"]))
+        db.session.commit()
+    accepted = rating_of(app, world["keystone"])
+    assert accepted.residual_score == current.provisional_score
+    assert accepted.provisional_score is None
+    assert "Provisional: not counted yet" not in words(risk_tab(client, world["keystone"]))
+
+
+def test_a_rating_stored_by_version_1_is_still_explained_by_its_own_figures(
+    app, client, world, make_vendor
+):
+    # A database upgraded while its aggregates are fresh: the ratings of version 1 stand
+    # until the aggregates are computed again, and their snapshots stay as they were.
+    login_as(client, world["officer"])
+    old = {
+        "parameters_version": 1,
+        "profile": {
+            "criticality": "critical",
+            "substitutability": "moderate",
+            "max_sensitivity": 0,
+            "records": 0,
+            "access": [],
+            "declared": {},
+        },
+        "control": None,
+        "exposure": {
+            "systems_despite_controls": 0,
+            "systems_if_controls_fail": 0,
+            "categories_despite_controls": 0,
+            "max_sensitivity": 0,
+        },
+    }
+    with app.app_context():
+        score = VendorScore(
+            vendor_id=world["harbor"],
+            trigger=ScoreTrigger.rescore,
+            parameters_version=1,
+            inherent_score=18.5,
+            inherent_tier="low",
+            exposure_score=0,
+            residual_score=11.1,
+            residual_tier="low",
+            inputs=old,
+        )
+        db.session.add(score)
+        db.session.flush()
+        db.session.execute(
+            sa.update(VendorRating)
+            .where(VendorRating.vendor_id == world["harbor"])
+            .values(score_id=score.id, parameters_version=1, residual_score=11.1)
+        )
+        state = portfolio.freshness(db.session)
+        db.session.execute(
+            sa.text("UPDATE portfolio_state SET computed_version = :v, computed_at = :t"),
+            {"v": state.inventory_version, "t": utcnow()},
+        )
+        db.session.commit()
+    page = risk_tab(client, world["harbor"])
+    shown = words(page)
+    assert "Residual risk (computed) 11.10 of 100 low" in shown
+    assert "parameters version 1" in shown and "Incomplete rating" not in shown
+    assert explanation_shown(page)["business criticality: critical"] == (15, 9)
 
 
 SUPPORT_QUESTIONNAIRE = """
@@ -329,6 +576,7 @@ def test_each_failing_critical_answer_links_to_its_own_request(app, client, worl
             actor=contact,
         )
         assert answers_service.submit(db.session, request, actor=contact)
+        review.accept(db.session, request, expected_version=None, actor=actor_of(world["officer"]))
         db.session.commit()
         support = request.id
     login_as(client, world["officer"])

@@ -22,6 +22,7 @@ from vendor_risk.db import db, snapshot, utcnow
 from vendor_risk.demo import IDENTITY_PROVIDER
 from vendor_risk.models import (
     Credential,
+    Criticality,
     DataCategory,
     Evidence,
     FindingNote,
@@ -204,6 +205,51 @@ def test_a_vendor_never_assessed_gets_a_valid_pdf_that_says_so_and_hostile_text_
     assert contains(whole, name)  # shown as text, never as markup
     assert contains(whole, "has never been assessed")
     assert contains(whole, "Not rated yet")
+
+
+def test_an_incomplete_rating_says_so_on_the_cover_and_names_what_is_missing(app, make_vendor):
+    vendor_id = make_vendor("Blank Critical", criticality=Criticality.critical)
+    with app.app_context():
+        portfolio.refresh(db.session)
+        db.session.commit()
+    report = build_assessment(app, vendor_id)
+    assert report.rating.missing == (
+        "the data it holds",
+        "how many records it holds",
+        "the access its credentials give",
+    )
+    pages = pdf_pages(rendered(app, report).pdf)
+    # 0.6 x 93.5: every unknown fact at its worst value; version 1 said 11.10, low.
+    assert contains(pages[0], "Tier high · residual risk 56.10 of 100 · incomplete")
+    assert contains(
+        pages[0],
+        "neither the inventory nor the intake says the data it holds; how many records it "
+        "holds; the access its credentials give",
+    )
+    whole = "\n".join(pages)
+    assert contains(whole, "Incomplete missing: the data it holds")
+    assert not contains(pages[0], "Tier low")
+
+
+def test_a_provisional_rating_is_never_presented_as_the_one_that_counts(demo_app):
+    # Nimbus Cloud's answers wait for a risk officer: the PDF gives them as provisional.
+    with demo_app.app_context():
+        vendor_id = blast_radius.vendor_id_by_name(db.session, "Nimbus Cloud")
+    report = build_assessment(demo_app, vendor_id)
+    rating = report.rating
+    assert rating.control_score is None and rating.provisional_score < rating.residual_score
+    pages = pdf_pages(rendered(demo_app, report).pdf)
+    assert contains(pages[0], f"residual risk {rating.residual_score:.2f} of 100")
+    whole = "\n".join(pages)
+    assert contains(
+        whole,
+        f"Provisional, not counted {rating.provisional_score:.2f} of 100, tier "
+        f"{rating.provisional_tier}, once a risk officer accepts the answers awaiting review",
+    )
+    assert contains(whole, "Control score none yet: no accepted questionnaire counts")
+    # Its reasons in residual points, as the Risk tab gives them.
+    top = rating.reasons[0]
+    assert contains(whole, f"{top.text} ({top.share:.2f} points of the residual score")
 
 
 # ---- downloads -------------------------------------------------------------------------------

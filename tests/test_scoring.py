@@ -4,6 +4,7 @@ officer expects it, and reproducible from stored inputs. Pure: no app, no databa
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 from datetime import UTC, datetime
@@ -42,6 +43,9 @@ from vendor_risk.scoring import (
 )
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+# What the intake declares of a vendor that gets no data and no access of ours.
+NOTHING_HELD = (("access", 0.0), ("data_sensitivity", 0.0), ("data_volume", 0.0))
+NO_DATA = (("data_sensitivity", 0.0), ("data_volume", 0.0))
 
 # The questionnaire of the hand-worked example in docs/scoring.md.
 EXAMPLE = """\
@@ -573,11 +577,15 @@ def test_without_a_questionnaire_controls_count_as_none():
     residual = residual_risk(inherent, None, exposure_score(ReachCounts(5, 10, 3), 2))
     assert residual.score == 56.06
     assert points_of(residual)["controls"] == 0
-    assert residual.top_reasons(1)[0].text.startswith("no control score yet")
+    # One line says so, adding nothing: it is no reason for the rating.
+    [controls] = [line for line in residual.lines if line.source == "controls"]
+    assert (controls.points, controls.share) == (None, 0)
+    assert controls.text.startswith("no control score yet: the controls count as none")
+    assert controls not in residual.top_reasons(20)
 
 
 def test_a_critical_failure_keeps_the_residual_tier_at_least_high():
-    quiet = inherent_risk(Profile("low", "easy"))
+    quiet = inherent_risk(Profile("low", "easy", declared=NOTHING_HELD))
     nothing = exposure_score(ReachCounts(0, 0, 0))
     failing = control_score_of(load(CRITICAL), BEST | {"mfa": "no"}, {})
     residual = residual_risk(quiet, failing, nothing)
@@ -587,7 +595,9 @@ def test_a_critical_failure_keeps_the_residual_tier_at_least_high():
 
 
 def test_admin_credentials_into_production_keep_the_residual_tier_at_least_medium():
-    admin = inherent_risk(Profile("low", "easy", access=(Access("admin", "production"),)))
+    admin = inherent_risk(
+        Profile("low", "easy", access=(Access("admin", "production"),), declared=NO_DATA)
+    )
     residual = residual_risk(admin, perfect_control(), exposure_score(ReachCounts(0, 0, 0)))
     assert residual.score == 7.2  # 0.6 x 30 x (1 - 0.6)
     assert (residual.tier, residual.floor) == (
@@ -598,7 +608,9 @@ def test_admin_credentials_into_production_keep_the_residual_tier_at_least_mediu
 
 def test_critical_data_alone_sets_no_residual_floor():
     # The vendor's controls are what protects the data it holds: good answers can show it.
-    data = inherent_risk(Profile("low", "easy", max_sensitivity=4, records=10))
+    data = inherent_risk(
+        Profile("low", "easy", max_sensitivity=4, records=10, declared=(("access", 0.0),))
+    )
     assert data.tier is Tier.medium
     residual = residual_risk(data, perfect_control(), exposure_score(ReachCounts(0, 0, 0)))
     assert (residual.score, residual.tier, residual.floor) == (8.1, Tier.low, None)
@@ -606,42 +618,61 @@ def test_critical_data_alone_sets_no_residual_floor():
 
 def test_top_reasons_name_the_biggest_drivers_across_the_three_in_plain_words():
     reasons = example_residual().top_reasons(3)
-    assert [(r.source, r.points, r.text) for r in reasons] == [
-        ("inherent", 7.56, "most sensitive data held: high"),
-        ("exposure", 5.04, "5 systems reachable despite controls"),
-        ("controls", 4.48, "How do administrators sign in? (An authenticator app)"),
+    # Residual points: 0.6 x 22.5 inherent points, 0.4 x 22.5 exposure points, 0.6 x 12.6.
+    assert [(r.source, r.share, r.points, r.text) for r in reasons] == [
+        ("inherent", 13.5, 22.5, "most sensitive data held: high"),
+        ("exposure", 9.0, 22.5, "5 systems reachable despite controls"),
+        ("inherent", 7.56, 12.6, "strongest access held: write access into staging"),
     ]
     assert len(example_residual().top_reasons(100)) < 100  # nothing worth nothing
 
 
-def test_top_reasons_from_stored_sums_name_the_weak_sections_and_the_cap():
+def test_one_explanation_the_lines_add_up_and_the_reasons_are_lines():
+    residual = example_residual()
+    lines = residual.lines
+    assert round(sum(line.share for line in lines), 2) == residual.score == 31.39
+    for source, part in (("inherent", 36.06), ("exposure", 20), ("controls", -24.67)):
+        assert round(sum(line.share for line in lines if line.source == source), 2) == part
+    # Each section removes what its control points remove of the base: 56.06 x 0.6 / 100 of
+    # a residual point per control point (53.33 -> 17.94, 20 -> 6.73).
+    controls = {line.text: (line.points, line.share) for line in lines if line.source == "controls"}
+    assert controls == {
+        "Identity and access: 80 of 100 (section weight 2)": (53.33, -17.94),
+        "Operations: 60 of 100 (section weight 1)": (20, -6.73),
+    }
+    assert set(residual.top_reasons(5)) <= set(lines)
+
+
+def test_the_cap_is_a_reason_with_the_points_it_gives_back():
     failing = control_score(
         section_totals(load(CRITICAL), BEST | {"rotation": "sometimes", "logs": "no"}, {})
     )
     residual = residual_risk(
         inherent_risk(EXAMPLE_PROFILE), failing, exposure_score(ReachCounts(1, 1, 1))
     )
-    texts = [r.text for r in residual.top_reasons(20)]
-    assert "Main: 46.67 of 100" in texts
-    assert any(t.startswith("capped at 40: critical question failing") for t in texts)
+    [cap] = [line for line in residual.lines if line.factor == "critical_cap"]
+    assert cap.points == round(CRITICAL_CAP - failing.uncapped, 2) == -6.67
+    base = 0.6 * 60.1 + 0.4 * residual.exposure.score
+    assert cap.share == round(6.67 * base * 0.6 / 100, 2) == 1.62
+    assert cap.text.startswith("capped at 40: critical question failing")
+    assert cap in residual.top_reasons(20)  # a driver, though a small one here
+    assert round(sum(line.share for line in residual.lines), 2) == residual.score
 
 
 def test_equal_reasons_keep_the_order_of_the_explanation():
-    # Four sections alike: each keeps the controls from removing the same points.
-    alike = [SectionTotals(f"s{n}", f"Section {n}", 1, 0.5, 1, 1, 0, 0) for n in range(1, 5)]
-    residual = residual_risk(
-        inherent_risk(Profile("high", "easy")),
-        control_score(alike),
-        exposure_score(ReachCounts(0, 0, 0)),
+    # Declared low sensitivity (30 x 0.25) and a middle volume (15 x 0.5): 7.5 inherent points
+    # each, 4.5 residual points each; the data comes first in the explanation, and first here.
+    alike = Profile(
+        "low",
+        "easy",
+        declared=(("access", 0.0), ("data_sensitivity", 0.25), ("data_volume", 0.5)),
     )
-    assert [(r.points, r.text) for r in residual.top_reasons(3)] == [
-        (4.41, "business criticality high"),
-        (0.47, "Section 1: 50 of 100"),
-        (0.47, "Section 2: 50 of 100"),
+    residual = residual_risk(inherent_risk(alike), None, exposure_score(ReachCounts(0, 0, 0)))
+    assert [(r.factor, r.share) for r in residual.top_reasons(2)] == [
+        ("data_sensitivity", 4.5),
+        ("data_volume", 4.5),
     ]
-    assert [r.text for r in residual.top_reasons(20) if r.source == "controls"] == [
-        f"Section {n}: 50 of 100" for n in range(1, 5)
-    ]
+    assert [r.factor for r in residual.top_reasons(1)] == ["data_sensitivity"]
 
 
 profiles = st.builds(
@@ -678,6 +709,13 @@ def test_a_lower_control_score_never_lowers_the_residual_risk(profile, counts, s
     for residual in (unknown, weak, strong):
         assert adds_up(residual)
         assert 0 <= residual.score <= 100
+        # One explanation: every line's weighted share adds up to the score, part by part.
+        assert round(sum(line.share for line in residual.lines), 2) == residual.score
+        for part in residual.contributors:
+            source = part.factor
+            assert round(sum(x.share for x in residual.lines if x.source == source), 2) == (
+                part.points
+            )
 
 
 # ---- reproducing a stored score ------------------------------------------------------------
@@ -705,7 +743,87 @@ def test_a_score_without_a_questionnaire_is_reproduced_too():
     assert reproduce(json.loads(json.dumps(original.inputs()))) == original
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", None, True])
+# Stored by version 1, as it stored them: a critical vendor with nothing recorded (rated
+# 11.10, low, by that version), and the worked example with its questionnaire's sums.
+VERSION_1_BLANK = {
+    "parameters_version": 1,
+    "profile": {
+        "criticality": "critical",
+        "substitutability": "moderate",
+        "max_sensitivity": 0,
+        "records": 0,
+        "access": [],
+        "declared": {},
+    },
+    "control": None,
+    "exposure": {
+        "systems_despite_controls": 0,
+        "systems_if_controls_fail": 0,
+        "categories_despite_controls": 0,
+        "max_sensitivity": 0,
+    },
+}
+
+
+def test_a_score_stored_by_version_1_is_reproduced_by_version_1():
+    old = reproduce(VERSION_1_BLANK)
+    assert (old.score, old.tier, old.parameters_version) == (11.1, Tier.low, 1)
+    assert old.missing == () and old.provisional is None
+    assert points_of(old.inherent) == {
+        "data_sensitivity": 0,
+        "data_volume": 0,
+        "access": 0,
+        "criticality": 15,
+        "substitutability": 3.5,
+    }
+    assert round(sum(line.share for line in old.lines), 2) == 11.1
+
+    # The same facts now: incomplete, every unknown fact at its worst value.
+    inputs = {**VERSION_1_BLANK, "parameters_version": PARAMETERS_VERSION, "provisional": None}
+    now = reproduce(inputs)
+    assert (now.score, now.tier) == (56.1, Tier.high)  # 0.6 x 93.5
+    assert now.missing == ("data", "records", "access")
+
+    # Version 1's middle for a holding without a count, with a control score stored.
+    example = example_residual().inputs()
+    example["parameters_version"] = 1
+    del example["provisional"]
+    example["profile"] = {
+        key: value
+        for key, value in example["profile"].items()
+        if key not in ("records_counted", "credentials_recorded")
+    }
+    assert reproduce(json.loads(json.dumps(example))).score == 31.39
+    # A holding without a count: the middle of 15 in version 1, the worst now.
+    example["profile"]["records"] = None
+    assert points_of(reproduce(example).inherent)["data_volume"] == 7.5
+    example["parameters_version"] = PARAMETERS_VERSION
+    assert points_of(reproduce(example).inherent)["data_volume"] == 15
+    assert reproduce(example).missing == ("records",)
+
+
+def test_answers_awaiting_acceptance_give_a_provisional_rating_beside_the_one_that_counts():
+    inherent = inherent_risk(EXAMPLE_PROFILE)
+    exposure = exposure_score(ReachCounts(5, 10, 3), max_sensitivity=2)
+    submitted = control_score_of(load(EXAMPLE), ANSWERS, JUSTIFIED)
+
+    residual = residual_risk(inherent, None, exposure, provisional=submitted)
+
+    # The rating that counts is the one without the answers: controls count as none.
+    assert (residual.score, residual.control) == (56.06, None)
+    assert residual == dataclasses.replace(
+        residual_risk(inherent, None, exposure), provisional_control=submitted
+    )
+    provisional = residual.provisional
+    assert (provisional.score, provisional.tier) == (31.39, Tier.medium)
+    assert residual.provisional_figures() == (31.39, Tier.medium)
+    assert provisional.control.score == 73.33
+    stored = json.loads(json.dumps(residual.inputs()))
+    assert stored["control"] is None and len(stored["provisional"]) == 2
+    assert reproduce(stored) == residual
+
+
+@pytest.mark.parametrize("version", [3, 0, "1", None, True])
 def test_a_parameters_version_this_code_does_not_implement_is_refused(version):
     inputs = example_residual().inputs() | {"parameters_version": version}
     with pytest.raises(ValueError, match="is not implemented by this code"):

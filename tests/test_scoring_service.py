@@ -42,6 +42,7 @@ from vendor_risk.models import (
 from vendor_risk.questionnaire import loader
 from vendor_risk.services import answers as answers_service
 from vendor_risk.services import portfolio, review
+from vendor_risk.services import requests as requests_service
 from vendor_risk.services import scoring as service
 
 if TYPE_CHECKING:  # imported by name at run time, pytest would collect it as a test class
@@ -147,10 +148,16 @@ class World:
 @pytest.fixture
 def world(app, make_vendor, make_user) -> World:
     """Two vendors with their inventory, the portfolio's aggregates computed and both rated."""
+    # Their intakes say they get no data of ours directly (their credentials are recorded):
+    # their ratings are complete.
+    no_data = {"data_sensitivity": 0.0, "data_volume": 0.0}
     keystone = make_vendor(
-        "Keystone Identity", criticality=Criticality.high, substitutability=Substitutability.hard
+        "Keystone Identity",
+        criticality=Criticality.high,
+        substitutability=Substitutability.hard,
+        declared_risk=no_data,
     )
-    harbor = make_vendor("Harbor Payroll", criticality=Criticality.medium)
+    harbor = make_vendor("Harbor Payroll", criticality=Criticality.medium, declared_risk=no_data)
     names = ["Jira", "Git", "Wiki", "Payroll"]
     system_ids = add(
         app,
@@ -294,6 +301,21 @@ def return_for_clarification(world: World, request_id: int, question_id: str) ->
         db.session.commit()
 
 
+def accept(world: World, request_id: int) -> None:
+    """A risk officer accepts the request: its answers count in the rating from now on."""
+    with world.app.app_context():
+        request = db.session.get(QuestionnaireRequest, request_id)
+        review.accept(db.session, request, expected_version=None, actor=actor_of(world.officer))
+        db.session.commit()
+
+
+def accepted(world: World, version_id: int, values: dict) -> int:
+    """A request answered and submitted by Keystone's contact, and accepted."""
+    request_id = answered(world, version_id, values)
+    accept(world, request_id)
+    return request_id
+
+
 def change(app, model, row_id: int, **values) -> None:
     """An inventory change straight in the table: the database triggers see it as any other."""
     with app.app_context():
@@ -325,36 +347,92 @@ def test_a_submission_through_the_portal_scores_the_vendor_from_its_answers(worl
     assert latest.trigger == "submitted" and latest.request_id == request_id
     expected = scoring.control_score_of(questionnaire(SECURITY), GOOD | {"staff": 40}, {})
     assert expected.score == 75.0  # by hand: (2 x 62.5 + 1 x 100) / 3
+    # The vendor's own answers: provisional. The rating that counts has not moved.
     current = rating(app, world.keystone)
-    assert current.control_score == latest.control_score == expected.score
+    assert current.control_score is latest.control_score is None
+    assert current.residual_score == latest.residual_score == before[-1].residual_score
     assert current.score_id == latest.id
-    assert (current.residual_score, current.residual_tier) == (
-        latest.residual_score,
-        latest.residual_tier,
+    provisional = scoring.reproduce(latest.inputs).provisional
+    assert provisional.control.score == expected.score
+    assert (current.provisional_score, current.provisional_tier) == (
+        provisional.score,
+        str(provisional.tier),
     )
-    assert current.residual_score < before[-1].residual_score  # controls remove risk
+    assert current.provisional_score < current.residual_score  # controls would remove risk
     assert history_ids(app, world.harbor) == harbor  # another vendor: untouched
 
 
-def test_a_resubmission_after_a_return_scores_the_changed_answers(world):
+def test_an_acceptance_makes_the_answers_count_in_the_rating(world):
     app = world.app
+    before = rating(app, world.keystone).residual_score
     request_id = answered(world, world.security, GOOD)
-    assert rating(app, world.keystone).control_score == 75.0
+    provisional = rating(app, world.keystone).provisional_score
+
+    accept(world, request_id)
+
+    latest = snapshots(app, world.keystone)[-1]
+    assert latest.trigger == "accepted" and latest.request_id == request_id
+    current = rating(app, world.keystone)
+    assert current.score_id == latest.id
+    assert current.control_score == latest.control_score == 75.0
+    assert current.residual_score == provisional < before
+    assert (current.provisional_score, current.provisional_tier) == (None, None)
+
+
+def test_a_returned_request_counts_as_not_reviewed_and_its_resubmission_too(world):
+    app = world.app
+    settled = rating(app, world.keystone).residual_score
+    request_id = answered(world, world.security, GOOD)
 
     return_for_clarification(world, request_id, "mfa")
+    returned = rating(app, world.keystone)
+    assert returned.control_score is None and returned.residual_score == settled
+    assert returned.provisional_score is not None  # the answers last submitted, provisionally
+
     answer(app, world.contact, request_id, {"mfa": "keys"})
     submit(app, world.contact, request_id)
 
     latest = snapshots(app, world.keystone)[-1]
     assert latest.trigger == "answers_changed" and latest.request_id == request_id
     improved = scoring.control_score_of(questionnaire(SECURITY), GOOD | {"mfa": "keys"}, {})
-    assert latest.control_score == improved.score == 100.0
+    assert improved.score == 100.0
+    assert scoring.reproduce(latest.inputs).provisional.control.score == 100.0
+    assert rating(app, world.keystone).control_score is None
+    assert rating(app, world.keystone).residual_score == settled
+
+    accept(world, request_id)
     assert rating(app, world.keystone).control_score == 100.0
+
+
+def test_an_earlier_accepted_request_counts_until_the_next_one_is_accepted(world):
+    app = world.app
+    first = accepted(world, world.security, GOOD)  # 75
+    settled = rating(app, world.keystone)
+    second = answered(world, world.security, GOOD | {"mfa": "keys"})  # 100, not accepted
+
+    current = rating(app, world.keystone)
+    assert (current.control_score, current.residual_score) == (75.0, settled.residual_score)
+    assert current.provisional_score < current.residual_score
+    with app.app_context():
+        counted = service.counted_requests(db.session, world.keystone)
+    assert counted.accepted == {"supplier-security": first}
+    assert counted.latest == counted.awaiting == {"supplier-security": second}
+
+    # Cancelled, the newer answers count nowhere: the provisional rating goes.
+    with app.app_context():
+        request = db.session.get(QuestionnaireRequest, second)
+        requests_service.cancel(db.session, request, actor=actor_of(world.officer))
+        db.session.commit()
+    current = rating(app, world.keystone)
+    assert snapshots(app, world.keystone)[-1].trigger == "cancelled"
+    assert (current.control_score, current.provisional_score) == (75.0, None)
 
 
 def test_a_critical_failure_caps_the_control_score_and_keeps_the_tier_at_least_high(world):
     app = world.app
-    answered(world, world.security, GOOD | {"mfa": "password"})
+    request_id = answered(world, world.security, GOOD | {"mfa": "password"})
+    assert rating(app, world.keystone).provisional_tier == "high"
+    accept(world, request_id)
 
     current = rating(app, world.keystone)
     assert current.control_score == scoring.CRITICAL_CAP
@@ -496,13 +574,14 @@ def test_a_ratings_digest_is_the_one_its_computed_score_gives(world):
     # that digest must be the one of the computed score's own inputs, or ratings recorded
     # until now would all look changed (and the history would gain a point for nothing).
     app = world.app
-    answered(world, world.security, GOOD)
-    answered(world, world.continuity, {"drill": "yes"})  # two questionnaires' sections
+    accepted(world, world.security, GOOD)
+    answered(world, world.continuity, {"drill": "yes"})  # two questionnaires, one provisional
 
     for vendor_id, with_controls in ((world.keystone, True), (world.harbor, False)):
         stored = snapshots(app, vendor_id)[-1]
         computed = scoring.reproduce(stored.inputs)
         assert (computed.control is not None) is with_controls
+        assert (computed.provisional is not None) is with_controls
         assert stored.inputs == computed.inputs()
         assert rating(app, vendor_id).inputs_digest == service.fingerprint(computed.inputs())[1]
 
@@ -523,14 +602,14 @@ def test_an_intake_filled_by_our_staff_never_counts_in_the_control_score(world, 
     assert rescore_command(app, "Keystone Identity").exit_code == 0
     assert rating(app, world.keystone).control_score is None
 
-    answered(world, world.security, GOOD)
+    accepted(world, world.security, GOOD)
     assert rating(app, world.keystone).control_score == 75.0  # the questionnaire's alone
 
 
 def test_the_sections_of_two_questionnaires_both_count_and_never_mix(world):
     app = world.app
-    answered(world, world.security, GOOD)
-    answered(world, world.continuity, {"drill": "no"})
+    accepted(world, world.security, GOOD)
+    accepted(world, world.continuity, {"drill": "no"})
 
     latest = snapshots(app, world.keystone)[-1]
     # (2 x 62.5 + 1 x 100 + 1 x 0) / 4: the continuity "access" section weighs on its own.
@@ -548,7 +627,7 @@ def test_the_sections_of_two_questionnaires_both_count_and_never_mix(world):
 
 def test_rescore_by_name_in_any_case_prints_the_rating_and_is_audited(world):
     app = world.app
-    answered(world, world.security, GOOD)
+    accepted(world, world.security, GOOD)
     current = rating(app, world.keystone)
 
     result = rescore_command(app, "keystone IDENTITY")
@@ -562,6 +641,27 @@ def test_rescore_by_name_in_any_case_prints_the_rating_and_is_audited(world):
     [event] = events(app, "scoring.rescored")
     assert event.vendor_id == world.keystone
     assert event.details == {"count": 1, "recorded": 0, "vendor": "Keystone Identity"}
+
+
+def test_rescore_by_name_says_what_a_rating_misses_and_what_is_provisional(world, make_vendor):
+    app = world.app
+    make_vendor("Blank Vendor", criticality=Criticality.critical)
+    result = rescore_command(app, "Blank Vendor")
+    assert result.exit_code == 0, result.output
+    assert (
+        "Blank Vendor: residual risk 56.1, tier high; incomplete, missing: the data it holds; "
+        "how many records it holds; the access its credentials give." in result.output
+    )
+
+    answered(world, world.security, GOOD)
+    current = rating(app, world.keystone)
+    result = rescore_command(app, "Keystone Identity")
+    assert (
+        f"Keystone Identity: residual risk {current.residual_score:g}, tier "
+        f"{current.residual_tier}; provisional {current.provisional_score:g}, tier "
+        f"{current.provisional_tier}, once the answers awaiting review are accepted (not "
+        "counted)." in result.output
+    )
 
 
 def test_rescore_refreshes_stale_aggregates_first(world):

@@ -953,7 +953,9 @@ SUPPORTDESK_BASELINE = Replies(
 
 ASSESSMENTS = (
     Assessment(IDENTITY_PROVIDER, "intake", KEYSTONE_INTAKE, outcome="accepted"),
-    Assessment(IDENTITY_PROVIDER, "baseline-security", KEYSTONE_BASELINE),
+    # Accepted: the answers that cap the identity provider's control score count in its
+    # rating (a vendor's own answers count only once a risk officer accepts them).
+    Assessment(IDENTITY_PROVIDER, "baseline-security", KEYSTONE_BASELINE, outcome="accepted"),
     Assessment(IDENTITY_PROVIDER, "vendor-credentials", KEYSTONE_CREDENTIALS, submitted=False),
     Assessment("MailRelay", "baseline-security", MAILRELAY_BASELINE, outcome="accepted"),
     Assessment(

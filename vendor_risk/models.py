@@ -828,6 +828,8 @@ class ScoreTrigger(StrEnum):
 
     submitted = "submitted"  # a request was submitted
     answers_changed = "answers_changed"  # an answer changed after submission (review, import)
+    accepted = "accepted"  # a risk officer accepted a request: its answers count, settled
+    cancelled = "cancelled"  # a submitted request was cancelled: its answers count no more
     decision = "decision"  # a review decision was recorded
     inventory_changed = "inventory_changed"  # credentials, data, MFA, criticality...
     parameters_changed = "parameters_changed"  # the scoring method's version changed
@@ -862,6 +864,12 @@ class VendorScore(SQLModel, table=True):
     residual_score: float
     residual_tier: str = Field(max_length=16)
     critical_failures: int = Field(default=0)
+    # The facts the rating misses (scoring.MISSING_WORDS keys separated by spaces, in that
+    # order; "" when complete), each counted at its cautious value: services.scoring.missing_text.
+    missing: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
+    # The rating with the answers no risk officer has accepted yet (None: none awaiting).
+    provisional_score: float | None = Field(default=None)
+    provisional_tier: str | None = Field(default=None, max_length=16)
     inputs: dict = Field(default_factory=dict, sa_type=sa.JSON)
 
 
@@ -883,6 +891,13 @@ class VendorRating(SQLModel, table=True):
     residual_score: float = Field(index=True)
     residual_tier: str = Field(max_length=16, index=True)
     critical_failures: int = Field(default=0)
+    # As in its score: the facts it misses ("" when complete), which the vendor list filters
+    # on, and the provisional rating beside it.
+    missing: str = Field(
+        default="", max_length=100, index=True, sa_column_kwargs={"server_default": ""}
+    )
+    provisional_score: float | None = Field(default=None)
+    provisional_tier: str | None = Field(default=None, max_length=16)
     override_tier: str | None = Field(default=None, max_length=16)
     override_reason: str = Field(default="", sa_type=sa.Text)
     override_by_id: int | None = Field(
@@ -1059,6 +1074,13 @@ class PortfolioDay(SQLModel, table=True):
     heat: dict = Field(default_factory=dict, sa_type=sa.JSON)
     # Vendor status -> effective residual tier or "unrated" -> vendors.
     status_tiers: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    # Rated vendors whose rating is incomplete, and per missing fact (scoring.MISSING_WORDS
+    # key -> vendors); rated vendors with a provisional rating beside theirs.
+    incomplete: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    missing: dict = Field(
+        default_factory=dict, sa_type=sa.JSON, sa_column_kwargs={"server_default": "{}"}
+    )
+    provisional: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class OpenFindingDay(SQLModel, table=True):

@@ -18,6 +18,7 @@ from . import audit
 from .cli import cli_actor
 from .db import db
 from .models import AuditAction, ScoreTrigger, Vendor
+from .scoring import MISSING_WORDS
 from .services import portfolio, scoring
 from .services.blast_radius import vendor_id_by_name
 
@@ -62,6 +63,14 @@ def _rating_words(session: Session, vendor: Vendor) -> str:
     words = f"{vendor.name}: residual risk {rating.residual_score:g}, tier {rating.residual_tier}"
     if rating.override_tier:
         words += f" (overridden to {rating.override_tier} by a risk officer)"
+    if rating.missing:
+        missing = "; ".join(MISSING_WORDS[key] for key in scoring.missing_facts(rating.missing))
+        words += f"; incomplete, missing: {missing}"
+    if rating.provisional_tier:
+        words += (
+            f"; provisional {rating.provisional_score:g}, tier {rating.provisional_tier}, once "
+            "the answers awaiting review are accepted (not counted)"
+        )
     return words + "."
 
 

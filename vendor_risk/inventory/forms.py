@@ -443,6 +443,17 @@ class VendorFilterForm(_ListForm):
         validators=[Optional(strip_whitespace=False)],
         invalid_choice_message=CHOOSE,
     )
+    # services.inventory.RATING_STATES: ratings that miss a fact, or have a provisional one.
+    rating = SelectField(
+        "Rating",
+        choices=[
+            SelectChoice("", "Any rating"),
+            SelectChoice("incomplete", "Incomplete: facts missing"),
+            SelectChoice("provisional", "Provisional answers awaiting review"),
+        ],
+        validators=[Optional(strip_whitespace=False)],
+        invalid_choice_message=CHOOSE,
+    )
     sort = SelectField(
         "Sort by",
         choices=[SelectChoice(key, label(key)) for key in VENDOR_SORTS],

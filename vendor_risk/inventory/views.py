@@ -63,7 +63,16 @@ bp = area(
 
 bp.add_app_template_filter(label, "enum_label")
 
-VENDOR_FILTERS = ("q", "status", "criticality", "tier", "residual", "sort", "direction")
+VENDOR_FILTERS = (
+    "q",
+    "status",
+    "criticality",
+    "tier",
+    "residual",
+    "rating",
+    "sort",
+    "direction",
+)
 CREDENTIAL_FILTERS = (
     "q",
     "status",
@@ -218,6 +227,7 @@ def vendors():
             criticality=form.criticality.data,
             tier=form.tier.data,
             residual=form.residual.data or None,
+            rating=form.rating.data or None,
             sort=form.sort.data or "name",
             descending=form.direction.data == "desc",
             page=form.page.data or 1,

@@ -232,9 +232,13 @@ class VendorFacts:
 
 @dataclass(frozen=True)
 class ReasonLine:
+    """A line of the rating's explanation (scoring.Line): its weighted share of the residual
+    score, and its points in its own part."""
+
     text: str
     source: str  # inherent, exposure or controls
-    points: float
+    share: float  # residual points
+    points: float | None  # of inherent risk, exposure or the control score
 
 
 @dataclass(frozen=True)
@@ -264,11 +268,20 @@ class RatingFacts:
     override_by: str
     inherent_score: float
     inherent_tier: str
-    control_score: float | None  # None: no questionnaire counts yet
+    control_score: float | None  # None: no accepted questionnaire counts yet
     exposure_score: float
     reasons: tuple[ReasonLine, ...]
     sections: tuple[SectionScore, ...]
     critical_failures: tuple[FailureLine, ...]
+    # The facts the rating misses, in words (each counted at its worst value): incomplete if
+    # any. The rating with the answers awaiting a risk officer's acceptance: not counted.
+    missing: tuple[str, ...] = ()
+    provisional_score: float | None = None
+    provisional_tier: str | None = None
+
+    @property
+    def incomplete(self) -> bool:
+        return bool(self.missing)
 
 
 @dataclass(frozen=True)
@@ -435,11 +448,14 @@ def _rating_facts(rating: ratings.Rating) -> RatingFacts:
         inherent_tier=str(rating.inherent.tier),
         control_score=None if control is None else control.score,
         exposure_score=rating.exposure.score,
-        reasons=tuple(ReasonLine(r.text, r.source, r.points) for r in rating.reasons),
+        reasons=tuple(ReasonLine(r.text, r.source, r.share, r.points) for r in rating.reasons),
         sections=tuple(SectionScore(s.title, s.score, s.points) for s in rating.sections),
         critical_failures=tuple(
             FailureLine(f.text, f.section, f.answered) for f in rating.critical_failures
         ),
+        missing=tuple(m.words for m in rating.missing),
+        provisional_score=rating.provisional.score if rating.provisional else None,
+        provisional_tier=str(rating.provisional.tier) if rating.provisional else None,
     )
 
 
@@ -645,7 +661,8 @@ def vendor_assessment(
     today = now.date()
     page = ratings.risk_page(session, vendor_id)
     latest = decisions.decisions_of(session, vendor_id)[:1]
-    counted = scoring.counted_requests(session, vendor_id)
+    # The latest answers of each questionnaire, accepted or awaiting review (each says which).
+    counted = scoring.counted_requests(session, vendor_id).latest
     # One review detail per counted questionnaire (three statements each), whatever its size.
     details = (review.review_detail(session, rid, today=today) for rid in sorted(counted.values()))
     answered = tuple(answered_questionnaire(d) for d in details if d is not None)

@@ -52,10 +52,17 @@ def vendors_by_status(data: RiskDashboard) -> Chart:
     )
     total = day.vendors if day else 0
     high = sum(day.tier(t) for t in ("critical", "high")) if day else 0
+    incomplete = (
+        f" {_plural(day.incomplete, 'rating')} incomplete (facts missing, counted at their "
+        "worst value)."
+        if day and day.incomplete
+        else ""
+    )
     return stacked_bar_chart(
         "Vendors by status and residual tier",
-        f"{_plural(total, 'vendor')}, {high:,} of them rated high or critical. Each bar is a "
-        "vendor status, split by the vendor's residual tier (an override counts).",
+        f"{_plural(total, 'vendor')}, {high:,} of them rated high or critical.{incomplete} "
+        "Each bar is a vendor status, split by the vendor's residual tier (an override "
+        "counts).",
         tuple(s.value.capitalize() for s in statuses),
         series,
         value_label="Vendors",

@@ -6,6 +6,7 @@ from flask import render_template
 from ..access import area
 from ..db import db, expect_writes, utcnow
 from ..models import Role
+from ..scoring import MISSING_WORDS
 from ..services import dashboards, portfolio, portfolio_history
 from . import dashboard
 
@@ -29,4 +30,5 @@ def home():
         tiers_down=portfolio_history.TIERS_DOWN,
         unrated=portfolio_history.UNRATED,
         trend_days=dashboards.TREND_DAYS,
+        missing_words=MISSING_WORDS,
     )

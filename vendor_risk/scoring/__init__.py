@@ -2,7 +2,8 @@
 
 No Flask, no database: the services read the rows and store what comes out. Inherent risk
 (``inherent``), the control score (``control``), exposure (``exposure``) and residual risk
-(``residual``), all under one :data:`PARAMETERS_VERSION`.
+(``residual``), all under one :data:`PARAMETERS_VERSION` (earlier versions are still computed,
+so that stored scores reproduce).
 """
 
 from .control import (
@@ -18,14 +19,15 @@ from .control import (
     section_totals,
 )
 from .exposure import Exposure, exposure_inputs, exposure_score
-from .inherent import Access, InherentRisk, Profile, inherent_risk
+from .inherent import MISSING_WORDS, Access, InherentRisk, Profile, inherent_risk
 from .parameters import PARAMETERS_VERSION
 from .points import Contributor
-from .residual import Reason, Residual, reproduce, residual_risk, score_inputs
+from .residual import Line, Residual, reproduce, residual_risk, score_inputs
 from .tiers import Tier
 
 __all__ = [
     "CRITICAL_CAP",
+    "MISSING_WORDS",
     "PARAMETERS_VERSION",
     "Access",
     "AnswerContribution",
@@ -35,8 +37,8 @@ __all__ = [
     "CriticalFailure",
     "Exposure",
     "InherentRisk",
+    "Line",
     "Profile",
-    "Reason",
     "Residual",
     "SectionScore",
     "SectionTotals",

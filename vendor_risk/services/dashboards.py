@@ -40,7 +40,7 @@ from ..models import (
     Vendor,
     VendorRating,
 )
-from ..scoring import Tier
+from ..scoring import MISSING_WORDS, Tier
 from . import answers as answers_service
 from . import findings, incidents, portfolio, portfolio_history, reassessments
 from . import requests as request_service
@@ -72,6 +72,7 @@ class ReviewDue:
     next_review: date
     overdue: bool
     tier: Tier | None  # effective (an override counts); None before any rating
+    missing: tuple[str, ...] = ()  # the facts its rating misses, in words: incomplete if any
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ def reassessments_due(session: Session, today: date) -> Reassessments:
     )
     tier = portfolio_history.effective_tier()
     rows = session.execute(
-        sa.select(Vendor.id, Vendor.name, Vendor.next_review, tier)
+        sa.select(Vendor.id, Vendor.name, Vendor.next_review, tier, VendorRating.missing)
         .outerjoin(VendorRating, VendorRating.vendor_id == Vendor.id)
         .where(
             due,
@@ -165,8 +166,15 @@ def reassessments_due(session: Session, today: date) -> Reassessments:
         .limit(REASSESSMENTS_SHOWN)
     )
     first = tuple(
-        ReviewDue(vid, name, review, review < today, Tier(found) if found else None)
-        for vid, name, review, found in rows
+        ReviewDue(
+            vid,
+            name,
+            review,
+            review < today,
+            Tier(found) if found else None,
+            tuple(MISSING_WORDS[key] for key in (missing or "").split()),
+        )
+        for vid, name, review, found, missing in rows
     )
     return Reassessments(total, within, first)
 

@@ -49,7 +49,7 @@ from ..models import (
     VendorStatus,
 )
 from ..names import name_key
-from ..scoring.inherent import Tier
+from ..scoring.inherent import MISSING_WORDS, Tier
 from ..secret_guard import secret_problem
 from . import EditConflict, ValidationFailed, portfolio_history
 
@@ -459,10 +459,27 @@ class VendorRow:
     # override of its tier, shown beside it (services.ratings).
     residual_tier: Tier | None = None
     override_tier: Tier | None = None
+    # The facts the rating misses, in words (scoring.MISSING_WORDS): incomplete if any.
+    missing: tuple[str, ...] = ()
+    # The tier with the answers no risk officer has accepted yet (None: none awaiting).
+    provisional_tier: Tier | None = None
 
 
 def _tier(value: str | None) -> Tier | None:
     return Tier(value) if value else None
+
+
+# The vendor list's "rating" filter: ratings that miss a fact, ratings with a provisional one
+# beside them (answers awaiting a risk officer's acceptance).
+RATING_STATES = {
+    # Greater than "" rather than different from it: a range the index on the column serves.
+    "incomplete": VendorRating.missing > "",
+    "provisional": VendorRating.provisional_tier.is_not(None),
+}
+
+
+def _missing_words(text: str | None) -> tuple[str, ...]:
+    return tuple(MISSING_WORDS[key] for key in (text or "").split())
 
 
 VENDOR_SORTS = (
@@ -485,12 +502,14 @@ def search_vendors(
     criticality: Criticality | None = None,
     tier: Tier | None = None,
     residual: str | None = None,
+    rating: str | None = None,
     sort: str = "name",
     descending: bool = False,
     page: int = 1,
 ) -> Page[VendorRow]:
     """``tier``: the inherent tier; ``residual``: the effective residual tier (an override
-    counts), or portfolio_history.UNRATED for vendors not rated yet."""
+    counts), or portfolio_history.UNRATED for vendors not rated yet; ``rating``: a key of
+    RATING_STATES (incomplete or provisional ratings only)."""
     held = _count_by(Credential.holder_vendor_id, Credential.holder_vendor_id.is_not(None))
     data = _count_by(VendorData.vendor_id)
     credentials = sa.func.coalesce(held.c.n, 0)
@@ -511,6 +530,8 @@ def search_vendors(
             VendorReach.systems_if_controls_fail,
             VendorRating.residual_tier,
             VendorRating.override_tier,
+            VendorRating.missing,
+            VendorRating.provisional_tier,
         )
         .outerjoin(held, held.c.key == Vendor.id)
         .outerjoin(data, data.c.key == Vendor.id)
@@ -535,6 +556,8 @@ def search_vendors(
         query = query.where(VendorRating.vendor_id.is_(None))
     elif residual:
         query = query.where(portfolio_history.effective_tier() == residual)
+    if rating:
+        query = query.where(RATING_STATES[rating])
     name = sa.func.lower(Vendor.name)
     key = {
         "name": name,
@@ -558,6 +581,8 @@ def search_vendors(
             *values[10:12],
             _tier(values.residual_tier),
             _tier(values.override_tier),
+            _missing_words(values.missing),
+            _tier(values.provisional_tier),
         )
 
     return _page(session, query, page, row)

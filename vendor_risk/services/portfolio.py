@@ -95,7 +95,7 @@ def _profiles(session: Session, inventory: engine.Inventory) -> dict[int, inhere
     for vendor in inventory.vendors.values():
         levels = [inventory.categories[h.category_id].sensitivity for h in vendor.holdings]
         counts = [h.records for h in vendor.holdings]
-        records = None if None in counts else sum(counts)  # type: ignore[arg-type]
+        counted = sum(n for n in counts if n is not None)
         criticality, substitutability, declared = dependence.get(
             vendor.id, ("medium", "moderate", {})
         )
@@ -103,9 +103,12 @@ def _profiles(session: Session, inventory: engine.Inventory) -> dict[int, inhere
             criticality=criticality,
             substitutability=substitutability,
             max_sensitivity=max(levels, default=0),
-            records=records if levels else 0,
+            records=None if None in counts else counted,
             access=tuple(access.get(vendor.id, ())),
             declared=tuple(sorted(declared.items())),
+            records_counted=counted,
+            # Revoked ones too: the vendor's access was recorded, it has none left.
+            credentials_recorded=len(inventory.credentials_held_by.get(vendor.id, ())),
         )
     return profiles
 

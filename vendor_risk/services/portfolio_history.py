@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -43,6 +43,9 @@ class Day:
     tier_counts: Mapping[str, int]  # effective tier -> vendors
     heat: Mapping[tuple[str, str], int]  # (inherent tier, effective tier) -> vendors
     status_tiers: Mapping[tuple[str, str], int]  # (status, effective tier or UNRATED) -> vendors
+    incomplete: int = 0  # rated vendors whose rating misses a fact
+    missing: Mapping[str, int] = field(default_factory=dict)  # missing fact -> vendors
+    provisional: int = 0  # rated vendors with a provisional rating beside theirs
 
     def tier(self, tier: str) -> int:
         return self.tier_counts.get(tier, 0)
@@ -61,25 +64,29 @@ class Day:
 def _figures(session: Session) -> dict:
     """Every figure of the day's row, from one GROUP BY over the vendors."""
     tier = effective_tier()
+    provisional = VendorRating.provisional_tier.is_not(None)
     rows = session.execute(
         sa.select(
             Vendor.status,
             VendorReach.inherent_tier,
             tier.label("tier"),
+            VendorRating.missing,
+            provisional,
             sa.func.count(),
             sa.func.sum(VendorRating.residual_score),
         )
         .select_from(Vendor)
         .outerjoin(VendorReach, VendorReach.vendor_id == Vendor.id)
         .outerjoin(VendorRating, VendorRating.vendor_id == Vendor.id)
-        .group_by(Vendor.status, VendorReach.inherent_tier, tier)
+        .group_by(Vendor.status, VendorReach.inherent_tier, tier, VendorRating.missing, provisional)
     ).all()
-    vendors = rated = 0
+    vendors = rated = incomplete = awaiting = 0
     residual_sum = 0.0
     tiers: dict[str, int] = defaultdict(int)
     heat: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     status_tiers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for status, inherent, effective, n, total in rows:
+    missing: dict[str, int] = defaultdict(int)
+    for status, inherent, effective, facts, pending, n, total in rows:
         vendors += n
         status_tiers[str(status)][effective or UNRATED] += n
         if effective is None:
@@ -89,6 +96,12 @@ def _figures(session: Session) -> dict:
         tiers[effective] += n
         if inherent is not None:
             heat[inherent][effective] += n
+        if facts:
+            incomplete += n
+            for fact in facts.split():
+                missing[fact] += n
+        if pending:
+            awaiting += n
     return {
         "vendors": vendors,
         "rated": rated,
@@ -96,6 +109,9 @@ def _figures(session: Session) -> dict:
         "tier_counts": dict(tiers),
         "heat": {key: dict(value) for key, value in heat.items()},
         "status_tiers": {key: dict(value) for key, value in status_tiers.items()},
+        "incomplete": incomplete,
+        "missing": dict(missing),
+        "provisional": awaiting,
     }
 
 
@@ -123,6 +139,9 @@ def _day(row: PortfolioDay) -> Day:
         tier_counts=dict(row.tier_counts),
         heat={(i, r): n for i, by in row.heat.items() for r, n in by.items()},
         status_tiers={(s, t): n for s, by in row.status_tiers.items() for t, n in by.items()},
+        incomplete=row.incomplete,
+        missing=dict(row.missing),
+        provisional=row.provisional,
     )
 
 

@@ -27,11 +27,12 @@ from ..models import (
     VendorRating,
     VendorScore,
 )
-from ..scoring import Contributor, Reason, Tier
+from ..scoring import MISSING_WORDS, Line, Tier
 from ..secret_guard import secret_problem
 from . import ValidationFailed, portfolio_history, scoring
 
 OVERRIDE_REASON_MIN = 10
+SOURCES = ("inherent", "exposure", "controls")  # the parts of the explanation's lines
 HISTORY_SHOWN = 50
 NO_RATING = (
     "This vendor has no rating yet: nothing was done. Its rating is computed with the "
@@ -49,17 +50,23 @@ def effective_tier(rating: VendorRating) -> Tier:
 
 @dataclass(frozen=True)
 class Part:
-    """One figure of the rating and the contributors whose points add up to it."""
+    """One figure of the rating and the lines whose points add up to it; each line carries
+    its weighted share of the residual score too, the same figure the top reasons show."""
 
     score: float | None
     tier: Tier | None
-    contributors: tuple[Contributor, ...]
+    lines: tuple[Line, ...]
     floor: str | None = None  # why the tier was lifted above its band
 
     @property
     def total(self) -> float:
-        """The contributors' points added up: the score, shown under them as the proof."""
-        return round(sum(c.points for c in self.contributors), 2)
+        """The lines' points added up: the score, shown under them as the proof."""
+        return round(sum(line.points or 0.0 for line in self.lines), 2)
+
+    @property
+    def share(self) -> float:
+        """The lines' weighted shares added up: what the part adds to the residual score."""
+        return round(sum(line.share for line in self.lines), 2)
 
 
 @dataclass(frozen=True)
@@ -87,18 +94,41 @@ class Override:
 
 
 @dataclass(frozen=True)
+class Missing:
+    """A fact the rating misses, counted at its cautious value (docs/scoring.md)."""
+
+    key: str  # scoring.MISSING_WORDS
+    words: str
+
+
+@dataclass(frozen=True)
+class Provisional:
+    """The rating with the answers no risk officer has accepted yet: beside the rating that
+    counts, never in its place."""
+
+    score: float
+    tier: Tier
+    floor: str | None
+    control_score: float | None
+    critical_failures: int
+    requests: tuple[int, ...]  # awaiting acceptance: their review pages
+
+
+@dataclass(frozen=True)
 class Rating:
     score_id: int
     computed_at: datetime
     trigger: ScoreTrigger
     parameters_version: int
-    residual: Part
+    residual: Part  # its lines: the inherent, exposure and controls parts
     inherent: Part
-    control: Part | None  # None: no questionnaire counts yet
+    control: Part | None  # None: no accepted questionnaire counts yet
     exposure: Part
     sections: tuple[Section, ...]
     critical_failures: tuple[CriticalFailure, ...]
-    reasons: tuple[Reason, ...]
+    reasons: tuple[Line, ...]  # the lines that add the most to the residual score
+    missing: tuple[Missing, ...]
+    provisional: Provisional | None
     override: Override | None
 
     @property
@@ -110,6 +140,10 @@ class Rating:
     def effective_tier(self) -> Tier:
         return self.override.tier if self.override else self.residual.tier
 
+    @property
+    def incomplete(self) -> bool:
+        return bool(self.missing)
+
 
 @dataclass(frozen=True)
 class HistoryRow:
@@ -120,6 +154,9 @@ class HistoryRow:
     residual_tier: Tier
     control_score: float | None
     exposure_score: float
+    missing: tuple[Missing, ...]
+    provisional_score: float | None
+    provisional_tier: Tier | None
 
 
 @dataclass(frozen=True)
@@ -129,8 +166,20 @@ class RiskPage:
     more_history: bool  # older scores exist than those shown
 
 
-def _contributors(items: Sequence[Mapping[str, Any]]) -> tuple[Contributor, ...]:
-    return tuple(Contributor(c["factor"], c["points"], c["detail"]) for c in items)
+def missing_of(text: str | None) -> tuple[Missing, ...]:
+    """The missing facts of a stored rating (``missing`` as stored) in words."""
+    return tuple(Missing(key, MISSING_WORDS[key]) for key in scoring.missing_facts(text))
+
+
+def _lines(items: Sequence[Mapping[str, Any]]) -> tuple[Line, ...]:
+    return tuple(Line(i["source"], i["factor"], i["text"], i["points"], i["share"]) for i in items)
+
+
+def _residual_lines(items: Sequence[Mapping[str, Any]]) -> tuple[Line, ...]:
+    """The residual's three parts as lines: their points are their shares."""
+    return tuple(
+        Line("residual", c["factor"], c["detail"], c["points"], c["points"]) for c in items
+    )
 
 
 def _failure_keys(inputs: Mapping[str, Any]) -> dict[tuple[str, str], str]:
@@ -145,13 +194,8 @@ def _failure_keys(inputs: Mapping[str, Any]) -> dict[tuple[str, str], str]:
     return keys
 
 
-def _counted_requests(session: Session, vendor_id: int) -> dict[str, int]:
-    """Questionnaire key -> the vendor's request whose answers count (where they are)."""
-    return scoring.counted_requests(session, vendor_id)
-
-
 def _failures(
-    session: Session, score: VendorScore, control: Mapping[str, Any]
+    score: VendorScore, control: Mapping[str, Any], counted: scoring.Counted
 ) -> tuple[CriticalFailure, ...]:
     """The score's critical failures, each with the request whose review page shows the
     answer (with several questionnaires counted, each failure's own)."""
@@ -159,7 +203,8 @@ def _failures(
     if not failures:
         return ()
     keys = _failure_keys(score.inputs)
-    requests = _counted_requests(session, score.vendor_id)
+    # A rating of version 1 counted the latest submitted requests, of version 2 accepted ones.
+    requests = counted.latest if score.parameters_version < 2 else counted.accepted
     titles = {s["id"].rpartition("/")[2]: s["title"] for s in control.get("sections", [])}
     found = []
     for f in failures:
@@ -181,11 +226,15 @@ def _rating(
 ) -> Rating:
     explained = scoring.explain(score)
     control = explained.get("control")
+    lines = _lines(explained["lines"])
+    of = {source: tuple(line for line in lines if line.source == source) for source in SOURCES}
+    counted = scoring.counted_requests(session, score.vendor_id)
     override = None
     if rating.override_tier:
         override = Override(
             Tier(rating.override_tier), rating.override_reason, overrider or "", rating.override_at
         )
+    provisional = explained.get("provisional")
     return Rating(
         score_id=score.id,
         computed_at=score.computed_at,
@@ -194,25 +243,34 @@ def _rating(
         residual=Part(
             score.residual_score,
             Tier(score.residual_tier),
-            _contributors(explained["residual"]),
+            _residual_lines(explained["residual"]),
             explained.get("floor"),
         ),
         inherent=Part(
             score.inherent_score,
             Tier(score.inherent_tier),
-            _contributors(explained["inherent"]),
+            of["inherent"],
             explained.get("inherent_floor"),
         ),
-        control=None
-        if control is None
-        else Part(score.control_score, None, _contributors(control["contributors"])),
-        exposure=Part(score.exposure_score, None, _contributors(explained["exposure"])),
+        control=None if control is None else Part(score.control_score, None, of["controls"]),
+        exposure=Part(score.exposure_score, None, of["exposure"]),
         sections=tuple(
             Section(s["title"], s["score"], s["points"])
             for s in (control or {}).get("sections", [])
         ),
-        critical_failures=() if control is None else _failures(session, score, control),
-        reasons=tuple(Reason(r["source"], r["points"], r["text"]) for r in explained["reasons"]),
+        critical_failures=() if control is None else _failures(score, control, counted),
+        reasons=_lines(explained["reasons"]),
+        missing=tuple(Missing(key, MISSING_WORDS[key]) for key in explained.get("missing", ())),
+        provisional=None
+        if provisional is None
+        else Provisional(
+            score=provisional["score"],
+            tier=Tier(provisional["tier"]),
+            floor=provisional["floor"],
+            control_score=provisional["control_score"],
+            critical_failures=provisional["critical_failures"],
+            requests=tuple(sorted(counted.awaiting.values())),
+        ),
         override=override,
     )
 
@@ -240,6 +298,9 @@ def risk_page(session: Session, vendor_id: int) -> RiskPage:
             Tier(s.residual_tier),
             s.control_score,
             s.exposure_score,
+            missing_of(s.missing),
+            s.provisional_score,
+            Tier(s.provisional_tier) if s.provisional_tier else None,
         )
         for s in scores[:HISTORY_SHOWN]
     )

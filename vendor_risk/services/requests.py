@@ -32,7 +32,7 @@ from ..models import (
     Vendor,
     VendorStatus,
 )
-from . import ValidationFailed, accounts, invites
+from . import ValidationFailed, accounts, invites, scoring
 from .inventory import Page, _order, _page, _rank
 from .questionnaires import latest_versions
 from .request_status import AWAITING_REVIEW, AWAITING_VENDOR, check_move, is_overdue
@@ -267,8 +267,10 @@ def invite_more(
 
 def cancel(session: Session, request: QuestionnaireRequest, *, actor: Actor) -> int:
     """Cancel the request (TransitionRefused once accepted or cancelled) and revoke its
-    invitations that could still be used; returns how many were revoked."""
+    invitations that could still be used; returns how many were revoked. Answers it had
+    submitted no longer count anywhere: its vendor is rescored."""
     transition(session, request, RequestStatus.cancelled, actor=actor)
+    scoring.request_closed(session, request)
     live = invites.live_invites_of_request(session, request.id)
     for invite in live:
         invites.revoke(session, invite, actor=actor, reason="request cancelled")

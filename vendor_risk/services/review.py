@@ -32,7 +32,7 @@ from ..models import (
 from ..questionnaire import model as qmodel
 from ..questionnaire.conditions import is_answered, visible_questions
 from ..secret_guard import secret_problem
-from . import ValidationFailed
+from . import ValidationFailed, scoring
 from .inventory import Page, _page
 from .questionnaires import questionnaire_of
 from .request_status import AWAITING_REVIEW, TransitionRefused, check_move, is_overdue
@@ -629,9 +629,10 @@ def accept(
     expected_version: int | None,
     actor: Actor,
 ) -> None:
-    """Accept the request: it becomes read-only for good. Clarifications were questions to the
-    vendor, answered by now: they are cleared (each return's audit event keeps them);
-    internal notes stay, as the reviewers' record."""
+    """Accept the request: it becomes read-only for good, and its answers count in the
+    vendor's rating, no longer provisionally (the vendor is rescored). Clarifications were
+    questions to the vendor, answered by now: they are cleared (each return's audit event
+    keeps them); internal notes stay, as the reviewers' record."""
     _check_request_version(request, expected_version)
     check_move(request.status, RequestStatus.accepted)
     cleared = session.execute(
@@ -647,3 +648,4 @@ def accept(
         actor=actor,
         details={"clarifications_cleared": cleared},
     )
+    scoring.request_closed(session, request)

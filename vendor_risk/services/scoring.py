@@ -8,22 +8,25 @@ What a score reads, and where it comes from:
   change (services.portfolio);
 - the control score: per-section totals of the answers (``request_score``), stored when a
   request is submitted (answers are read-only from then on, until a reviewer returns it and the
-  vendor submits again). The vendor's latest submitted request of each scored questionnaire
-  counts (returned ones too, with the answers last submitted, and not cancelled ones); the
-  sections of several questionnaires count together.
+  vendor submits again). The vendor's latest *accepted* request of each scored questionnaire
+  counts in the rating; its latest submitted one (not cancelled; returned ones too, with the
+  answers last submitted), when no risk officer has accepted it yet, counts in the
+  provisional rating shown beside it (a vendor's own answers are provisional until accepted);
+  the sections of several questionnaires count together.
 
 So rescoring reads one row per vendor and one per counted request, never the answers. Whether
 a vendor's score changed is known before computing it: its inputs are those rows' documents as
 stored, whose digest is compared with its rating's, and only the vendors whose inputs changed
 are computed.
 
-When scores are computed again: a request submitted (again); a review decision; the
-aggregates refreshed after an inventory change (only the vendors whose profile or reach
-changed, and those not scored yet); a scoring method of another version than the stored
-ratings'; and on demand (``flask --app app rescore``). Each computation whose inputs differ from
-the vendor's current rating's is kept as a snapshot (``vendor_score``: the history is the trend)
-and becomes the current rating (``vendor_rating``); one from the same inputs adds nothing,
-unless it comes from an event worth a point in the history (a submission, a decision).
+When scores are computed again: a request submitted (again), accepted or cancelled; a review
+decision; the aggregates refreshed after an inventory change (only the vendors whose profile
+or reach changed, and those not scored yet); a scoring method of another version than the
+stored ratings'; and on demand (``flask --app app rescore``). Each computation whose inputs
+differ from the vendor's current rating's is kept as a snapshot (``vendor_score``: the history
+is the trend) and becomes the current rating (``vendor_rating``); one from the same inputs adds
+nothing, unless it comes from an event worth a point in the history (a submission, an
+acceptance, a decision).
 
 A vendor without aggregates yet (added since the last refresh) is scored at the next refresh.
 """
@@ -36,7 +39,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -70,8 +73,9 @@ from ..scoring.inherent import declared_from
 from . import portfolio_history
 
 # Triggers that add a snapshot even when the inputs did not change.
-ALWAYS_RECORDED = frozenset({ScoreTrigger.submitted, ScoreTrigger.decision})
+ALWAYS_RECORDED = frozenset({ScoreTrigger.submitted, ScoreTrigger.accepted, ScoreTrigger.decision})
 BATCH = 1000  # vendors read and written per round
+REASONS = 5  # the top reasons an explanation names
 
 
 # ---- a request's totals ---------------------------------------------------------------------
@@ -104,29 +108,28 @@ def store_totals(
     return totals
 
 
-def _latest_counted(vendor_ids: Sequence[int] | None, *columns) -> sa.Subquery:
-    """The latest counted request of each vendor and questionnaire (``rank`` 1), with
-    ``columns``: a request counts once it was submitted (it has totals) and while it is not
-    cancelled, returned ones included, whose last submitted answers count until the vendor
-    submits again."""
+def _counted(vendor_ids: Sequence[int] | None, *columns) -> sa.Subquery:
+    """Every counted request of the vendors, with ``columns``: a request counts once it was
+    submitted (it has totals) and while it is not cancelled, returned ones included, whose last
+    submitted answers count until the vendor submits again. ``rank`` 1 marks the latest of
+    each vendor and questionnaire, ``accepted`` the accepted ones, and an accepted one whose
+    ``accepted_rank`` is 1 is the latest accepted (the answers that count in the rating)."""
+    accepted = QuestionnaireRequest.status == RequestStatus.accepted
+    partition = (QuestionnaireRequest.vendor_id, QuestionnaireVersion.questionnaire_id)
+    newest = (QuestionnaireRequest.submitted_at.desc(), QuestionnaireRequest.id.desc())
     query = (
         sa.select(
             QuestionnaireRequest.id.label("request_id"),
             QuestionnaireRequest.vendor_id,
             Questionnaire.key,
+            accepted.label("accepted"),
             *columns,
-            sa.func.row_number()
-            .over(
-                partition_by=(
-                    QuestionnaireRequest.vendor_id,
-                    QuestionnaireVersion.questionnaire_id,
-                ),
-                order_by=(
-                    QuestionnaireRequest.submitted_at.desc(),
-                    QuestionnaireRequest.id.desc(),
-                ),
-            )
-            .label("rank"),
+            sa.func.row_number().over(partition_by=partition, order_by=newest).label("rank"),
+            # The accepted ones so far, newest first: 1 on the latest accepted. The same window
+            # as the rank's, so that the database sorts the requests once for both.
+            sa.func.sum(sa.case((accepted, 1), else_=0))
+            .over(partition_by=partition, order_by=newest, rows=(None, 0))
+            .label("accepted_rank"),
         )
         .join(RequestScore, RequestScore.request_id == QuestionnaireRequest.id)
         .join(QuestionnaireVersion, QuestionnaireVersion.id == QuestionnaireRequest.version_id)
@@ -138,36 +141,86 @@ def _latest_counted(vendor_ids: Sequence[int] | None, *columns) -> sa.Subquery:
     return query.subquery()
 
 
-def counted_requests(session: Session, vendor_id: int) -> dict[str, int]:
-    """Questionnaire key -> the vendor's request whose answers count in its score."""
-    latest = _latest_counted([vendor_id])
-    return dict(
-        session.execute(
-            sa.select(latest.c.key, latest.c.request_id).where(latest.c.rank == 1)
-        ).all()
-    )
+def _counting(counted: sa.Subquery) -> sa.ColumnElement[bool]:
+    """The rows that count somewhere: the latest request, and the latest accepted one."""
+    return sa.or_(counted.c.rank == 1, sa.and_(counted.c.accepted, counted.c.accepted_rank == 1))
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A vendor's requests whose answers count, by questionnaire key."""
+
+    latest: dict[str, int]  # the latest submitted (accepted or not): the provisional rating's
+    accepted: dict[str, int]  # the latest accepted: the rating's
+
+    @property
+    def awaiting(self) -> dict[str, int]:
+        """The latest requests no risk officer has accepted yet: provisional answers."""
+        return {key: rid for key, rid in self.latest.items() if self.accepted.get(key) != rid}
+
+
+def counted_requests(session: Session, vendor_id: int) -> Counted:
+    """The vendor's requests whose answers count, by questionnaire key."""
+    counted = _counted([vendor_id])
+    latest, accepted = {}, {}
+    for row in session.execute(sa.select(counted).where(_counting(counted))):
+        if row.rank == 1:
+            latest[row.key] = row.request_id
+        if row.accepted and row.accepted_rank == 1:
+            accepted[row.key] = row.request_id
+    return Counted(latest, accepted)
+
+
+class CountedTotals(NamedTuple):
+    """What a vendor's control scores are computed from: the stored totals (JSON text, see
+    :func:`_sections`) by questionnaire key. A named tuple: one per vendor of every round."""
+
+    request_id: int  # the latest counted request: the one a snapshot names
+    accepted: list[tuple[str, str]]  # of the latest accepted request of each questionnaire
+    # Of the latest request of each questionnaire, when one of them is not accepted yet
+    # (None: nothing awaits a risk officer, the provisional rating is the rating).
+    provisional: list[tuple[str, str]] | None
 
 
 def counted_totals(
     session: Session, vendor_ids: Sequence[int] | None = None
-) -> dict[int, tuple[int, list[tuple[str, str]]]]:
-    """For each vendor with a counted request: the latest such request's id, and the key and
-    the stored section totals (JSON text, see :func:`_sections`) of the latest counted request
-    of each questionnaire. One statement."""
-    latest = _latest_counted(
-        vendor_ids, QuestionnaireRequest.submitted_at, _text(RequestScore.totals)
-    )
+) -> dict[int, CountedTotals]:
+    """For each vendor with a counted request, the totals of its accepted requests and of its
+    latest ones (:class:`CountedTotals`). One statement."""
+    counted = _counted(vendor_ids, QuestionnaireRequest.submitted_at, _text(RequestScore.totals))
+    c = counted.c
     rows = session.execute(
-        sa.select(latest).where(latest.c.rank == 1).order_by(latest.c.vendor_id, latest.c.key)
+        sa.select(
+            c.vendor_id, c.key, c.request_id, c.submitted_at, c.totals, c.rank, c.accepted_rank
+        )
+        .add_columns(c.accepted)
+        .where(_counting(counted))
+        .order_by(c.vendor_id, c.key)
     )
-    totals: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    accepted: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    latest: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    awaiting: set[int] = set()
     newest: dict[int, tuple[datetime, int]] = {}
-    for row in rows:
-        totals[row.vendor_id].append((row.key, row.totals))
-        moment = (row.submitted_at, row.request_id)
-        if row.vendor_id not in newest or moment > newest[row.vendor_id]:
-            newest[row.vendor_id] = moment
-    return {vendor_id: (newest[vendor_id][1], found) for vendor_id, found in totals.items()}
+    # Plain tuples unpacked: a round reads a thousand vendors' rows or more.
+    for vendor_id, key, request_id, submitted_at, totals, rank, accepted_rank, is_accepted in rows:
+        if is_accepted and accepted_rank == 1:
+            accepted[vendor_id].append((key, totals))
+        if rank != 1:
+            continue
+        latest[vendor_id].append((key, totals))
+        if not is_accepted:
+            awaiting.add(vendor_id)
+        moment = (submitted_at, request_id)
+        if vendor_id not in newest or moment > newest[vendor_id]:
+            newest[vendor_id] = moment
+    return {
+        vendor_id: CountedTotals(
+            newest[vendor_id][1],
+            accepted.get(vendor_id, []),
+            found if vendor_id in awaiting else None,
+        )
+        for vendor_id, found in latest.items()
+    }
 
 
 def _text(column: sa.ColumnElement) -> sa.ColumnElement[str]:
@@ -199,7 +252,9 @@ class Rescored:
     recorded: int  # snapshots added (inputs changed, or an event worth a point)
 
 
-def _inputs(reach: sa.Row, totals: list[dict[str, Any]]) -> dict[str, Any]:
+def _inputs(
+    reach: sa.Row, totals: list[dict[str, Any]], provisional: list[dict[str, Any]] | None
+) -> dict[str, Any]:
     """What the vendor's score is computed from, straight from the rows read: the profile
     and the totals as stored, which are the documents ``Residual.inputs`` gives back, so the
     digest is the one the computed score would give and nothing is computed to compare."""
@@ -209,7 +264,10 @@ def _inputs(reach: sa.Row, totals: list[dict[str, Any]]) -> dict[str, Any]:
         reach.categories_despite_controls,
     )
     return score_inputs(
-        json.loads(reach.profile), totals or None, exposure_inputs(counts, reach.max_sensitivity)
+        json.loads(reach.profile),
+        totals or None,
+        exposure_inputs(counts, reach.max_sensitivity),
+        provisional=provisional,
     )
 
 
@@ -232,24 +290,38 @@ def explain(score: VendorScore) -> dict:
     return explanation(reproduce(score.inputs))
 
 
+def _contributors(items) -> list[dict]:
+    return [{"factor": c.factor, "points": c.points, "detail": c.detail} for c in items]
+
+
+def _lines(lines) -> list[dict]:
+    return [
+        {
+            "source": line.source,
+            "factor": line.factor,
+            "text": line.text,
+            "points": line.points,
+            "share": line.share,
+        }
+        for line in lines
+    ]
+
+
 def explanation(residual: Residual) -> dict:
-    """What a page or a report shows of a score, JSON-ready: contributors in points, the floor,
-    the sections, the critical failures and the top reasons."""
+    """What a page or a report shows of a score, JSON-ready: the residual's three parts, the
+    floors, the sections, the critical failures, the lines of the one explanation (every
+    contributor of inherent risk, exposure and the control score, each with its points in its
+    part and its weighted share of the residual score) and the top ones, the facts the rating
+    misses, and the provisional rating beside it."""
     control = residual.control
-
-    def contributors(items) -> list[dict]:
-        return [{"factor": c.factor, "points": c.points, "detail": c.detail} for c in items]
-
+    provisional = residual.provisional
     return {
-        "residual": contributors(residual.contributors),
+        "residual": _contributors(residual.contributors),
         "floor": residual.floor,
-        "inherent": contributors(residual.inherent.contributors),
         "inherent_floor": residual.inherent.floor,
-        "exposure": contributors(residual.exposure.contributors),
         "control": None
         if control is None
         else {
-            "contributors": contributors(control.contributors),
             "sections": [
                 {"id": s.section_id, "title": s.title, "score": s.score, "points": s.points}
                 for s in control.sections
@@ -257,10 +329,20 @@ def explanation(residual: Residual) -> dict:
             "critical_failures": [f.to_dict() for f in control.critical_failures],
             "uncapped": control.uncapped,
         },
-        "reasons": [
-            {"source": r.source, "points": r.points, "text": r.text}
-            for r in residual.top_reasons(5)
-        ],
+        "lines": _lines(residual.lines),
+        "reasons": _lines(residual.top_reasons(REASONS)),
+        "missing": list(residual.missing),
+        "provisional": None
+        if provisional is None
+        else {
+            "score": provisional.score,
+            "tier": str(provisional.tier),
+            "floor": provisional.floor,
+            "control_score": None if provisional.control is None else provisional.control.score,
+            "critical_failures": 0
+            if provisional.control is None
+            else len(provisional.control.critical_failures),
+        },
     }
 
 
@@ -372,6 +454,7 @@ def _snapshot(
     again."""
     residual = reproduce(inputs)
     control = residual.control
+    provisional = residual.provisional_figures()
     return {
         "vendor_id": vendor_id,
         "request_id": request_id,
@@ -385,8 +468,23 @@ def _snapshot(
         "residual_score": residual.score,
         "residual_tier": str(residual.tier),
         "critical_failures": 0 if control is None else len(control.critical_failures),
+        "missing": missing_text(residual.missing),
+        "provisional_score": None if provisional is None else provisional[0],
+        "provisional_tier": None if provisional is None else str(provisional[1]),
         "inputs_json": inputs_json,
     }
+
+
+def missing_text(missing: Sequence[str]) -> str:
+    """The facts a rating misses as stored in ``vendor_score.missing`` and
+    ``vendor_rating.missing``: their keys (scoring.MISSING_WORDS) separated by spaces, "" for a
+    complete rating, so that lists filter, group and show them without decoding anything."""
+    return " ".join(missing)
+
+
+def missing_facts(text: str | None) -> tuple[str, ...]:
+    """The keys of :func:`missing_text` back."""
+    return tuple((text or "").split())
 
 
 def _rescore_batch(
@@ -395,8 +493,13 @@ def _rescore_batch(
     counted = counted_totals(session, vendor_ids)
     snapshots, ratings = [], []
     for reach in _reaches(session, vendor_ids):
-        request_id, totals = counted.get(reach.vendor_id, (None, ()))
-        inputs = _inputs(reach, _sections(totals))
+        found = counted.get(reach.vendor_id)
+        if found is None:
+            request_id, inputs = None, _inputs(reach, [], None)
+        else:
+            provisional = None if found.provisional is None else _sections(found.provisional)
+            request_id = found.request_id
+            inputs = _inputs(reach, _sections(found.accepted), provisional)
         text, digest = fingerprint(inputs)
         # A rating stands when both its inputs and its method's version are the current
         # ones: a rating stamped with another version is outdated even if its digest matches.
@@ -422,6 +525,9 @@ def _rescore_batch(
             "residual_score": snapshot["residual_score"],
             "residual_tier": snapshot["residual_tier"],
             "critical_failures": snapshot["critical_failures"],
+            "missing": snapshot["missing"],
+            "provisional_score": snapshot["provisional_score"],
+            "provisional_tier": snapshot["provisional_tier"],
         }
         (updates if exists else inserts).append(row)
     if updates:
@@ -476,6 +582,18 @@ def request_submitted(
         trigger = ScoreTrigger.answers_changed if again else ScoreTrigger.submitted
         rescore(session, [request.vendor_id], trigger=trigger)
     return totals
+
+
+def request_closed(session: Session, request: QuestionnaireRequest) -> None:
+    """A request was accepted (its answers now count in the rating, no longer provisionally)
+    or cancelled (they no longer count at all): rescore its vendor, when its answers were
+    counted (a scored vendor questionnaire submitted at least once)."""
+    trigger = {
+        RequestStatus.accepted: ScoreTrigger.accepted,
+        RequestStatus.cancelled: ScoreTrigger.cancelled,
+    }[request.status]
+    if session.get(RequestScore, request.id) is not None:
+        rescore(session, [request.vendor_id], trigger=trigger)
 
 
 def _declare(
