@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 
 import pyotp
+import sqlalchemy as sa
 from playwright.sync_api import Page, sync_playwright
 from werkzeug.serving import make_server
 
@@ -29,8 +30,13 @@ from vendor_risk.audit import Actor
 from vendor_risk.cli import alembic_config
 from vendor_risk.db import db, utcnow
 from vendor_risk.demo import IDENTITY_PROVIDER
-from vendor_risk.models import Role
-from vendor_risk.services import accounts, answers, blast_radius, review
+from vendor_risk.models import (
+    Questionnaire,
+    QuestionnaireRequest,
+    QuestionnaireVersion,
+    Role,
+)
+from vendor_risk.services import accounts, answers, blast_radius
 
 HERE = Path(__file__).resolve().parent
 OFFICER, PASSWORD = "screens@example.com", "screenshots only, never a real password"
@@ -93,12 +99,23 @@ def prepare(workdir: Path):
             CONTACT: enrolled_user(CONTACT, "Sam Support", Role.vendor_contact, vendor_id),
         }
         db.session.commit()
-        queue = review.review_queue(db.session).rows
+        # The identity provider's baseline, with its answers on HAR files (accepted in the demo).
+        baseline = db.session.scalar(
+            sa.select(QuestionnaireRequest.id)
+            .join(QuestionnaireVersion, QuestionnaireVersion.id == QuestionnaireRequest.version_id)
+            .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
+            .where(
+                QuestionnaireRequest.vendor_id == vendor_id,
+                Questionnaire.key == "baseline-security",
+            )
+            .order_by(QuestionnaireRequest.id.desc())
+            .limit(1)
+        )
         contact = accounts.get_by_email(db.session, CONTACT)
         portal = answers.requests_of_contact(db.session, contact, today=utcnow().date())
         ids = {
             "vendor_id": vendor_id,
-            "review_id": next(r.id for r in queue if r.vendor_name == IDENTITY_PROVIDER),
+            "review_id": baseline,
             "portal_id": next(r.id for r in portal if r.editable),
         }
     return app, totp_secrets, ids
