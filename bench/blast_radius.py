@@ -34,15 +34,14 @@ from alembic import command
 from pydantic_core import PydanticUndefined
 
 from vendor_risk import create_app
-from vendor_risk.blast_radius import (
+from vendor_risk.core.blast_radius.engine import (
     BARRIERS,
     Inventory,
     compute,
     concentration,
     reach_counts_for_all_vendors,
 )
-from vendor_risk.cli import alembic_config
-from vendor_risk.db import db, snapshot
+from vendor_risk.db import alembic_config, db, snapshot
 from vendor_risk.models import (
     Credential,
     CredentialCopy,
@@ -62,8 +61,8 @@ from vendor_risk.models import (
     VendorData,
     VendorStatus,
 )
-from vendor_risk.services import portfolio as portfolio_service
 from vendor_risk.services.blast_radius import load_inventory, load_reachable
+from vendor_risk.services.portfolio import aggregates as portfolio_service
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)  # every date is generated around it: reproducible
 CATEGORIES = 30

@@ -16,9 +16,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-from vendor_risk import blast_radius_diagram as diagrams
-from vendor_risk import charts
-from vendor_risk.blast_radius import (
+from vendor_risk.core.blast_radius.engine import (
     Credential,
     DataCategory,
     Holding,
@@ -27,7 +25,9 @@ from vendor_risk.blast_radius import (
     Vendor,
     compute,
 )
-from vendor_risk.charts import Bar, Series
+from vendor_risk.reports import charts
+from vendor_risk.reports import diagram as diagrams
+from vendor_risk.reports.charts import Bar, Series
 
 
 def _bars() -> charts.Chart:

@@ -50,9 +50,8 @@ from alembic import command
 # on sys.path when it is run as a script).
 from blast_radius import generate, insert, progress
 
-from vendor_risk import charts, create_app
-from vendor_risk.cli import alembic_config
-from vendor_risk.db import db, utcnow
+from vendor_risk import create_app
+from vendor_risk.db import alembic_config, db, utcnow
 from vendor_risk.models import (
     Finding,
     FindingSeverity,
@@ -69,8 +68,10 @@ from vendor_risk.models import (
     Vendor,
     VendorStatus,
 )
-from vendor_risk.services import portfolio, portfolio_history
-from vendor_risk.services.accounts import new_session_token
+from vendor_risk.reports import charts
+from vendor_risk.services.accounts.users import new_session_token
+from vendor_risk.services.portfolio import aggregates as portfolio
+from vendor_risk.services.portfolio import history as portfolio_history
 
 SIZES = (1_000, 10_000, 50_000)
 PAGES = {"risk_dashboard": "/risk/", "procurement_dashboard": "/procurement/"}

@@ -46,10 +46,9 @@ from flask import Flask
 # (this script's folder is on sys.path when it is run as a script).
 from questionnaire import PER_SECTION, SECTIONS, document, sample_answer
 
-from vendor_risk import blast_radius_diagram, charts, create_app
-from vendor_risk.audit import Actor
-from vendor_risk.cli import alembic_config
-from vendor_risk.db import db, snapshot, utcnow
+from vendor_risk import create_app
+from vendor_risk.core.questionnaire import loader
+from vendor_risk.db import alembic_config, db, snapshot, utcnow
 from vendor_risk.models import (
     Credential,
     CredentialKind,
@@ -69,10 +68,13 @@ from vendor_risk.models import (
     Vendor,
     VendorData,
 )
-from vendor_risk.questionnaire import loader
-from vendor_risk.reports import data, render
-from vendor_risk.services import answers, findings, portfolio
-from vendor_risk.services.accounts import new_session_token
+from vendor_risk.reports import charts, data, render
+from vendor_risk.reports import diagram as blast_radius_diagram
+from vendor_risk.services import findings
+from vendor_risk.services.accounts.users import new_session_token
+from vendor_risk.services.audit import Actor
+from vendor_risk.services.portfolio import aggregates as portfolio
+from vendor_risk.services.questionnaires import answers
 
 VENDOR = "Benchmark vendor"
 CREDENTIALS = 20

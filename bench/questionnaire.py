@@ -38,9 +38,8 @@ from flask import Flask, jsonify, render_template, request
 from jinja2 import DictLoader
 
 from vendor_risk import create_app
-from vendor_risk.audit import Actor
-from vendor_risk.cli import alembic_config
-from vendor_risk.db import db, utcnow
+from vendor_risk.core.questionnaire import loader
+from vendor_risk.db import alembic_config, db, utcnow
 from vendor_risk.models import (
     Answer,
     Questionnaire,
@@ -51,9 +50,9 @@ from vendor_risk.models import (
     User,
     Vendor,
 )
-from vendor_risk.questionnaire import loader
-from vendor_risk.services import answers as answers_service
-from vendor_risk.services.accounts import new_session_token
+from vendor_risk.services.accounts.users import new_session_token
+from vendor_risk.services.audit import Actor
+from vendor_risk.services.questionnaires import answers as answers_service
 
 KEY = "bench-300"
 VENDOR, CONTACT = "Benchmark vendor", "contact@bench.example"

@@ -41,6 +41,9 @@ import sqlalchemy as sa
 # report's JSON lines (this script's folder is on sys.path when it is run as a script).
 from blast_radius import AS_OF, Report, best_of, generate, insert, portfolio_database, progress
 
+from vendor_risk.core.questionnaire import loader
+from vendor_risk.core.questionnaire.model import Questionnaire as Definition
+from vendor_risk.core.scoring import section_totals
 from vendor_risk.db import db
 from vendor_risk.models import (
     Answer,
@@ -56,11 +59,8 @@ from vendor_risk.models import (
     VendorReach,
     VendorScore,
 )
-from vendor_risk.questionnaire import loader
-from vendor_risk.questionnaire.model import Questionnaire as Definition
-from vendor_risk.scoring import section_totals
-from vendor_risk.services import portfolio as portfolio_service
-from vendor_risk.services import scoring
+from vendor_risk.services.assessments import scoring
+from vendor_risk.services.portfolio import aggregates as portfolio_service
 
 KEY = "bench-scoring"
 KINDS = ("yes_no", "yes_no_na", "single_choice")

@@ -27,8 +27,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from vendor_risk import create_app
-from vendor_risk.cli import alembic_config
-from vendor_risk.db import db
+from vendor_risk.db import alembic_config, db
 from vendor_risk.models import Role, User, Vendor
 
 BACKEND = os.environ.get("VR_TEST_BACKEND", "sqlite")
@@ -217,9 +216,9 @@ def make_vendor(app):
 def make_user(app):
     """Create a user directly in the database; ``enrolled`` gives them a TOTP secret and
     recovery codes already confirmed."""
-    from vendor_risk import mfa, passwords
     from vendor_risk.db import utcnow
-    from vendor_risk.services.accounts import new_session_token
+    from vendor_risk.services.accounts import mfa, passwords
+    from vendor_risk.services.accounts.users import new_session_token
 
     counter = iter(range(1, 10_000))
 

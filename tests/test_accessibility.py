@@ -33,11 +33,13 @@ from browser import (
 from browser import module_database_url as module_database_url
 
 from vendor_risk import create_app
-from vendor_risk.audit import Actor
 from vendor_risk.db import db, utcnow
-from vendor_risk.demo import IDENTITY_PROVIDER
 from vendor_risk.models import Finding, Role
-from vendor_risk.services import accounts, answers, blast_radius, incidents, review
+from vendor_risk.services import blast_radius, incidents
+from vendor_risk.services.accounts import users as accounts
+from vendor_risk.services.audit import Actor
+from vendor_risk.services.demo import IDENTITY_PROVIDER
+from vendor_risk.services.questionnaires import answers, review
 
 AXE = (ROOT / "tests/assets/axe-core/axe.min.js").read_text(encoding="utf-8")
 BLOCKING = ("serious", "critical")

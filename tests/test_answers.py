@@ -16,13 +16,14 @@ import pytest
 import sqlalchemy as sa
 from conftest import add
 
-from vendor_risk.audit import Actor
+from vendor_risk.core.questionnaire import loader
 from vendor_risk.db import db, utcnow
 from vendor_risk.models import Answer, QuestionnaireRequest, RequestStatus, Role
-from vendor_risk.questionnaire import loader
-from vendor_risk.services import ValidationFailed, questionnaires
-from vendor_risk.services import answers as svc
-from vendor_risk.services.answers import AnswerRefused, SubmitRefused
+from vendor_risk.services import ValidationFailed
+from vendor_risk.services.audit import Actor
+from vendor_risk.services.questionnaires import answers as svc
+from vendor_risk.services.questionnaires import library as questionnaires
+from vendor_risk.services.questionnaires.answers import AnswerRefused, SubmitRefused
 
 # Weights, scores, critical flags, controls and findings carry markers no vendor page may show.
 QUESTIONNAIRE = """
@@ -441,7 +442,7 @@ def test_parallel_saves_of_one_answer_let_one_win_and_tell_the_other(world):
 
 
 def missing_of(world: World) -> list[tuple[str, str]]:
-    from vendor_risk.services.evidence import evidence_of
+    from vendor_risk.services.questionnaires.answers import evidence_of
 
     with world.app.app_context():
         req = db.session.get(QuestionnaireRequest, world.request_a)
@@ -493,7 +494,7 @@ def test_submit_moves_to_submitted_once_and_a_second_click_is_harmless(world):
     from conftest import events
     from test_evidence import PDF, upload_file
 
-    from vendor_risk.services import evidence
+    from vendor_risk.services.questionnaires import evidence
 
     answer_all_required(world, world.contact_a)
     with world.app.app_context():

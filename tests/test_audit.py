@@ -16,10 +16,10 @@ import pytest
 import sqlalchemy as sa
 from conftest import BACKEND, login, login_as, login_password_only, totp_code
 
-from vendor_risk import audit
-from vendor_risk.audit import Actor
 from vendor_risk.db import db
 from vendor_risk.models import AuditAction, AuditEvent, AuditOutcome, Role, User
+from vendor_risk.services import audit
+from vendor_risk.services.audit import Actor
 
 ADDRESS = "203.0.113.7"  # TEST-NET-3: the address the browser in these tests comes from
 

@@ -390,7 +390,7 @@ def test_the_same_code_sent_twice_at_once_is_accepted_once(app, make_user, monke
     """Two requests racing with one code: the user row is locked while the code is checked."""
     import threading
 
-    from vendor_risk import mfa
+    from vendor_risk.services.accounts import mfa
 
     checked = mfa.matching_step
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vendor_risk.blast_radius import (
+from vendor_risk.core.blast_radius.engine import (
     CREDENTIAL_KINDS,
     Credential,
     DataCategory,
@@ -26,7 +26,7 @@ from vendor_risk.blast_radius import (
     reach_counts_for_all_vendors,
     reach_figures_for_all_vendors,
 )
-from vendor_risk.blast_radius_text import render_text
+from vendor_risk.core.blast_radius.words import render_text
 
 AS_OF = datetime(2023, 11, 14, tzinfo=UTC)
 SINCE = datetime(2023, 9, 28, tzinfo=UTC)

@@ -17,9 +17,8 @@ from conftest import login_as, text
 from defusedxml.ElementTree import fromstring
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from vendor_risk import blast_radius_diagram as diagrams
-from vendor_risk import charts, demo
-from vendor_risk.blast_radius import (
+import vendor_risk
+from vendor_risk.core.blast_radius.engine import (
     Credential,
     DataCategory,
     Holding,
@@ -29,14 +28,16 @@ from vendor_risk.blast_radius import (
     Vendor,
     compute,
 )
-from vendor_risk.blast_radius_diagram import (
+from vendor_risk.db import db
+from vendor_risk.models import Role
+from vendor_risk.reports import diagram as diagrams
+from vendor_risk.reports.diagram import (
     BARRIER_COLOUR,
     CROSSED_COLOUR,
     IF_FAIL_COLOUR,
     blast_radius_diagram,
 )
-from vendor_risk.db import db
-from vendor_risk.models import Role
+from vendor_risk.services import demo
 
 SVG = "{http://www.w3.org/2000/svg}"
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
@@ -286,7 +287,7 @@ def test_the_diagram_in_a_pdf_keeps_its_labels_as_text():
     weasyprint = pytest.importorskip("weasyprint")
     chart = blast_radius_diagram(small_breach())
     env = Environment(
-        loader=FileSystemLoader(Path(charts.__file__).parent / "templates"),
+        loader=FileSystemLoader(Path(vendor_risk.__file__).parent / "templates"),
         autoescape=select_autoescape(),
     )
     page = env.from_string(

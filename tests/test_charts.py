@@ -14,11 +14,19 @@ import pytest
 from defusedxml.ElementTree import fromstring
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from vendor_risk import charts
-from vendor_risk.charts import Bar, Series, bar_chart, heat_map, line_chart, stacked_bar_chart
+import vendor_risk
+from vendor_risk.reports import charts
+from vendor_risk.reports.charts import (
+    Bar,
+    Series,
+    bar_chart,
+    heat_map,
+    line_chart,
+    stacked_bar_chart,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
-TEMPLATES = Path(charts.__file__).parent / "templates"
+TEMPLATES = Path(vendor_risk.__file__).parent / "templates"
 
 TIERS = (
     Bar("Critical", 2, "/inventory/vendors?tier=critical&status=active", "critical"),

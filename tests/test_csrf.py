@@ -14,9 +14,9 @@ from conftest import PASSWORD, app_url_map, login_as, totp_code
 from flask import url_for
 from sqlmodel import SQLModel
 
-from vendor_risk import mfa, passwords
 from vendor_risk.db import db
 from vendor_risk.models import Role, User
+from vendor_risk.services.accounts import mfa, passwords
 
 TOKEN_FIELD = re.compile(r'name="csrf_token"[^>]*\bvalue="([^"]+)"')
 REFUSAL = "missing security token"

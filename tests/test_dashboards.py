@@ -22,7 +22,8 @@ from conftest import add, login_as, text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vendor_risk.audit import Actor
+from vendor_risk.core.questionnaire import loader
+from vendor_risk.core.scoring import SectionTotals, Tier
 from vendor_risk.db import db, utcnow
 from vendor_risk.models import (
     Credential,
@@ -52,19 +53,19 @@ from vendor_risk.models import (
     VendorReach,
     VendorStatus,
 )
-from vendor_risk.questionnaire import loader
-from vendor_risk.scoring import SectionTotals, Tier
-from vendor_risk.services import (
-    dashboards,
-    findings,
-    incidents,
-    inventory,
-    portfolio,
-    portfolio_history,
-    questionnaires,
-    ratings,
-    scoring,
+from vendor_risk.services import findings, incidents, inventory
+from vendor_risk.services.assessments import ratings, scoring
+from vendor_risk.services.audit import Actor
+from vendor_risk.services.portfolio import (
+    aggregates as portfolio,
 )
+from vendor_risk.services.portfolio import (
+    dashboards,
+)
+from vendor_risk.services.portfolio import (
+    history as portfolio_history,
+)
+from vendor_risk.services.questionnaires import library as questionnaires
 
 QUESTIONNAIRE = """
 format: 1

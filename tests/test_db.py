@@ -21,10 +21,11 @@ from conftest import (
     migrate,
 )
 
-from vendor_risk import audit, create_app
-from vendor_risk.audit import Actor
+from vendor_risk import create_app
 from vendor_risk.db import db
 from vendor_risk.models import AuditAction, AuditEvent, Role, User, Vendor
+from vendor_risk.services import audit
+from vendor_risk.services.audit import Actor
 
 sqlite_only = pytest.mark.skipif(
     BACKEND == "postgresql",

@@ -10,11 +10,12 @@ import pytest
 import sqlalchemy as sa
 from conftest import login_as, text
 
+from vendor_risk.core.scoring.control import CRITICAL_CAP
 from vendor_risk.db import db, utcnow
-from vendor_risk.demo import IDENTITY_PROVIDER, VENDOR_CONTACT
 from vendor_risk.models import Role, User, Vendor
-from vendor_risk.scoring.control import CRITICAL_CAP
-from vendor_risk.services import blast_radius, scoring
+from vendor_risk.services import blast_radius
+from vendor_risk.services.assessments import scoring
+from vendor_risk.services.demo import IDENTITY_PROVIDER, VENDOR_CONTACT
 
 WIKI = "Confluence (self-hosted wiki)"
 TICKETING = "Jira (self-hosted ticketing)"
@@ -184,7 +185,7 @@ def test_a_credential_rotated_since_the_breach_began_is_a_barrier_not_one_to_rot
 def test_reading_only_the_reachable_part_gives_the_same_result_as_the_whole_inventory(demo_app):
     from datetime import UTC, datetime
 
-    from vendor_risk import blast_radius as engine
+    from vendor_risk.core.blast_radius import engine
 
     as_of, since = datetime(2026, 11, 28, tzinfo=UTC), datetime(2023, 9, 1, tzinfo=UTC)
     with demo_app.app_context():

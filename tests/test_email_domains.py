@@ -2,7 +2,7 @@
 
 import pytest
 
-from vendor_risk import email_domains
+from vendor_risk.core import email_domains
 
 
 @pytest.mark.parametrize(

@@ -30,10 +30,11 @@ from werkzeug.test import encode_multipart
 
 from vendor_risk.db import db
 from vendor_risk.models import Evidence, QuestionnaireRequest, RequestStatus, Role
-from vendor_risk.services import ValidationFailed
-from vendor_risk.services import evidence as svc
-from vendor_risk.services.answers import AnswerRefused
-from vendor_risk.services.evidence import EvidenceRefused, display_name
+from vendor_risk.services import ValidationFailed, uploads
+from vendor_risk.services.questionnaires import evidence as svc
+from vendor_risk.services.questionnaires.answers import AnswerRefused
+from vendor_risk.services.questionnaires.evidence import EvidenceRefused
+from vendor_risk.services.uploads import display_name
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
@@ -126,8 +127,8 @@ def evidence_row(app, evidence_id: int) -> Evidence:
         (JPEG, "photo.jpeg", "image/jpeg"),
         (b"Policy v2\r\nReviewed yearly.\n", "policy.txt", "text/plain"),
         (CSV, "staff.csv", "text/csv"),
-        (office(WORD_MAIN), "policy.docx", svc.DOCX.content_type),
-        (xlsx(), "coverage.xlsx", svc.XLSX.content_type),
+        (office(WORD_MAIN), "policy.docx", uploads.DOCX.content_type),
+        (xlsx(), "coverage.xlsx", uploads.XLSX.content_type),
     ],
     ids=label,
 )
@@ -181,7 +182,7 @@ def test_files_whose_content_is_not_what_they_claim_are_refused(world, data, nam
 
 def test_an_office_file_whose_archive_expands_too_far_is_refused(world):
     # A zip bomb: a small archive that claims gigabytes once expanded.
-    bomb = office(WORD_MAIN, {"word/media/huge.bin": b"\x00" * (svc.ZIP_MAX_UNCOMPRESSED + 1)})
+    bomb = office(WORD_MAIN, {"word/media/huge.bin": b"\x00" * (uploads.ZIP_MAX_UNCOMPRESSED + 1)})
     assert len(bomb) < 2 * 1024 * 1024
 
     with pytest.raises(EvidenceRefused):

@@ -21,8 +21,10 @@ from conftest import add, count, events, get, login_as, text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vendor_risk.audit import Actor, verify_chain
-from vendor_risk.db import db
+from vendor_risk.core.questionnaire import loader
+from vendor_risk.core.questionnaire.conditions import triggered_findings
+from vendor_risk.core.scoring.control import control_score_of
+from vendor_risk.db import db, today_utc
 from vendor_risk.models import (
     AuditEvent,
     Finding,
@@ -38,12 +40,10 @@ from vendor_risk.models import (
     Role,
     User,
 )
-from vendor_risk.questionnaire import loader
-from vendor_risk.questionnaire.conditions import triggered_findings
-from vendor_risk.scoring.control import control_score_of
-from vendor_risk.services import findings, questionnaires
-from vendor_risk.services.questionnaires import questionnaire_of
-from vendor_risk.services.requests import today_utc
+from vendor_risk.services import findings
+from vendor_risk.services.audit import Actor, verify_chain
+from vendor_risk.services.questionnaires import library as questionnaires
+from vendor_risk.services.questionnaires.library import questionnaire_of
 
 QUESTIONNAIRE = """
 format: 1

@@ -6,8 +6,8 @@ from conftest import login_as, login_password_only
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vendor_risk.access import safe_next
 from vendor_risk.models import Role
+from vendor_risk.web.access import safe_next
 
 HOSTILE = "<script>alert(1)</script>"
 MARKUP = [HOSTILE, '"><img src=x onerror=alert(1)>', "<svg/onload=alert(1)>"]

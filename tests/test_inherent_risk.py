@@ -8,13 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vendor_risk.scoring.inherent import (
-    FACTOR_WORDS,
-    Access,
-    Profile,
-    Tier,
-    inherent_risk,
-)
+from vendor_risk.core.scoring.inherent import FACTOR_WORDS, Access, Profile, Tier, inherent_risk
 
 # What the intake declares of a vendor that gets no data and no access of ours (the answers
 # "None" to the data sensitivity, data volume and access questions).
@@ -314,8 +308,8 @@ sections:
 
 
 def test_the_intake_declares_the_highest_risk_of_each_factor():
-    from vendor_risk.questionnaire import loader
-    from vendor_risk.scoring.inherent import declared_from
+    from vendor_risk.core.questionnaire import loader
+    from vendor_risk.core.scoring.inherent import declared_from
 
     intake = loader.parse(INTAKE, "intake.yaml").questionnaire
     answers = {"criticality": "low", "outage": "hours", "data": "no", "sensitivity": "critical"}

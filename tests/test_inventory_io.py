@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 import sqlalchemy as sa
 
-from vendor_risk import inventory_file, models
-from vendor_risk.audit import Actor
+from vendor_risk import models
+from vendor_risk.core import inventory_file
 from vendor_risk.db import db
 from vendor_risk.models import (
     AuditEvent,
@@ -28,7 +28,9 @@ from vendor_risk.models import (
     Vendor,
     VendorData,
 )
-from vendor_risk.services import ValidationFailed, inventory_io
+from vendor_risk.services import ValidationFailed
+from vendor_risk.services.audit import Actor
+from vendor_risk.services.inventory import bulk as inventory_io
 
 ACTOR = Actor.system("test")
 DOCS = Path(__file__).resolve().parent.parent / "docs"

@@ -32,7 +32,7 @@ from vendor_risk.models import (
     VendorData,
     VendorStatus,
 )
-from vendor_risk.services.inventory import PAGE_SIZE, Page
+from vendor_risk.services.pages import PAGE_SIZE, Page
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SECRET_MESSAGE = "never"  # every refusal says the product never stores credential values

@@ -18,11 +18,13 @@ import sqlalchemy as sa
 from conftest import count, events, get, login, login_as, text
 from sqlmodel import SQLModel
 
-from vendor_risk.audit import Actor
+from vendor_risk.core.questionnaire import loader
 from vendor_risk.db import db, utcnow
 from vendor_risk.models import Invite, OutboxMessage, Role, User
-from vendor_risk.questionnaire import loader
-from vendor_risk.services import ValidationFailed, invites, questionnaires
+from vendor_risk.services import ValidationFailed
+from vendor_risk.services.audit import Actor
+from vendor_risk.services.questionnaires import invites
+from vendor_risk.services.questionnaires import library as questionnaires
 
 BASE_URL = "http://vr.test"
 NEW_PASSWORD = "a long passphrase of four words"

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from conftest import add, count, events, login_as, text
 
-from vendor_risk import documents
-from vendor_risk.audit import Actor
+from vendor_risk.core import documents
+from vendor_risk.core.questionnaire import loader
 from vendor_risk.db import db
 from vendor_risk.models import (
     Questionnaire,
@@ -21,8 +21,8 @@ from vendor_risk.models import (
     RequestStatus,
     Role,
 )
-from vendor_risk.questionnaire import loader
-from vendor_risk.services import questionnaires
+from vendor_risk.services.audit import Actor
+from vendor_risk.services.questionnaires import library as questionnaires
 
 SMALL = """\
 format: 1

@@ -13,11 +13,11 @@ import pytest
 import sqlalchemy as sa
 from conftest import PRODUCTION, free_port, login_as, text
 
-from vendor_risk import mail
-from vendor_risk.audit import Actor
 from vendor_risk.db import db
 from vendor_risk.models import OutboxMessage, Role
-from vendor_risk.services import invites
+from vendor_risk.services import mail
+from vendor_risk.services.audit import Actor
+from vendor_risk.services.questionnaires import invites
 
 BODY = "Hello,\n\nThe questionnaire is due on Friday.\n"
 

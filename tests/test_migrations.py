@@ -25,11 +25,11 @@ from conftest import (
 )
 from sqlmodel import SQLModel
 
-from vendor_risk import audit, create_app
-from vendor_risk.audit import Actor
-from vendor_risk.cli import alembic_config
-from vendor_risk.db import UTCDateTime, db
+from vendor_risk import create_app
+from vendor_risk.db import UTCDateTime, alembic_config, db
 from vendor_risk.models import AuditAction, AuditEvent, PortfolioState, Role, User, Vendor
+from vendor_risk.services import audit
+from vendor_risk.services.audit import Actor
 
 # Every table the models declare (the metadata holds them once vendor_risk.models is imported).
 TABLES = set(SQLModel.metadata.tables)

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from vendor_risk.names import KEY_MAX_LENGTH, NAME_MAX_LENGTH, name_key
+from vendor_risk.core.names import KEY_MAX_LENGTH, NAME_MAX_LENGTH, name_key
 
 
 @pytest.mark.parametrize(

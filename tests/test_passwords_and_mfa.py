@@ -6,7 +6,7 @@ import pyotp
 import pytest
 from argon2 import PasswordHasher
 
-from vendor_risk import mfa, passwords
+from vendor_risk.services.accounts import mfa, passwords
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,6 @@ from test_answers import (
 from test_answers import world as world
 from test_evidence import PDF, upload
 
-from vendor_risk.audit import Actor
 from vendor_risk.db import db, utcnow
 from vendor_risk.models import (
     Answer,
@@ -45,8 +44,9 @@ from vendor_risk.models import (
     Role,
     Vendor,
 )
-from vendor_risk.services import answers as answers_service
-from vendor_risk.services import questionnaires as questionnaires_service
+from vendor_risk.services.audit import Actor
+from vendor_risk.services.questionnaires import answers as answers_service
+from vendor_risk.services.questionnaires import library as questionnaires_service
 
 
 def page_of(client, world: World, request_id: int | None = None):

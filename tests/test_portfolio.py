@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from conftest import add, login_as, text
 
 from vendor_risk.db import db
-from vendor_risk.demo import IDENTITY_PROVIDER
 from vendor_risk.models import (
     Credential,
     CredentialCopy,
@@ -26,7 +25,8 @@ from vendor_risk.models import (
     VendorData,
     VendorReach,
 )
-from vendor_risk.services import portfolio
+from vendor_risk.services.demo import IDENTITY_PROVIDER
+from vendor_risk.services.portfolio import aggregates as portfolio
 
 TICKETING = "Jira (self-hosted ticketing)"
 

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vendor_risk.questionnaire import (
+from vendor_risk.cli.questionnaires import questionnaires_cli
+from vendor_risk.core.questionnaire import (
     InvalidAnswer,
     QuestionType,
     answer_score,
@@ -29,8 +30,7 @@ from vendor_risk.questionnaire import (
     validate_answer,
     visible_questions,
 )
-from vendor_risk.questionnaire.cli import questionnaires_cli
-from vendor_risk.questionnaire.markup import plain, sanitise
+from vendor_risk.core.questionnaire.markup import plain, sanitise
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

@@ -137,7 +137,7 @@ def test_import_stores_a_version_and_again_is_a_no_op_and_a_change_a_new_version
 
     # The same content again, even spelled differently (JSON, defaults written out): a no-op.
     again = tmp_path / "small.json"
-    from vendor_risk.questionnaire import loader
+    from vendor_risk.core.questionnaire import loader
 
     again.write_text(json.dumps(loader.parse(SMALL).questionnaire.to_document()))
     second = run("import", str(again))

@@ -2,11 +2,11 @@
 
 import sqlalchemy as sa
 
-from vendor_risk.audit import Actor
+from vendor_risk.core.questionnaire import loader
 from vendor_risk.db import db
 from vendor_risk.models import AuditEvent, Questionnaire, QuestionnaireVersion
-from vendor_risk.questionnaire import loader
-from vendor_risk.services import questionnaires
+from vendor_risk.services.audit import Actor
+from vendor_risk.services.questionnaires import library as questionnaires
 
 SMALL = """
 format: 1

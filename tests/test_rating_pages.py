@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vendor_risk import create_app
-from vendor_risk.audit import Actor
+from vendor_risk.core.questionnaire import loader
 from vendor_risk.db import db, utcnow
 from vendor_risk.models import (
     Answer,
@@ -44,10 +44,13 @@ from vendor_risk.models import (
     VendorScore,
     VendorStatus,
 )
-from vendor_risk.questionnaire import loader
-from vendor_risk.services import answers as answers_service
-from vendor_risk.services import portfolio, questionnaires, requests, review, scoring
-from vendor_risk.services.decisions import add_months
+from vendor_risk.services.assessments import scoring
+from vendor_risk.services.assessments.decisions import add_months
+from vendor_risk.services.audit import Actor
+from vendor_risk.services.portfolio import aggregates as portfolio
+from vendor_risk.services.questionnaires import answers as answers_service
+from vendor_risk.services.questionnaires import library as questionnaires
+from vendor_risk.services.questionnaires import requests, review
 
 QUESTIONNAIRE = """
 format: 1

@@ -19,7 +19,6 @@ from conftest import text as page_text
 from pypdf import PdfReader
 
 from vendor_risk.db import db, snapshot, utcnow
-from vendor_risk.demo import IDENTITY_PROVIDER
 from vendor_risk.models import (
     Credential,
     Criticality,
@@ -36,7 +35,9 @@ from vendor_risk.models import (
     VendorData,
 )
 from vendor_risk.reports import data, render
-from vendor_risk.services import blast_radius, incidents, portfolio
+from vendor_risk.services import blast_radius, incidents
+from vendor_risk.services.demo import IDENTITY_PROVIDER
+from vendor_risk.services.portfolio import aggregates as portfolio
 
 WIKI = "Confluence (self-hosted wiki)"
 TICKETING = "Jira (self-hosted ticketing)"

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from vendor_risk.models import RequestStatus as S
-from vendor_risk.services.request_status import (
+from vendor_risk.services.questionnaires.request_status import (
     NEXT,
     TransitionRefused,
     check_move,

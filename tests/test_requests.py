@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import count, events, free_port, get, login_as, text
 
-from vendor_risk.audit import Actor
+from vendor_risk.core.questionnaire import loader
 from vendor_risk.db import db, utcnow
 from vendor_risk.models import (
     Invite,
@@ -23,10 +23,10 @@ from vendor_risk.models import (
     Role,
     VendorStatus,
 )
-from vendor_risk.questionnaire import loader
-from vendor_risk.services import questionnaires
-from vendor_risk.services import requests as request_service
-from vendor_risk.services.request_status import is_overdue
+from vendor_risk.services.audit import Actor
+from vendor_risk.services.questionnaires import library as questionnaires
+from vendor_risk.services.questionnaires import requests as request_service
+from vendor_risk.services.questionnaires.request_status import is_overdue
 
 TODAY = request_service.today_utc()
 BASE_URL = "http://vr.test"

@@ -18,20 +18,14 @@ import sqlalchemy as sa
 from conftest import add, events, get, login_as, text
 from werkzeug.datastructures import FileStorage
 
-from vendor_risk.audit import Actor
+from vendor_risk.core.questionnaire import loader
 from vendor_risk.db import db, utcnow
-from vendor_risk.models import (
-    Answer,
-    Evidence,
-    QuestionnaireRequest,
-    RequestStatus,
-    Role,
-    Vendor,
-)
-from vendor_risk.questionnaire import loader
-from vendor_risk.services import answers as answers_service
-from vendor_risk.services import evidence as evidence_service
-from vendor_risk.services import questionnaires, requests, review
+from vendor_risk.models import Answer, Evidence, QuestionnaireRequest, RequestStatus, Role, Vendor
+from vendor_risk.services.audit import Actor
+from vendor_risk.services.questionnaires import answers as answers_service
+from vendor_risk.services.questionnaires import evidence as evidence_service
+from vendor_risk.services.questionnaires import library as questionnaires
+from vendor_risk.services.questionnaires import requests, review
 
 QUESTIONNAIRE = """
 format: 1

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vendor_risk.blast_radius import (
+from vendor_risk.core.blast_radius.engine import (
     Credential,
     Inventory,
     ReachCounts,
@@ -22,8 +22,8 @@ from vendor_risk.blast_radius import (
     Vendor,
     reach_counts_for_all_vendors,
 )
-from vendor_risk.questionnaire import answer_score, from_document, parse
-from vendor_risk.scoring import (
+from vendor_risk.core.questionnaire import answer_score, from_document, parse
+from vendor_risk.core.scoring import (
     CRITICAL_CAP,
     PARAMETERS_VERSION,
     Access,

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from conftest import add, events, login_as
 from test_answers import make_request, store
 
-from vendor_risk import scoring
-from vendor_risk.audit import Actor
+from vendor_risk.core import scoring
+from vendor_risk.core.questionnaire import loader
 from vendor_risk.db import db, utcnow
 from vendor_risk.models import (
     Credential,
@@ -39,11 +39,12 @@ from vendor_risk.models import (
     VendorReach,
     VendorScore,
 )
-from vendor_risk.questionnaire import loader
-from vendor_risk.services import answers as answers_service
-from vendor_risk.services import portfolio, review
-from vendor_risk.services import requests as requests_service
-from vendor_risk.services import scoring as service
+from vendor_risk.services.assessments import scoring as service
+from vendor_risk.services.audit import Actor
+from vendor_risk.services.portfolio import aggregates as portfolio
+from vendor_risk.services.questionnaires import answers as answers_service
+from vendor_risk.services.questionnaires import requests as requests_service
+from vendor_risk.services.questionnaires import review
 
 if TYPE_CHECKING:  # imported by name at run time, pytest would collect it as a test class
     from conftest import TestUser

@@ -2,7 +2,7 @@
 
 import pytest
 
-from vendor_risk.secret_guard import secret_problem
+from vendor_risk.core.secret_detection import secret_problem
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from vendor_risk.questionnaire.loader import load
-from vendor_risk.questionnaire.model import Audience
+from vendor_risk.core.questionnaire.loader import load
+from vendor_risk.core.questionnaire.model import Audience
 
 SHIPPED = Path(__file__).resolve().parent.parent / "questionnaires"
 

@@ -14,14 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vendor_risk.questionnaire import (
+from vendor_risk.core.questionnaire import (
     from_document,
     missing_required,
     triggered_findings,
     visible_questions,
 )
-from vendor_risk.questionnaire import holds as app_holds
-from vendor_risk.questionnaire.vsaq import (
+from vendor_risk.core.questionnaire import holds as app_holds
+from vendor_risk.core.questionnaire.vsaq import (
     MAX_BLOCK_DEPTH,
     MAX_BYTES,
     MAX_CONDITION_TESTS,

@@ -58,7 +58,7 @@ def test_too_large_request_gets_413(make_app):
 
 
 def test_server_error_page_has_no_stack_trace_and_keeps_headers(make_app, make_user, monkeypatch):
-    from vendor_risk.services import dashboards
+    from vendor_risk.services.portfolio import dashboards
 
     app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
     client = app.test_client()

@@ -14,11 +14,8 @@ import pytest
 import sqlalchemy as sa
 from conftest import add, events, get, login_as, text
 
-from vendor_risk.audit import Actor
-from vendor_risk.db import db
-from vendor_risk.models import Answer, QuestionnaireRequest, RequestStatus, Role
-from vendor_risk.questionnaire import loader
-from vendor_risk.questionnaire.xlsx import (
+from vendor_risk.core.questionnaire import loader
+from vendor_risk.core.questionnaire.xlsx import (
     INSTRUCTIONS,
     LISTS,
     MAX_UNPACKED_BYTES,
@@ -26,7 +23,10 @@ from vendor_risk.questionnaire.xlsx import (
     read_workbook,
     sheet_names,
 )
-from vendor_risk.services import questionnaires
+from vendor_risk.db import db
+from vendor_risk.models import Answer, QuestionnaireRequest, RequestStatus, Role
+from vendor_risk.services.audit import Actor
+from vendor_risk.services.questionnaires import library as questionnaires
 
 # Scores and weights chosen so that they cannot be mistaken for anything else in the workbook.
 REVIEW = """\

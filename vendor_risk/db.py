@@ -10,13 +10,17 @@ import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import Flask, g, has_app_context, has_request_context, request
 from flask_sqlalchemy_lite import SQLAlchemy
 from sqlmodel import SQLModel
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 db = SQLAlchemy()
 
@@ -55,6 +59,11 @@ def row_id(value: object) -> int | None:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def today_utc() -> date:
+    """The day every due date is compared with (UTC, like every timestamp of the app)."""
+    return utcnow().date()
 
 
 class UTCDateTime(sa.TypeDecorator):
@@ -236,6 +245,21 @@ def describe_unavailable(error: BaseException, url: sa.URL | str | None = None) 
             return meaning + where
     first_line = message.splitlines()[0] if message else type(error).__name__
     return f"the database cannot be used{where}: {first_line}"
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """Alembic's configuration for this project's migrations, on ``url`` or the app's engine."""
+    from alembic.config import Config  # imported when migrating, not on every start
+
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    # The engine's URL, resolved like the app resolves it (a relative SQLite path lives in
+    # the instance folder), so migrations and the app always open the same database.
+    cfg.attributes["url"] = url or db.engine.url.render_as_string(hide_password=False)
+    return cfg
 
 
 def migration_url() -> str:

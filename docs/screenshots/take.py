@@ -26,17 +26,13 @@ from playwright.sync_api import Page, sync_playwright
 from werkzeug.serving import make_server
 
 from vendor_risk import create_app
-from vendor_risk.audit import Actor
-from vendor_risk.cli import alembic_config
-from vendor_risk.db import db, utcnow
-from vendor_risk.demo import IDENTITY_PROVIDER
-from vendor_risk.models import (
-    Questionnaire,
-    QuestionnaireRequest,
-    QuestionnaireVersion,
-    Role,
-)
-from vendor_risk.services import accounts, answers, blast_radius
+from vendor_risk.db import alembic_config, db, utcnow
+from vendor_risk.models import Questionnaire, QuestionnaireRequest, QuestionnaireVersion, Role
+from vendor_risk.services import blast_radius
+from vendor_risk.services.accounts import users as accounts
+from vendor_risk.services.audit import Actor
+from vendor_risk.services.demo import IDENTITY_PROVIDER
+from vendor_risk.services.questionnaires import answers
 
 HERE = Path(__file__).resolve().parent
 OFFICER, PASSWORD = "screens@example.com", "screenshots only, never a real password"

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # The app's rule: a later change of it needs a revision that computes the keys again.
-from vendor_risk.names import KEY_MAX_LENGTH, name_key
+from vendor_risk.core.names import KEY_MAX_LENGTH, name_key
 
 revision: str = "4b10f1b544a0"
 down_revision: str | None = "f8eb68e47163"

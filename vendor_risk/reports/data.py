@@ -24,16 +24,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..blast_radius import CREDENTIAL_KINDS, BlastRadius
-from ..blast_radius_text import (
+from ..core.blast_radius.engine import CREDENTIAL_KINDS, BlastRadius
+from ..core.blast_radius.words import (
     BARRIER_WORDS,
     SENSITIVITY_WORDS,
     STOPPED_WORDS,
     source_words,
     through_subprocessors,
 )
+from ..core.questionnaire.markup import plain
 from ..db import utcnow
-from ..inventory.forms import label
 from ..models import (
     Credential,
     Finding,
@@ -47,19 +47,12 @@ from ..models import (
     User,
     Vendor,
 )
-from ..questionnaire.markup import plain
-from ..services import (
-    blast_radius,
-    decisions,
-    findings,
-    incidents,
-    inventory,
-    portfolio,
-    ratings,
-    review,
-    scoring,
-)
+from ..services import blast_radius, findings, incidents, inventory
+from ..services.assessments import decisions, ratings, scoring
 from ..services.inventory import RotationStatus
+from ..services.portfolio import aggregates as portfolio
+from ..services.questionnaires import review
+from ..web.inventory.forms import label
 
 # Fields that are not content: left out of the digest (see the module's docstring).
 NOT_CONTENT = {"content": False}

@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..audit import Actor
 from ..db import expect_writes, row_id, snapshot, utcnow
 from ..models import AuditAction, Vendor
-from ..services import portfolio
+from ..services import audit
+from ..services.audit import Actor
+from ..services.portfolio import aggregates as portfolio
 from . import data
 from .render import Rendered, render
 

@@ -25,10 +25,10 @@ from flask import current_app
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from ..blast_radius_diagram import blast_radius_diagram
-from ..charts import Bar, Chart, bar_chart
 from ..db import utcnow
 from . import data
+from .charts import Bar, Chart, bar_chart
+from .diagram import blast_radius_diagram
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 BASE_URL = STATIC_DIR.as_uri() + "/"

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import blast_radius as engine
+from ..core.blast_radius import engine
+from ..core.names import name_key
 from ..models import (
     Credential,
     CredentialCopy,
@@ -22,7 +23,6 @@ from ..models import (
     Vendor,
     VendorData,
 )
-from ..names import name_key
 
 
 def _grouped(rows) -> dict[int, list]:

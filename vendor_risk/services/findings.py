@@ -28,9 +28,11 @@ from flask import abort, current_app
 from sqlalchemy.orm import Session, aliased
 from werkzeug.datastructures import FileStorage
 
-from .. import audit
-from ..audit import Actor
-from ..db import utcnow
+from ..core.questionnaire.markup import plain
+from ..core.questionnaire.model import FindingRule
+from ..core.scoring.control import AnswerStatus, CriticalFailure
+from ..core.secret_detection import secret_problem
+from ..db import today_utc, utcnow
 from ..models import (
     AuditAction,
     Finding,
@@ -45,14 +47,9 @@ from ..models import (
     User,
     Vendor,
 )
-from ..questionnaire.markup import plain
-from ..questionnaire.model import FindingRule
-from ..scoring.control import AnswerStatus, CriticalFailure
-from ..secret_guard import secret_problem
-from . import EditConflict, ValidationFailed
-from . import evidence as evidence_service
-from .inventory import Page, _page, _rank
-from .requests import today_utc
+from . import EditConflict, ValidationFailed, audit, uploads
+from .audit import Actor
+from .pages import Page, enum_rank, one_page
 
 S = FindingStatus
 # The moves :func:`change_status` makes. Accepting is :func:`accept_risk`'s alone, and an
@@ -492,8 +489,8 @@ def add_file(
     """Evidence of a remediation, checked and stored like answers' evidence (size, type by
     content, random stored name, SHA-256), or refused with the reason at ``file``. Audited."""
     try:
-        received = evidence_service.receive_file(session, file_storage)
-    except evidence_service.FileRefused as exc:
+        received = uploads.receive_file(session, file_storage)
+    except uploads.FileRefused as exc:
         raise ValidationFailed({"file": [str(exc)]}) from None
     stored = FindingFile(
         finding_id=finding.id,
@@ -524,7 +521,7 @@ def record_file_download(
     session: Session, finding: Finding, stored: FindingFile, *, actor: Actor
 ) -> None:
     """Audit who fetched a finding's file; 404 when its bytes are gone, before recording."""
-    if not evidence_service.path_of(stored).is_file():
+    if not uploads.path_of(stored).is_file():
         abort(404)
     _record(
         session,
@@ -1035,12 +1032,12 @@ def _row_maker(today: date):
     return row
 
 
-def _order(sort: str, descending: bool) -> list[sa.ColumnElement]:
+def sort_order(sort: str, descending: bool) -> list[sa.ColumnElement]:
     columns: dict[str, sa.ColumnElement] = {
         "due_on": Finding.due_on,
-        "severity": _rank(Finding.severity, FindingSeverity),
+        "severity": enum_rank(Finding.severity, FindingSeverity),
         "created_at": Finding.created_at,
-        "status": _rank(Finding.status, FindingStatus),
+        "status": enum_rank(Finding.status, FindingStatus),
         "vendor": sa.func.lower(Vendor.name),
         "title": sa.func.lower(Finding.title),
     }
@@ -1085,7 +1082,7 @@ def search_findings(
         query = query.where(Finding.status.in_(sorted(UNRESOLVED)))
     if age is not None:
         query = query.where(_age_condition(age, today))
-    return _page(session, query.order_by(*_order(sort, descending)), page, _row_maker(today))
+    return one_page(session, query.order_by(*sort_order(sort, descending)), page, _row_maker(today))
 
 
 def _of_contact(user: User) -> sa.ColumnElement[bool]:
@@ -1111,7 +1108,7 @@ def findings_of_contact(
             Finding.id,
         )
     )
-    return _page(session, query, page, _row_maker(today))
+    return one_page(session, query, page, _row_maker(today))
 
 
 def open_for_contact(

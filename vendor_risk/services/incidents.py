@@ -22,9 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from .. import audit
-from ..audit import Actor
-from ..blast_radius import BlastRadius, rotated_since, rotation_done
+from ..core.blast_radius.engine import BlastRadius, rotated_since, rotation_done
+from ..core.secret_detection import secret_problem
 from ..db import row_id, utcnow
 from ..models import (
     AuditAction,
@@ -40,9 +39,9 @@ from ..models import (
     User,
     Vendor,
 )
-from ..secret_guard import secret_problem
-from . import ValidationFailed, blast_radius
-from .inventory import Page, _page
+from . import ValidationFailed, audit, blast_radius
+from .audit import Actor
+from .pages import Page, one_page
 
 INCIDENT_FIELDS = ("vendor_id", "title", "started_at", "detected_at", "notes")
 INCIDENT_TEXT = ("title", "notes")
@@ -136,7 +135,7 @@ def search_incidents(
     )
     if status is not None:
         query = query.where(Incident.status == status)
-    listed = _page(
+    listed = one_page(
         session,
         query,
         page,

@@ -1,0 +1,64 @@
+"""``flask --app app create-user``: an account, its password never on the command line."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from ..db import db
+from ..models import Role
+from ..services import ValidationFailed
+from ..services.accounts import users as accounts
+from ..services.blast_radius import vendor_id_by_name
+from .common import cli_actor
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@click.command("create-user")
+@with_appcontext
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--vendor", "vendor_name", help="Vendor name, for a vendor contact.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input instead of prompting.",
+)
+def create_user(
+    email: str, name: str, role: str, vendor_name: str | None, password_stdin: bool
+) -> None:
+    """Create a user. The password is prompted for (never a command-line argument)."""
+    vendor_id = None
+    if vendor_name:
+        vendor_id = vendor_id_by_name(db.session, vendor_name)
+        if vendor_id is None:
+            raise click.UsageError(f"no vendor named {vendor_name!r}")
+    password = _read_password(password_stdin)
+    try:
+        user = accounts.create_user(
+            db.session,
+            email=email,
+            name=name,
+            password=password,
+            role=Role(role),
+            vendor_id=vendor_id,
+            actor=cli_actor(),
+        )
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for field, messages in exc.errors.items():
+            for message in messages:
+                click.echo(f"{field or 'error'}: {message}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(
+        f"Created {user.role.label.lower()} {user.email}. MFA enrolment happens at first login."
+    )

@@ -1,0 +1,111 @@
+"""The audit trail: append-only, hash-chained events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from ..db import UTCDateTime
+from .base import enum_type
+
+
+class AuditOutcome(StrEnum):
+    success = "success"
+    failure = "failure"
+    denied = "denied"
+
+
+class AuditAction(StrEnum):
+    """The fixed vocabulary of audited actions. Stored as text (not a CHECK constraint) so that
+    adding an action never rebuilds the append-only table."""
+
+    login_password = "auth.login.password"
+    login_mfa = "auth.login.mfa"
+    login_recovery_code = "auth.login.recovery_code"
+    login_failed = "auth.login.failed"
+    logout = "auth.logout"
+    session_timeout = "auth.session.timeout"
+    password_changed = "account.password.changed"
+    mfa_enrolled = "account.mfa.enrolled"
+    mfa_failed = "account.mfa.failed"
+    recovery_codes_regenerated = "account.recovery_codes.regenerated"
+    user_created = "admin.user.created"
+    user_disabled = "admin.user.disabled"
+    user_enabled = "admin.user.enabled"
+    user_mfa_reset = "admin.user.mfa_reset"
+    user_password_set = "admin.user.password_set"
+    rate_limited = "auth.rate_limited"
+    access_denied = "access.denied"
+    inventory_imported = "inventory.imported"
+    inventory_exported = "inventory.exported"
+    report_exported = "report.exported"  # a PDF report: which, of what, its content SHA-256
+    vendor_created = "inventory.vendor.created"
+    vendor_updated = "inventory.vendor.updated"
+    vendor_deleted = "inventory.vendor.deleted"
+    system_created = "inventory.system.created"
+    system_updated = "inventory.system.updated"
+    system_deleted = "inventory.system.deleted"
+    data_category_created = "inventory.data_category.created"
+    data_category_updated = "inventory.data_category.updated"
+    data_category_deleted = "inventory.data_category.deleted"
+    credential_created = "inventory.credential.created"
+    credential_updated = "inventory.credential.updated"
+    credential_deleted = "inventory.credential.deleted"
+    incident_opened = "incident.opened"
+    incident_credential_rotated = "incident.credential.rotated"
+    incident_credential_revoked = "incident.credential.revoked"
+    incident_closed = "incident.closed"
+    questionnaire_version_created = "questionnaire.version_created"
+    request_created = "request.created"
+    request_sent = "request.sent"
+    request_submitted = "request.submitted"
+    request_review_started = "request.review_started"
+    request_returned = "request.returned"
+    request_accepted = "request.accepted"
+    request_cancelled = "request.cancelled"
+    request_exported = "request.exported"
+    request_imported = "request.imported"
+    reminder_sent = "request.reminder_sent"
+    invite_sent = "invite.sent"
+    invite_revoked = "invite.revoked"
+    invite_redeemed = "invite.redeemed"
+    evidence_uploaded = "evidence.uploaded"
+    evidence_deleted = "evidence.deleted"
+    evidence_downloaded = "evidence.downloaded"
+    finding_opened = "finding.opened"
+    finding_updated = "finding.updated"
+    finding_note_added = "finding.note_added"
+    finding_file_uploaded = "finding.file_uploaded"
+    finding_file_downloaded = "finding.file_downloaded"
+    risk_accepted = "finding.risk_accepted"
+    risk_acceptance_ended = "finding.risk_acceptance_ended"
+    rating_overridden = "rating.overridden"
+    rating_override_cleared = "rating.override_cleared"
+    assessment_decided = "assessment.decided"
+    vendors_rescored = "scoring.rescored"
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only and hash-chained: database triggers reject UPDATE and DELETE, and each
+    event's hash covers the previous one, so a changed or removed row breaks the chain."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True, sa_type=sa.BigInteger)
+    occurred_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    # The actor as known at the time: an email address, or "system" for the CLI and jobs.
+    actor: str = Field(max_length=320)
+    action: str = Field(max_length=64, index=True)
+    object_type: str | None = Field(default=None, max_length=64)
+    object_id: str | None = Field(default=None, max_length=64)
+    vendor_id: int | None = Field(default=None, index=True)
+    outcome: AuditOutcome = Field(sa_type=enum_type(AuditOutcome, "audit_outcome"))
+    ip: str | None = Field(default=None, max_length=64)
+    details: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)

@@ -1,0 +1,385 @@
+"""Accounts: users, passwords, the second factor and sessions."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.orm import Session
+
+from ...db import utcnow
+from ...models import AuditAction, AuditOutcome, Role, User, Vendor
+from .. import ValidationFailed, audit
+from ..audit import Actor
+from . import mfa, passwords
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def check_email(email: str) -> str:
+    """The normalised address, or ValidationFailed with a message for the email field."""
+    try:
+        validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationFailed({"email": [str(exc)]}) from None
+    return normalise_email(email)
+
+
+def get_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def get_by_session_token(session: Session, token: str) -> User | None:
+    """The user a session belongs to; None once the token was rotated or the user disabled."""
+    if not token:
+        return None
+    return session.scalar(sa.select(User).where(User.session_token == token, User.active.is_(True)))
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def list_users(session: Session) -> list[tuple[User, str | None]]:
+    """Every user with the name of their vendor (for vendor contacts), in one query."""
+    rows = session.execute(
+        sa.select(User, Vendor.name)
+        .outerjoin(Vendor, User.vendor_id == Vendor.id)
+        .order_by(User.active.desc(), User.email)
+    ).all()
+    return [(user, vendor_name) for user, vendor_name in rows]
+
+
+def new_user_problems(
+    session: Session, *, email: str, name: str, password: str, role: str, vendor_id: int | None
+) -> dict[str, list[str]]:
+    """Everything wrong with a new user's details, per field (empty: acceptable)."""
+    errors: dict[str, list[str]] = {}
+    try:
+        email = check_email(email)
+    except ValidationFailed as exc:
+        errors |= exc.errors
+    else:
+        if get_by_email(session, email):
+            errors["email"] = ["A user with this email address already exists."]
+    if not name.strip():
+        errors["name"] = ["Enter the person's name."]
+    problems = passwords.password_problems(password, email=email, name=name)
+    if problems:
+        errors["password"] = problems
+    if role not in set(Role):
+        errors["role"] = ["Choose one of the roles."]
+    elif Role(role) is Role.vendor_contact and (
+        vendor_id is None or session.get(Vendor, vendor_id) is None
+    ):
+        errors["vendor_id"] = ["A vendor contact belongs to a vendor: choose one."]
+    return errors
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: Role,
+    vendor_id: int | None = None,
+    actor: Actor,
+) -> User:
+    errors = new_user_problems(
+        session, email=email, name=name, password=password, role=role, vendor_id=vendor_id
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    email, name, role = normalise_email(email), name.strip(), Role(role)
+    if role is not Role.vendor_contact:
+        vendor_id = None
+    user = User(
+        email=email,
+        name=name,
+        password_hash=passwords.hash_password(password),
+        role=role,
+        vendor_id=vendor_id,
+        session_token=new_session_token(),
+    )
+    session.add(user)
+    session.flush()
+    _record_admin(session, AuditAction.user_created, user, actor, role=str(role))
+    return user
+
+
+def authenticate(session: Session, email: str, password: str, *, actor: Actor) -> User | None:
+    """First factor. Every failure is audited and looks the same to the caller."""
+    user = get_by_email(session, email)
+    if user is None:
+        passwords.burn_verification_time(password)
+        audit.record(
+            session,
+            AuditAction.login_failed,
+            actor=Actor(label=_typed_address(email), ip=actor.ip),
+            outcome=AuditOutcome.failure,
+            object_type="user",
+            details={"reason": "unknown account", "step": "password"},
+        )
+        return None
+    if not passwords.verify_password(user.password_hash, password):
+        reason = "wrong password"
+    elif not user.active:
+        reason = "account disabled"
+    else:
+        if passwords.needs_rehash(user.password_hash):
+            user.password_hash = passwords.hash_password(password)
+        _record(session, AuditAction.login_password, user, actor)
+        return user
+    _refused(session, AuditAction.login_failed, user, actor, reason=reason, step="password")
+    return None
+
+
+def _typed_address(email: str) -> str:
+    """What to record of an address typed for an unknown account: the address if it is one,
+    never other text (people type passwords into the wrong field)."""
+    try:
+        return check_email(email)[:320]
+    except ValidationFailed:
+        return "(not an email address)"
+
+
+# ---- audit helpers: the user acting on their own account, or an admin acting on a user ----
+
+
+def _record(session: Session, action: AuditAction, user: User, actor: Actor, **details) -> None:
+    audit.record(
+        session,
+        action,
+        actor=Actor(label=user.email, user_id=user.id, ip=actor.ip),
+        object_type="user",
+        object_id=user.id,
+        details=details,
+    )
+
+
+def _refused(session: Session, action: AuditAction, user: User, actor: Actor, **details) -> None:
+    audit.record(
+        session,
+        action,
+        actor=Actor(label=user.email, user_id=user.id, ip=actor.ip),
+        outcome=AuditOutcome.failure,
+        object_type="user",
+        object_id=user.id,
+        details=details,
+    )
+
+
+def _record_admin(
+    session: Session, action: AuditAction, user: User, actor: Actor, **details
+) -> None:
+    audit.record(
+        session,
+        action,
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        vendor_id=user.vendor_id,
+        details={"email": user.email, **details},
+    )
+
+
+# ---- the second factor ----------------------------------------------------------------------
+
+
+def _lock(session: Session, user: User) -> None:
+    """Re-read the user row with a row lock (PostgreSQL), so two requests presenting the same
+    code one after the other cannot both succeed. SQLite's write transactions are already
+    serial."""
+    session.refresh(user, with_for_update=True)
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    """Replace the user's recovery codes; the plain codes are returned to be shown once."""
+    codes = mfa.new_recovery_codes()
+    hasher = passwords.hasher()
+    user.recovery_code_hashes = [mfa.hash_recovery_code(code, hasher) for code in codes]
+    return codes
+
+
+def _accept_totp(session: Session, user: User, code: str, *, actor: Actor, refusal: dict) -> bool:
+    """Accept a TOTP code of a step after the last accepted one (so never twice), under the
+    row lock; a refusal is audited with ``refusal`` as its action and details."""
+    _lock(session, user)
+    step = None
+    if user.mfa_enrolled:
+        step = mfa.matching_step(user.totp_secret or "", code, user.totp_last_step)
+    if step is None:
+        _refused(session, user=user, actor=actor, **refusal)
+        return False
+    user.totp_last_step = step
+    return True
+
+
+class AlreadyEnrolled(Exception):
+    """Another request confirmed an authenticator first (two tabs, a double submit)."""
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    recovery_codes: list[str]
+
+
+def confirm_enrolment(
+    session: Session, user: User, secret: str, code: str, *, actor: Actor
+) -> Enrolment | None:
+    """Keep the secret being enrolled once a first code proves the app has it; returns the
+    recovery codes, shown once."""
+    _lock(session, user)
+    if user.mfa_enrolled:
+        raise AlreadyEnrolled
+    step = mfa.matching_step(secret, code, None)
+    if step is None:
+        _refused(session, AuditAction.mfa_failed, user, actor, step="enrolment")
+        return None
+    user.totp_secret = secret
+    user.totp_last_step = step
+    user.totp_confirmed_at = utcnow()
+    codes = _new_recovery_codes(user)
+    _record(session, AuditAction.mfa_enrolled, user, actor)
+    return Enrolment(codes)
+
+
+def verify_totp(session: Session, user: User, code: str, *, actor: Actor) -> bool:
+    return _accept_totp(
+        session,
+        user,
+        code,
+        actor=actor,
+        refusal={
+            "action": AuditAction.login_failed,
+            "reason": "wrong or replayed code",
+            "step": "totp",
+        },
+    )
+
+
+def use_recovery_code(session: Session, user: User, code: str, *, actor: Actor) -> bool:
+    """Accept a recovery code once: its hash is removed in the same transaction."""
+    _lock(session, user)
+    match = None
+    if user.mfa_enrolled:
+        match = mfa.match_recovery_code(user.recovery_code_hashes, code, passwords.hasher())
+    if match is None:
+        _refused(
+            session,
+            AuditAction.login_failed,
+            user,
+            actor,
+            reason="wrong or used recovery code",
+            step="recovery",
+        )
+        return False
+    user.recovery_code_hashes = [h for h in user.recovery_code_hashes if h != match]
+    _record(
+        session,
+        AuditAction.login_recovery_code,
+        user,
+        actor,
+        remaining=len(user.recovery_code_hashes),
+    )
+    return True
+
+
+def record_login(session: Session, user: User, *, actor: Actor, method: str) -> None:
+    user.last_login_at = utcnow()
+    if method == "totp":
+        _record(session, AuditAction.login_mfa, user, actor)
+
+
+def regenerate_recovery_codes(
+    session: Session, user: User, code: str, *, actor: Actor
+) -> list[str] | None:
+    """New codes replace every old one; a current TOTP code proves the second factor."""
+    refusal = {"action": AuditAction.mfa_failed, "step": "recovery codes"}
+    if not _accept_totp(session, user, code, actor=actor, refusal=refusal):
+        return None
+    codes = _new_recovery_codes(user)
+    _record(session, AuditAction.recovery_codes_regenerated, user, actor)
+    return codes
+
+
+# ---- passwords and sessions ----------------------------------------------------------------
+
+
+def _replace_password(user: User, new: str) -> None:
+    """A new password ends every session of the user (the session token changes)."""
+    user.password_hash = passwords.hash_password(new)
+    user.password_changed_at = utcnow()
+    user.session_token = new_session_token()
+
+
+def change_password(session: Session, user: User, *, current: str, new: str, actor: Actor) -> None:
+    """Change the password and end every other session of the user (the caller keeps its own
+    by logging in again with the new token)."""
+    errors: dict[str, list[str]] = {}
+    if not passwords.verify_password(user.password_hash, current):
+        errors["current_password"] = ["This is not your current password."]
+    problems = passwords.password_problems(new, email=user.email, name=user.name)
+    if problems:
+        errors["new_password"] = problems
+    elif new == current:
+        errors["new_password"] = ["Choose a password different from the current one."]
+    if errors:
+        _refused(session, AuditAction.password_changed, user, actor, fields=sorted(errors))
+        raise ValidationFailed(errors)
+    _replace_password(user, new)
+    _record(session, AuditAction.password_changed, user, actor)
+
+
+def set_password(session: Session, user: User, new: str, *, actor: Actor) -> None:
+    """An admin sets a new password for someone who lost theirs; their sessions end."""
+    problems = passwords.password_problems(new, email=user.email, name=user.name)
+    if problems:
+        raise ValidationFailed({"password": problems})
+    _replace_password(user, new)
+    _record_admin(session, AuditAction.user_password_set, user, actor)
+
+
+def logout(session: Session, user: User, *, actor: Actor) -> None:
+    """End the session on the server: the session token is replaced, so a copy of the cookie
+    taken before logout is worthless. Every other session of the user ends too."""
+    user.session_token = new_session_token()
+    _record(session, AuditAction.logout, user, actor)
+
+
+# ---- administration ------------------------------------------------------------------------
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: Actor) -> None:
+    if actor.user_id == user.id and not active:
+        raise ValidationFailed({"": ["You cannot disable your own account."]})
+    if user.active == active:
+        return
+    user.active = active
+    # Disabling ends every session at once; re-enabling starts from a fresh login.
+    user.session_token = new_session_token()
+    action = AuditAction.user_enabled if active else AuditAction.user_disabled
+    _record_admin(session, action, user, actor)
+
+
+def reset_mfa(session: Session, user: User, *, actor: Actor) -> None:
+    """Forget the user's authenticator and recovery codes: they enrol again at next login."""
+    user.totp_secret = None
+    user.totp_confirmed_at = None
+    user.totp_last_step = None
+    user.recovery_code_hashes = []
+    user.session_token = new_session_token()
+    _record_admin(session, AuditAction.user_mfa_reset, user, actor)
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(User)) or 0
