@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vendor_risk.core.scoring.inherent import FACTOR_WORDS, Access, Profile, Tier, inherent_risk
+from vendor_risk.core.scoring.inherent import (
+    FACTOR_WORDS,
+    SENSITIVITY,
+    VOLUME,
+    Access,
+    Profile,
+    Tier,
+    inherent_risk,
+)
 
 # What the intake declares of a vendor that gets no data and no access of ours (the answers
 # "None" to the data sensitivity, data volume and access questions).
@@ -204,6 +212,9 @@ profiles = st.builds(
     ).map(lambda d: tuple(sorted(d.items()))),
     records_counted=st.integers(0, 10**7),
     credentials_recorded=st.integers(0, 2),
+).map(
+    # As the inventory builds them: no holding, no record counted.
+    lambda p: p if p.max_sensitivity else dataclasses.replace(p, records_counted=0)
 )
 
 
@@ -224,8 +235,31 @@ def test_no_two_factors_read_alike(profile):
         assert c.detail.startswith(FACTOR_WORDS[c.factor] + ": ")
 
 
+def _within_declared(profile: Profile, factor: str, fraction: float) -> bool:
+    declared = dict(profile.declared).get(factor)
+    return declared is None or fraction <= declared
+
+
+def _count(profile: Profile, data, least: int) -> int | None:
+    """A record count for a holding, no larger than the intake declared: a larger one would
+    record a second fact (the volume), which may rightly raise the score."""
+    lows = [0, *(bound + 1 for bound, _ in VOLUME)]
+    highs = [*(bound for bound, _ in VOLUME), 10**8]
+    fractions = [*(fraction for _, fraction in VOLUME), 1.0]
+    allowed = [
+        (max(low, least), high)
+        for low, high, fraction in zip(lows, highs, fractions, strict=True)
+        if _within_declared(profile, "data_volume", fraction) and max(low, least) <= high
+    ]
+    if not allowed:
+        return None
+    low, high = data.draw(st.sampled_from(allowed), label="volume band")
+    return data.draw(st.none() | st.integers(low, high), label="records")
+
+
 def _recorded(profile: Profile, fact: str, data) -> Profile:
-    """``profile`` with ``fact`` recorded in the inventory, or declared in the intake."""
+    """``profile`` with ``fact`` recorded in the inventory, or declared in the intake. What
+    else the intake declares still holds: recording one fact records no other."""
     if data.draw(st.booleans(), label="declared"):
         factor = {"data": "data_sensitivity", "records": "data_volume", "access": "access"}[fact]
         fraction = data.draw(st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0]), label="fraction")
@@ -245,10 +279,29 @@ def _recorded(profile: Profile, fact: str, data) -> Profile:
         return dataclasses.replace(
             profile, access=tuple(grants), credentials_recorded=max(1, len(grants))
         )
-    # A holding recorded (data), or its count (records): every count given.
-    level = profile.max_sensitivity or data.draw(st.integers(1, 4), label="sensitivity")
+    if fact == "data":  # a first holding, its count as the intake allows (or not given)
+        level = data.draw(st.integers(1, 4), label="sensitivity")
+        records = _count(profile, data, 0)
+        counted = records or 0
+        return dataclasses.replace(
+            profile, max_sensitivity=level, records=records, records_counted=counted
+        )
+    # The count of every holding (records): of the holdings recorded, or of a first one no more
+    # sensitive than the intake declared.
+    level = profile.max_sensitivity or data.draw(
+        st.sampled_from(
+            [
+                n
+                for n in range(1, 5)
+                if _within_declared(profile, "data_sensitivity", SENSITIVITY[n])
+            ]
+        ),
+        label="sensitivity",
+    )
     records = data.draw(st.integers(profile.records_counted, 10**8), label="records")
-    return dataclasses.replace(profile, max_sensitivity=level, records=records)
+    return dataclasses.replace(
+        profile, max_sensitivity=level, records=records, records_counted=records
+    )
 
 
 @given(profiles, st.data())
