@@ -32,6 +32,7 @@ from ..core.blast_radius.words import (
     source_words,
     through_subprocessors,
 )
+from ..core.labels import label
 from ..core.questionnaire.markup import plain
 from ..db import utcnow
 from ..models import (
@@ -52,7 +53,6 @@ from ..services.assessments import decisions, ratings, scoring
 from ..services.inventory import RotationStatus
 from ..services.portfolio import aggregates as portfolio
 from ..services.questionnaires import review
-from ..web.inventory.forms import label
 
 # Fields that are not content: left out of the digest (see the module's docstring).
 NOT_CONTENT = {"content": False}

@@ -21,9 +21,8 @@ from ...core.scoring import MISSING_WORDS, Line, Tier
 from ...core.secret_detection import secret_problem
 from ...db import utcnow
 from ...models import AuditAction, ScoreTrigger, User, VendorRating, VendorScore
-from .. import ValidationFailed, audit
+from .. import ValidationFailed, audit, portfolio_history
 from ..audit import Actor
-from ..portfolio import history as portfolio_history
 from . import scoring
 
 OVERRIDE_REASON_MIN = 10

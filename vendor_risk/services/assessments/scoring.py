@@ -70,7 +70,7 @@ from ...models import (
     VendorReach,
     VendorScore,
 )
-from ..portfolio import history as portfolio_history
+from .. import portfolio_history
 
 # Triggers that add a snapshot even when the inputs did not change.
 ALWAYS_RECORDED = frozenset({ScoreTrigger.submitted, ScoreTrigger.accepted, ScoreTrigger.decision})

@@ -49,10 +49,9 @@ from ...models import (
     VendorReach,
     VendorStatus,
 )
-from .. import EditConflict, ValidationFailed, audit
+from .. import EditConflict, ValidationFailed, audit, portfolio_history
 from ..audit import Actor
 from ..pages import Page, enum_rank, one_page, sort_order
-from ..portfolio import history as portfolio_history
 
 EXPIRING_SOON_DAYS = 30
 

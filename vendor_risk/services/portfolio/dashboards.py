@@ -41,14 +41,13 @@ from ...models import (
     Vendor,
     VendorRating,
 )
-from .. import findings, incidents
+from .. import findings, incidents, portfolio_history
 from ..inventory import RotationStatus
 from ..questionnaires import answers as answers_service
 from ..questionnaires import reassessments
 from ..questionnaires import requests as request_service
 from ..questionnaires.request_status import AWAITING_REVIEW, AWAITING_VENDOR
 from . import aggregates as portfolio
-from . import history as portfolio_history
 
 TOP = 10  # vendors, systems, requests listed in a widget
 REASSESSMENTS_SHOWN = 5

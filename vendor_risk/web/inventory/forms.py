@@ -29,6 +29,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ...core import email_domains
+from ...core.labels import label
 from ...core.scoring.inherent import Tier
 from ...db import row_id
 from ...models import (
@@ -43,7 +44,7 @@ from ...models import (
     VendorStatus,
 )
 from ...services.inventory import CREDENTIAL_SORTS, VENDOR_SORTS, RotationStatus
-from ...services.portfolio.history import UNRATED
+from ...services.portfolio_history import UNRATED
 from ..vendor_field import VendorField
 
 TEXT_MAX = 10_000  # free-text fields: room for a page of notes, not for a dump
@@ -61,24 +62,6 @@ def _strip(value):
 
 
 # Values whose words are not written as plain lower case.
-_LABELS = {
-    "api_token": "API token",
-    "oauth_grant": "OAuth grant",
-    "sso_admin": "SSO admin",
-    "ssh_key": "SSH key",
-    "vpn": "VPN",
-    "ci_cd": "CI/CD",
-    "crm": "CRM",
-    "hr": "HR",
-}
-
-
-def label(value: str) -> str:
-    """How an enum value reads on a page: ``source_control`` -> ``Source control``."""
-    value = str(value)
-    return _LABELS.get(value) or value.replace("_", " ").capitalize()
-
-
 def _enum(enum: type[StrEnum]):
     """Coerce a submitted value to ``enum`` (the blank choice to None)."""
 

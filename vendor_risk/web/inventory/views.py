@@ -23,6 +23,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from ...core.blast_radius.words import template_words
+from ...core.labels import label
 from ...db import db, expect_writes, snapshot, utcnow
 from ...models import Role, System, Vendor
 from ...reports.diagram import blast_radius_diagram
@@ -47,7 +48,6 @@ from .forms import (
     VendorCsvForm,
     VendorFilterForm,
     VendorForm,
-    label,
 )
 from .rating_forms import AssessmentDecisionForm, OverrideForm
 

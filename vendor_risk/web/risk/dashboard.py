@@ -22,7 +22,7 @@ from ...reports.charts import (
 from ...services.findings import AgeBucket
 from ...services.inventory import RotationStatus
 from ...services.portfolio.dashboards import ROTATION_SHOWN, RiskDashboard
-from ...services.portfolio.history import TIERS_DOWN, UNRATED
+from ...services.portfolio_history import TIERS_DOWN, UNRATED
 
 # The colour of each tier, severity and rotation status: the more urgent, the darker.
 TIER_TONE = {tier.value: tier.value for tier in Tier} | {UNRATED: "neutral"}

@@ -6,9 +6,9 @@ from flask import render_template
 from ...core.scoring import MISSING_WORDS
 from ...db import db, expect_writes, utcnow
 from ...models import Role
+from ...services import portfolio_history
 from ...services.portfolio import aggregates as portfolio
 from ...services.portfolio import dashboards
-from ...services.portfolio import history as portfolio_history
 from ..access import area
 from . import dashboard
 

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ...core.scoring import Tier
-from ...models import PortfolioDay, Vendor, VendorRating, VendorReach
+from ..core.scoring import Tier
+from ..models import PortfolioDay, Vendor, VendorRating, VendorReach
 
 UNRATED = "unrated"  # the "tier" of a vendor not rated yet, in status_tiers and list filters
 TIERS_DOWN = tuple(reversed(Tier))  # critical first: how the dashboards list tiers
