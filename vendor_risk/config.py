@@ -9,6 +9,9 @@ keeps them equal).
 
 Secrets have no default: ``SECRET_KEY`` comes from the environment; in development one is
 generated once into the instance folder, in production the app refuses to start without it.
+
+One cohesive thing, kept whole at its length: the declaration of every setting is most of the
+file, and a reader looks for a setting in one place.
 """
 
 from __future__ import annotations

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import click
-from alembic import command
 from flask.cli import AppGroup
 
 from ..db import alembic_config
+
+
+def _alembic():
+    """Alembic's commands, imported when a command migrates, not on every start."""
+    from alembic import command
+
+    return command
+
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 
@@ -15,7 +22,7 @@ db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Build or upgrade the schema (from nothing on a new database)."""
-    command.upgrade(alembic_config(), revision)
+    _alembic().upgrade(alembic_config(), revision)
     click.echo(f"Database upgraded to {revision}.")
 
 
@@ -23,11 +30,11 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Undo migrations down to REVISION ("base" empties the database)."""
-    command.downgrade(alembic_config(), revision)
+    _alembic().downgrade(alembic_config(), revision)
     click.echo(f"Database downgraded to {revision}.")
 
 
 @db_cli.command("current")
 def db_current() -> None:
     """Show the revision the database is at."""
-    command.current(alembic_config(), verbose=False)
+    _alembic().current(alembic_config(), verbose=False)

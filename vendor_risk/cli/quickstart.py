@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 
 import click
-from alembic import command
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -110,6 +109,8 @@ def quickstart(host: str, port: int, no_serve: bool, no_demo: bool) -> None:
 def _prepare(no_demo: bool) -> list[tuple[str, Role, str]]:
     """Upgrade the schema, store the shipped questionnaires and, on first start, create the
     first admin and the demo; returns the accounts created (empty when users existed)."""
+    from alembic import command  # imported when migrating, not on every start
+
     command.upgrade(alembic_config(), "head")
     _sync_questionnaires()
     password = ensure_first_admin()

@@ -15,9 +15,6 @@ import math
 import re
 from collections import Counter
 
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-from detect_secrets.settings import default_settings
-
 # Runs of base64/hex/token characters long enough to be a key.
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9+/=_\-]{24,}")
 # Bits per character above which a run looks random (English words score about 3 to 3.5,
@@ -29,6 +26,10 @@ _SKIPPED_DETECTORS = {"Base64 High Entropy String", "Hex High Entropy String", "
 
 @functools.cache
 def _detectors() -> tuple:
+    # Imported on the first check, not at start-up: most commands never check free text.
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.settings import default_settings
+
     with default_settings():
         return tuple(
             cls()

@@ -10,7 +10,6 @@ import secrets
 import time
 
 import pyotp
-import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -40,6 +39,8 @@ def provisioning_uri(secret: str, account: str, issuer: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """The enrolment QR code as inline SVG (no style attributes, so the CSP holds)."""
+    import segno  # imported when a QR code is drawn, not at start-up
+
     return segno.make(uri, error="m").svg_inline(
         scale=5, dark="#000", light="#fff", title="QR code for your authenticator app"
     )
