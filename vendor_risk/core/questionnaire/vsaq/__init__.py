@@ -91,8 +91,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import Any
 
-from ..documents import JsonPath, format_path, parse_document
-from .markup import plain
+from ...documents import JsonPath, format_path, parse_document
+from ..markup import plain
 
 __all__ = [
     "MAX_BLOCK_DEPTH",
