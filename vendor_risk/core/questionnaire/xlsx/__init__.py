@@ -33,10 +33,10 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .conditions import InvalidAnswer, validate_answer
-from .markup import plain
-from .model import Question, Questionnaire, QuestionType, number
-from .words import condition_in_words
+from ..conditions import InvalidAnswer, validate_answer
+from ..markup import plain
+from ..model import Question, Questionnaire, QuestionType, number
+from ..words import condition_in_words
 
 # An upload larger than this is refused before it is opened; a questionnaire of 300 questions
 # with long answers is well under 1 MB.
