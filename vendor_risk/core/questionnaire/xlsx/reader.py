@@ -6,6 +6,7 @@ workbook is read, not when the app starts.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import warnings
 import zipfile
@@ -28,6 +29,11 @@ from .layout import (
     _labels,
     sheet_names,
 )
+
+# openpyxl parses uploaded XML with defusedxml only when that is importable: without it, this
+# module refuses to import, as it did when it imported openpyxl (looked up, not loaded).
+if importlib.util.find_spec("defusedxml") is None:
+    raise ImportError("defusedxml is required to read uploaded workbooks safely")
 
 # An upload larger than this is refused before it is opened; a questionnaire of 300 questions
 # with long answers is well under 1 MB.
