@@ -69,9 +69,9 @@ from vendor_risk.models import (
     VendorStatus,
 )
 from vendor_risk.reports import charts
+from vendor_risk.services import portfolio_history
 from vendor_risk.services.accounts.users import new_session_token
 from vendor_risk.services.portfolio import aggregates as portfolio
-from vendor_risk.services import portfolio_history
 
 SIZES = (1_000, 10_000, 50_000)
 PAGES = {"risk_dashboard": "/risk/", "procurement_dashboard": "/procurement/"}
