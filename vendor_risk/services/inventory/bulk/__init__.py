@@ -27,8 +27,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ...core import email_domains
-from ...core.inventory_file import (
+from ....core import email_domains
+from ....core.inventory_file import (
     FORMAT_VERSION,
     JsonPath,
     Problem,
@@ -39,10 +39,10 @@ from ...core.inventory_file import (
     schema_problems,
     show,
 )
-from ...core.names import name_key
-from ...core.secret_detection import secret_problem
-from ...db import utcnow
-from ...models import (
+from ....core.names import name_key
+from ....core.secret_detection import secret_problem
+from ....db import utcnow
+from ....models import (
     AuditAction,
     Credential,
     CredentialCopy,
@@ -63,8 +63,8 @@ from ...models import (
     VendorData,
     VendorStatus,
 )
-from .. import ValidationFailed, audit
-from ..audit import Actor
+from ... import ValidationFailed, audit
+from ...audit import Actor
 
 # In the order they are written and saved: each section refers only to those before it.
 SECTIONS = ("data_categories", "systems", "vendors", "credentials")
