@@ -28,12 +28,12 @@ from flask import abort, current_app
 from sqlalchemy.orm import Session, aliased
 from werkzeug.datastructures import FileStorage
 
-from ..core.questionnaire.markup import plain
-from ..core.questionnaire.model import FindingRule
-from ..core.scoring.control import AnswerStatus, CriticalFailure
-from ..core.secret_detection import secret_problem
-from ..db import today_utc, utcnow
-from ..models import (
+from ...core.questionnaire.markup import plain
+from ...core.questionnaire.model import FindingRule
+from ...core.scoring.control import AnswerStatus, CriticalFailure
+from ...core.secret_detection import secret_problem
+from ...db import today_utc, utcnow
+from ...models import (
     AuditAction,
     Finding,
     FindingFile,
@@ -47,9 +47,9 @@ from ..models import (
     User,
     Vendor,
 )
-from . import EditConflict, ValidationFailed, audit, uploads
-from .audit import Actor
-from .pages import Page, enum_rank, one_page
+from .. import EditConflict, ValidationFailed, audit, uploads
+from ..audit import Actor
+from ..pages import Page, enum_rank, one_page
 
 S = FindingStatus
 # The moves :func:`change_status` makes. Accepting is :func:`accept_risk`'s alone, and an
