@@ -28,10 +28,10 @@ from flask import current_app
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
-from ..core.questionnaire import conditions
-from ..core.questionnaire.markup import plain
-from ..core.questionnaire.model import Audience, Option, Question, Questionnaire, QuestionType
-from ..models import (
+from ...core.questionnaire import conditions
+from ...core.questionnaire.markup import plain
+from ...core.questionnaire.model import Audience, Option, Question, Questionnaire, QuestionType
+from ...models import (
     AuditAction,
     Credential,
     CredentialCopy,
@@ -49,13 +49,13 @@ from ..models import (
     Vendor,
     VendorData,
 )
-from . import audit, findings
-from .accounts import users as accounts
-from .assessments import decisions, ratings
-from .audit import Actor
-from .portfolio import aggregates as portfolio
-from .questionnaires import answers, evidence, requests, review
-from .questionnaires import library as questionnaires
+from .. import audit, findings
+from ..accounts import users as accounts
+from ..assessments import decisions, ratings
+from ..audit import Actor
+from ..portfolio import aggregates as portfolio
+from ..questionnaires import answers, evidence, requests, review
+from ..questionnaires import library as questionnaires
 
 IDENTITY_PROVIDER = "Keystone Identity"
 
