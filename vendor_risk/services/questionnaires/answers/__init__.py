@@ -31,11 +31,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ...core.questionnaire import conditions
-from ...core.questionnaire import model as qmodel
-from ...core.questionnaire.markup import plain
-from ...db import utcnow
-from ...models import (
+from ....core.questionnaire import conditions
+from ....core.questionnaire import model as qmodel
+from ....core.questionnaire.markup import plain
+from ....db import utcnow
+from ....models import (
     Answer,
     Evidence,
     QuestionnaireRequest,
@@ -44,11 +44,11 @@ from ...models import (
     User,
     Vendor,
 )
-from .. import ValidationFailed
-from ..assessments import scoring
-from ..audit import Actor
-from .library import questionnaire_of
-from .request_status import VENDOR_EDITABLE, is_overdue, transition
+from ... import ValidationFailed
+from ...assessments import scoring
+from ...audit import Actor
+from ..library import questionnaire_of
+from ..request_status import VENDOR_EDITABLE, is_overdue, transition
 
 COMMENT_MAX = 5_000
 # Never shown to a vendor contact, whatever their vendor: not sent yet, or withdrawn.
@@ -837,7 +837,7 @@ def submit(session: Session, request: QuestionnaireRequest, *, actor: Actor) -> 
     )
     totals = scoring.request_submitted(session, request, questionnaire, again=again)
     if totals is not None:
-        from .. import findings  # findings build on evidence, which builds on this module
+        from ... import findings  # findings build on evidence, which builds on this module
 
         holding = {rule_id for section in totals for rule_id in section.findings}
         findings.open_automatic(
