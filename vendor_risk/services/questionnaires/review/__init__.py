@@ -18,11 +18,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from ...core.questionnaire import model as qmodel
-from ...core.questionnaire.conditions import is_answered, visible_questions
-from ...core.secret_detection import secret_problem
-from ...db import utcnow
-from ...models import (
+from ....core.questionnaire import model as qmodel
+from ....core.questionnaire.conditions import is_answered, visible_questions
+from ....core.secret_detection import secret_problem
+from ....db import utcnow
+from ....models import (
     Answer,
     Evidence,
     QuestionnaireRequest,
@@ -31,14 +31,14 @@ from ...models import (
     User,
     Vendor,
 )
-from .. import ValidationFailed
-from ..assessments import scoring
-from ..audit import Actor
-from ..pages import Page, one_page
-from .answers import answers_of, evidence_of
-from .library import questionnaire_of
-from .request_status import AWAITING_REVIEW, TransitionRefused, check_move, is_overdue
-from .requests import get_request, transition
+from ... import ValidationFailed
+from ...assessments import scoring
+from ...audit import Actor
+from ...pages import Page, one_page
+from ..answers import answers_of, evidence_of
+from ..library import questionnaire_of
+from ..request_status import AWAITING_REVIEW, TransitionRefused, check_move, is_overdue
+from ..requests import get_request, transition
 
 # A question to the vendor fits in a paragraph or two; a note may hold a page of reasoning.
 CLARIFICATION_MAX = 2_000
