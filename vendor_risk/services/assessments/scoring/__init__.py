@@ -44,9 +44,9 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ...core.blast_radius.engine import ReachCounts
-from ...core.questionnaire import model as qmodel
-from ...core.scoring import (
+from ....core.blast_radius.engine import ReachCounts
+from ....core.questionnaire import model as qmodel
+from ....core.scoring import (
     PARAMETERS_VERSION,
     Residual,
     SectionTotals,
@@ -55,9 +55,9 @@ from ...core.scoring import (
     score_inputs,
     section_totals,
 )
-from ...core.scoring.inherent import declared_from
-from ...db import utcnow
-from ...models import (
+from ....core.scoring.inherent import declared_from
+from ....db import utcnow
+from ....models import (
     Answer,
     Questionnaire,
     QuestionnaireRequest,
@@ -70,7 +70,7 @@ from ...models import (
     VendorReach,
     VendorScore,
 )
-from .. import portfolio_history
+from ... import portfolio_history
 
 # Triggers that add a snapshot even when the inputs did not change.
 ALWAYS_RECORDED = frozenset({ScoreTrigger.submitted, ScoreTrigger.accepted, ScoreTrigger.decision})
