@@ -24,18 +24,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..core.blast_radius.engine import CREDENTIAL_KINDS, BlastRadius
-from ..core.blast_radius.words import (
+from ...core.blast_radius.engine import CREDENTIAL_KINDS, BlastRadius
+from ...core.blast_radius.words import (
     BARRIER_WORDS,
     SENSITIVITY_WORDS,
     STOPPED_WORDS,
     source_words,
     through_subprocessors,
 )
-from ..core.labels import label
-from ..core.questionnaire.markup import plain
-from ..db import utcnow
-from ..models import (
+from ...core.labels import label
+from ...core.questionnaire.markup import plain
+from ...db import utcnow
+from ...models import (
     Credential,
     Finding,
     FindingNote,
@@ -48,11 +48,11 @@ from ..models import (
     User,
     Vendor,
 )
-from ..services import blast_radius, findings, incidents, inventory
-from ..services.assessments import decisions, ratings, scoring
-from ..services.inventory import RotationStatus
-from ..services.portfolio import aggregates as portfolio
-from ..services.questionnaires import review
+from ...services import blast_radius, findings, incidents, inventory
+from ...services.assessments import decisions, ratings, scoring
+from ...services.inventory import RotationStatus
+from ...services.portfolio import aggregates as portfolio
+from ...services.questionnaires import review
 
 # Fields that are not content: left out of the digest (see the module's docstring).
 NOT_CONTENT = {"content": False}
