@@ -10,7 +10,8 @@ expired, rotated...) is a green octagon on a dotted edge, named. Nodes reached o
 controls fail are hollow. The table lists every path, drawn or not.
 
 matplotlib draws (through :mod:`vendor_risk.charts`, which makes the SVG fit for a page);
-networkx places the layers.
+networkx places the layers. Both are imported inside the functions that lay out and draw, so
+importing this module loads neither.
 """
 
 from __future__ import annotations
@@ -23,12 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from types import MappingProxyType
-
-import networkx as nx
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrowPatch
-from matplotlib.transforms import offset_copy
+from typing import TYPE_CHECKING
 
 from ..core.blast_radius.engine import (
     CATEGORY,
@@ -43,6 +39,10 @@ from ..core.blast_radius.engine import (
 )
 from . import charts
 from .charts import Chart
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
 Node = tuple[str, int]  # (kind, id): the engine's Step kinds and ids
 
@@ -373,6 +373,8 @@ def _description(graph: _Graph, dropped: Mapping[str, int]) -> str:
 
 
 def _legend(graph: _Graph, kept: set[Node]) -> list[Line2D]:
+    from matplotlib.lines import Line2D
+
     def line(colour: str, style: str, width: float, label: str, **marker) -> Line2D:
         return Line2D([], [], color=colour, linestyle=style, linewidth=width, label=label, **marker)
 
@@ -422,6 +424,8 @@ def blast_radius_diagram(
 
 @lru_cache(maxsize=32)
 def _diagram(blast: BlastRadius, max_nodes: int, width: float | None) -> Chart:
+    import networkx as nx
+
     graph = _Graph(blast)
     kept = _kept(graph, max(max_nodes, len(graph.vendors)))
     dropped = Counter(kind for kind, _ in set(graph.layers) - kept)
@@ -526,6 +530,9 @@ def _draw_edge(
     scale: tuple[float, float],
     middle: float,
 ) -> None:
+    from matplotlib.patches import FancyArrowPatch
+    from matplotlib.transforms import offset_copy
+
     start, end = where[edge.source], where[edge.target]
     colour, line, width = {
         CROSSED: (CROSSED_COLOUR, "-", 1.8),
@@ -584,6 +591,8 @@ def _draw_edge(
 def _draw_node(
     ax, graph: _Graph, node: Node, at: tuple[float, float], n: int, label_length: int
 ) -> dict[str, str]:
+    from matplotlib.transforms import offset_copy
+
     kind = node[0]
     marker, colour, size = NODE_STYLE[kind]
     if kind == CATEGORY:
