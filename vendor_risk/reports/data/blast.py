@@ -1,0 +1,153 @@
+"""The blast radius of a breach as every report shows it: the engine's figures and lists in
+plain lines (the assessment and the incident report both carry one)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from ...core.blast_radius.engine import BlastRadius
+from ...core.blast_radius.words import (
+    BARRIER_WORDS,
+    SENSITIVITY_WORDS,
+    STOPPED_WORDS,
+    source_words,
+    through_subprocessors,
+)
+from .digest import NOT_CONTENT
+from .words import _day, _words
+
+
+@dataclass(frozen=True)
+class ReachedSystemLine:
+    name: str
+    environment: str
+    privilege: str
+    path: str  # one shortest path, in words (shortened past a dozen edges)
+
+
+@dataclass(frozen=True)
+class ReachedDataLine:
+    name: str
+    sensitivity: str
+    records: str  # the total over its sources
+    sources: tuple[str, ...]  # each source: its records, where, and its own path
+
+
+@dataclass(frozen=True)
+class RotateLine:
+    credential: str  # name (kind, privilege)
+    system: str
+    owner: str
+    reason: str
+    usable: str  # whether a barrier stops its use now
+
+
+@dataclass(frozen=True)
+class BarrierLine:
+    credential: str
+    system: str
+    barrier: str
+
+
+@dataclass(frozen=True)
+class FourthPartyLine:
+    vendor: str
+    subprocessor: str
+    categories: str  # each with its records
+
+
+@dataclass(frozen=True)
+class BlastSummary:
+    vendor: str
+    as_of: date
+    since: date | None
+    systems_despite_controls: int
+    systems_if_controls_fail: int
+    # The headline: data reached despite the controls plus what subprocessors expose.
+    exposed_categories: int
+    exposed_records: int | None
+    through_subprocessors: str  # the fourth parties' share, in words ("" when none)
+    systems: tuple[ReachedSystemLine, ...]  # reached despite the controls
+    only_if_controls_fail: tuple[ReachedSystemLine, ...]
+    data: tuple[ReachedDataLine, ...]
+    to_rotate: tuple[RotateLine, ...]
+    barriers: tuple[BarrierLine, ...]
+    fourth_party: tuple[FourthPartyLine, ...]
+    # The engine's result, for the diagram only (its moment is to the microsecond).
+    result: BlastRadius = field(metadata=NOT_CONTENT, compare=False, repr=False)
+
+
+def _records(count: int | None, complete: bool) -> str:
+    if count is None:
+        return "unknown"
+    return f"{'' if complete else 'at least '}{count:,}"
+
+
+def blast_summary(result: BlastRadius) -> BlastSummary:
+    despite = result.despite_controls
+    despite_ids = despite.system_ids
+
+    def system_line(reached) -> ReachedSystemLine:
+        return ReachedSystemLine(
+            reached.system.name,
+            _words(reached.system.environment),
+            reached.privilege,
+            reached.path_text,
+        )
+
+    f = result.figures
+    return BlastSummary(
+        vendor=" and ".join(v.name for v in result.breached_vendors),
+        as_of=result.as_of.date(),
+        since=_day(result.since),
+        systems_despite_controls=f.systems_despite_controls,
+        systems_if_controls_fail=f.systems_if_controls_fail,
+        exposed_categories=f.exposed_categories_despite_controls,
+        exposed_records=f.exposed_records_despite_controls,
+        through_subprocessors=through_subprocessors(f),
+        systems=tuple(system_line(r) for r in despite.systems),
+        only_if_controls_fail=tuple(
+            system_line(r)
+            for r in result.if_controls_fail.systems
+            if r.system.id not in despite_ids
+        ),
+        data=tuple(
+            ReachedDataLine(
+                d.category.name,
+                SENSITIVITY_WORDS[d.category.sensitivity],
+                _records(d.records, d.records_complete),
+                tuple(source_words(source) for source in d.sources),
+            )
+            for d in despite.data
+        ),
+        to_rotate=tuple(
+            RotateLine(
+                item.credential.label,
+                item.system.name,
+                item.credential.owner or "no owner recorded",
+                item.reason,
+                STOPPED_WORDS[item.stopped_by],
+            )
+            for item in result.credentials_to_rotate
+        ),
+        barriers=tuple(
+            BarrierLine(h.credential.label, h.system.name, BARRIER_WORDS[h.barrier])
+            for h in result.barriers_held
+        ),
+        fourth_party=tuple(
+            FourthPartyLine(
+                e.vendor.name,
+                e.subprocessor.name,
+                ", ".join(
+                    f"{item.category.name} ("
+                    + ("records unknown" if item.records is None else f"{item.records:,} records")
+                    + ")"
+                    for item in e.passed_on
+                )
+                or "no recorded data",
+            )
+            for e in result.fourth_party_exposure
+        ),
+        result=result,
+    )

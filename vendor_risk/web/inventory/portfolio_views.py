@@ -1,0 +1,27 @@
+"""The inventory's portfolio page: concentration, super-nodes, rotation."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from ...db import db, expect_writes
+from ...services import inventory
+from ...services.portfolio import aggregates as portfolio
+from .blueprint import bp
+
+
+@bp.get("/portfolio")
+def portfolio_view():
+    freshness = portfolio.ensure_fresh(db.session, before_writing=expect_writes)
+    overdue = inventory.search_credentials(
+        db.session, rotation=inventory.RotationStatus.overdue, sort="last_rotated_at"
+    )
+    return render_template(
+        "inventory/portfolio.html",
+        computed_at=freshness.computed_at,
+        tiers=portfolio.tier_counts(db.session),
+        super_nodes=portfolio.super_nodes(db.session),
+        concentration=portfolio.concentration(db.session),
+        rotation=portfolio.rotation_counts(db.session),
+        overdue=overdue,
+    )

@@ -1,0 +1,199 @@
+"""The vendors: the list, the import, a vendor's profile (created, edited, deleted) and its
+credentials and blast-radius tabs; the other tabs join from holding_views and rating_views."""
+
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+
+from ...core.blast_radius.words import template_words
+from ...db import db, expect_writes, snapshot
+from ...models import Vendor
+from ...reports.diagram import blast_radius_diagram
+from ...services import blast_radius, inventory
+from ...services.inventory import bulk as inventory_io
+from ...services.portfolio import aggregates as portfolio
+from ..access import request_actor
+from .blueprint import bp
+from .common import _delete, _filter_args, _found, _linker, _submit
+from .forms import BreachStartForm, PageForm, VendorCsvForm, VendorFilterForm, VendorForm
+
+VENDOR_FILTERS = (
+    "q",
+    "status",
+    "criticality",
+    "tier",
+    "residual",
+    "rating",
+    "sort",
+    "direction",
+)
+
+
+@bp.get("/vendor-names")
+def vendor_names():
+    """The names the vendor fields offer as one types (vendor_risk/vendor_field.py)."""
+    return vendor_names_json()
+
+
+def vendor_names_json():
+    """Up to SUGGESTED vendor names matching ``?q=`` (at most 200 characters read), as JSON."""
+    return jsonify(inventory.vendor_names(db.session, request.args.get("q", "")[:200]))
+
+
+@bp.get("/vendors")
+def vendors():
+    form = VendorFilterForm(request.args)
+    page = None
+    if form.validate():
+        freshness = portfolio.ensure_fresh(db.session, before_writing=expect_writes)
+        page = inventory.search_vendors(
+            db.session,
+            search=form.q.data or None,
+            status=form.status.data,
+            criticality=form.criticality.data,
+            tier=form.tier.data,
+            residual=form.residual.data or None,
+            rating=form.rating.data or None,
+            sort=form.sort.data or "name",
+            descending=form.direction.data == "desc",
+            page=form.page.data or 1,
+        )
+    return render_template(
+        "inventory/vendors.html",
+        form=form,
+        page=page,
+        computed_at=freshness.computed_at if page is not None else None,
+        sort=form.sort.data or "name",
+        descending=form.direction.data == "desc",
+        url=_linker("inventory.vendors", _filter_args(VENDOR_FILTERS)),
+    ), (200 if page is not None else 400)
+
+
+def _vendor(vendor_id: int) -> Vendor:
+    return _found(inventory.get_vendor(db.session, vendor_id))
+
+
+def _vendor_tab(template: str, vendor: Vendor, status: int = 200, **context):
+    counts = inventory.vendor_counts(db.session, vendor.id)
+    return render_template(template, vendor=vendor, counts=counts, **context), status
+
+
+@bp.route("/vendors/import", methods=["GET", "POST"])
+def import_vendors():
+    form = VendorCsvForm()
+    report = problems = None
+    if form.validate_on_submit() and (text := form.text()) is not None:
+        try:
+            report = inventory_io.import_vendor_csv(
+                db.session, text, actor=request_actor(), dry_run=form.dry_run.data
+            )
+        except inventory_io.VendorCsvInvalid as exc:
+            db.session.rollback()
+            problems = exc.problems
+        else:
+            db.session.commit()
+    refused = request.method == "POST" and (form.errors or problems)
+    return render_template(
+        "inventory/vendor_import.html",
+        form=form,
+        report=report,
+        problems=problems,
+        columns=inventory_io.VENDOR_CSV_COLUMNS,
+    ), (400 if refused else 200)
+
+
+@bp.route("/vendors/new", methods=["GET", "POST"])
+def new_vendor():
+    form = VendorForm()
+    if request.method == "POST":
+        vendor = _submit(
+            form,
+            lambda values: inventory.vendor_problems(db.session, values),
+            lambda values: inventory.create_vendor(db.session, values, actor=request_actor()),
+        )
+        if vendor is not None:
+            flash(f"Vendor {vendor.name} created.", "success")
+            return redirect(url_for("inventory.vendor", vendor_id=vendor.id))
+        return render_template("inventory/vendor_form.html", form=form, vendor=None), 400
+    return render_template("inventory/vendor_form.html", form=form, vendor=None)
+
+
+@bp.route("/vendors/<int:vendor_id>/edit", methods=["GET", "POST"])
+def edit_vendor(vendor_id: int):
+    vendor = _vendor(vendor_id)
+    suggestions = inventory.email_domain_suggestions(db.session, vendor)
+    if request.method == "GET":
+        return render_template(
+            "inventory/vendor_form.html",
+            form=VendorForm(obj=vendor),
+            vendor=vendor,
+            suggestions=suggestions,
+        )
+    form = VendorForm()
+    changed = _submit(
+        form,
+        lambda values: inventory.vendor_problems(db.session, values, vendor_id=vendor.id),
+        lambda values: inventory.update_vendor(
+            db.session,
+            vendor,
+            values,
+            actor=request_actor(),
+            expected_version=form.expected_version or 0,
+        ),
+    )
+    if changed is not None:
+        flash(f"Vendor {vendor.name} saved." if changed else "Nothing changed.", "success")
+        return redirect(url_for("inventory.vendor", vendor_id=vendor.id))
+    return render_template(
+        "inventory/vendor_form.html", form=form, vendor=vendor, suggestions=suggestions
+    ), 400
+
+
+@bp.route("/vendors/<int:vendor_id>/delete", methods=["GET", "POST"])
+def delete_vendor(vendor_id: int):
+    vendor = _vendor(vendor_id)
+    return _delete(
+        vendor,
+        "vendor",
+        plan=inventory.vendor_deletion,
+        delete=inventory.delete_vendor,
+        template="inventory/vendor_delete.html",
+        done="inventory.vendors",
+        message=f"Vendor {vendor.name} deleted.",
+    )
+
+
+@bp.get("/vendors/<int:vendor_id>")
+def vendor(vendor_id: int):
+    return _vendor_tab("inventory/vendor.html", _vendor(vendor_id))
+
+
+@bp.get("/vendors/<int:vendor_id>/credentials")
+def vendor_credentials(vendor_id: int):
+    vendor = _vendor(vendor_id)
+    form = PageForm(request.args)
+    if not form.validate():
+        abort(400)
+    page = inventory.search_credentials(
+        db.session, holder_vendor_id=vendor.id, sort="rotation", page=form.page.data or 1
+    )
+    url = _linker("inventory.vendor_credentials", {}, vendor_id=vendor.id)
+    return _vendor_tab("inventory/vendor_credentials.html", vendor, page=page, url=url)
+
+
+@bp.get("/vendors/<int:vendor_id>/blast-radius")
+def vendor_blast_radius(vendor_id: int):
+    vendor = _vendor(vendor_id)
+    form = BreachStartForm(request.args)
+    if not form.validate():
+        return _vendor_tab("inventory/vendor_blast_radius.html", vendor, 400, blast=None, form=form)
+    with snapshot(db.session):
+        blast = blast_radius.vendor_blast_radius(db.session, [vendor.id], since=form.since_utc())
+    return _vendor_tab(
+        "inventory/vendor_blast_radius.html",
+        vendor,
+        blast=blast,
+        blast_diagram=blast_radius_diagram(blast),
+        form=form,
+        **template_words(),
+    )
