@@ -53,7 +53,7 @@ from vendor_risk.models import (
     VendorReach,
     VendorStatus,
 )
-from vendor_risk.services import findings, incidents, inventory
+from vendor_risk.services import findings, incidents, inventory, portfolio_history
 from vendor_risk.services.assessments import ratings, scoring
 from vendor_risk.services.audit import Actor
 from vendor_risk.services.portfolio import (
@@ -61,9 +61,6 @@ from vendor_risk.services.portfolio import (
 )
 from vendor_risk.services.portfolio import (
     dashboards,
-)
-from vendor_risk.services.portfolio import (
-    history as portfolio_history,
 )
 from vendor_risk.services.questionnaires import library as questionnaires
 
