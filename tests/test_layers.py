@@ -26,7 +26,7 @@ HEAVY = (
 
 LINT = (
     "import sys; from importlinter.cli import lint_imports; "
-    "sys.exit(lint_imports(no_cache=True, no_logo=True))"
+    "sys.exit(lint_imports(no_cache=True))"
 )
 
 
