@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optio
 
 from ...models import AuditAction, AuditOutcome, Role
 from ...services.accounts.passwords import MAX_LENGTH, MIN_LENGTH
-from ..inventory.forms import FilterForm
+from ..forms import FilterForm
 from ..vendor_field import VendorField
 
 

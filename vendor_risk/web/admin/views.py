@@ -7,7 +7,7 @@ from ...models import Role
 from ...services import ValidationFailed, audit_log, mail
 from ...services.accounts import users as accounts
 from ..access import area, request_actor
-from ..inventory.forms import PageForm
+from ..forms import PageForm
 from ..inventory.views import _linker, vendor_names_json
 from .forms import AuditFilterForm, PasswordSetForm, UserActionForm, UserCreateForm
 

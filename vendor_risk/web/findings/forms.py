@@ -15,23 +15,17 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ...models import FindingSeverity, FindingStatus
 from ...services.findings import FINDING_SORTS, OWNER_MAX, TEXT_MAX, TITLE_MAX, AgeBucket
-from ..inventory.forms import (
+from ..forms import (
     CHOOSE,
+    ListForm,
     ModelForm,
     VersionedForm,
-    _direction,
-    _ListForm,
-    _text,
+    direction_field,
     enum_field,
+    strip_text,
+    text_field,
 )
 from ..vendor_field import VendorField
-
-
-def _strip(value):
-    # A field missing from the request (a crafted POST) is empty text: the columns are NOT NULL.
-    if value is None:
-        return ""
-    return value.strip() if isinstance(value, str) else value
 
 
 def _within(limit: int) -> str:
@@ -42,7 +36,7 @@ def _long_text(text: str, **kwargs) -> TextAreaField:
     return TextAreaField(
         text,
         validators=[Length(max=TEXT_MAX, message=_within(TEXT_MAX))],
-        filters=[_strip],
+        filters=[strip_text],
         **kwargs,
     )
 
@@ -56,7 +50,7 @@ def _version(value) -> int | None:
 class _FindingFields(ModelForm):
     """What a risk officer writes of a finding, new or edited."""
 
-    title = _text(
+    title = text_field(
         "Title",
         TITLE_MAX,
         description="The weakness in a few words, such as “No MFA for support staff”.",
@@ -64,7 +58,7 @@ class _FindingFields(ModelForm):
     severity = enum_field("Severity", FindingSeverity, default=FindingSeverity.medium)
     description = _long_text("Description", description="What is wrong, and why it matters.")
     remediation = _long_text("Remediation", description="What the vendor should do about it.")
-    owner = _text(
+    owner = text_field(
         "Owner", OWNER_MAX, description="Who remediates: a name or an address, theirs or ours."
     )
     due_on = DateField("Due on", validators=[Optional()])
@@ -146,7 +140,7 @@ class FileForm(FlaskForm):
     file = FileField("File")
 
 
-class FindingFilterForm(_ListForm):
+class FindingFilterForm(ListForm):
     status = enum_field("Status", FindingStatus, blank="Any status", validators=[Optional()])
     severity = enum_field(
         "Severity", FindingSeverity, blank="Any severity", validators=[Optional()]
@@ -168,4 +162,4 @@ class FindingFilterForm(_ListForm):
         validators=[Optional()],
         invalid_choice_message=CHOOSE,
     )
-    direction = _direction()
+    direction = direction_field()

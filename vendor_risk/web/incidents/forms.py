@@ -12,19 +12,15 @@ from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ...models import ChecklistAction, IncidentStatus
-from ..inventory.forms import CHOOSE, TEXT_MAX, ModelForm, UTCDateField, _ListForm, enum_field
+from ..forms import CHOOSE, TEXT_MAX, ListForm, ModelForm, UTCDateField, enum_field, strip_text
 from ..vendor_field import VendorField
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _day(text: str, message: str):
     return UTCDateField(text, validators=[InputRequired(message)], description="The day, in UTC.")
 
 
-class IncidentFilterForm(_ListForm):
+class IncidentFilterForm(ListForm):
     status = enum_field("Status", IncidentStatus, blank="Any status", validators=[Optional()])
 
 
@@ -36,14 +32,14 @@ class IncidentForm(ModelForm):
             DataRequired("Enter a title, such as “Support system breach”."),
             Length(max=200),
         ],
-        filters=[_strip],
+        filters=[strip_text],
     )
     started_at = _day("Breach started on", "Enter the day the breach began (a guess is fine).")
     detected_at = _day("Detected on", "Enter the day the breach was detected.")
     notes = TextAreaField(
         "Notes",
         validators=[Length(max=TEXT_MAX)],
-        filters=[_strip],
+        filters=[strip_text],
         description="What is known. Metadata only: never paste a credential or a token.",
     )
 
@@ -68,7 +64,7 @@ class CloseForm(FlaskForm):
     exception_reason = TextAreaField(
         "Reason for closing with a gap (risk officers only)",
         validators=[Optional(), Length(max=TEXT_MAX)],
-        filters=[_strip],
+        filters=[strip_text],
         description=(
             "Needed only while credentials the attacker obtained are still in the rotation gap: "
             "why the incident may close anyway. It is kept with the incident and in the audit "

@@ -13,8 +13,8 @@ from wtforms import SelectChoice
 from ...db import db
 from ...services import EditConflict, ValidationFailed
 from ..access import request_actor
+from ..forms import ConfirmForm
 from ..vendor_field import VendorField
-from .forms import ConfirmForm
 
 
 def _found(obj):

@@ -7,9 +7,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from ...db import db
 from ...services import inventory
 from ..access import request_actor
+from ..forms import PageForm
 from .blueprint import bp
 from .common import _delete, _found, _linker, _submit
-from .forms import DataCategoryForm, PageForm
+from .forms import DataCategoryForm
 
 
 @bp.get("/data-categories")

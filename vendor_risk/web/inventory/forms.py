@@ -8,7 +8,6 @@ way into the inventory is held to them.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from enum import StrEnum
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
@@ -16,7 +15,6 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
-    HiddenField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -31,7 +29,6 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from ...core import email_domains
 from ...core.labels import label
 from ...core.scoring.inherent import Tier
-from ...db import row_id
 from ...models import (
     CredentialKind,
     CredentialStatus,
@@ -45,69 +42,23 @@ from ...models import (
 )
 from ...services.inventory import CREDENTIAL_SORTS, VENDOR_SORTS, RotationStatus
 from ...services.portfolio_history import UNRATED
+from ..forms import (
+    CHOOSE,
+    TEXT_MAX,
+    ListForm,
+    ModelForm,
+    UTCDateField,
+    VersionedForm,
+    direction_field,
+    enum_choices,
+    enum_field,
+    id_field,
+    strip_text,
+    text_field,
+)
 from ..vendor_field import VendorField
 
-TEXT_MAX = 10_000  # free-text fields: room for a page of notes, not for a dump
 RECORDS_MAX = 2**63 - 1  # a BIGINT
-PAGE_MAX = 1_000_000
-CHOOSE = "Choose one of the listed options."
-
-
-def _strip(value):
-    # A field missing from the request (a crafted POST) is empty text, never None: the
-    # columns are NOT NULL.
-    if value is None:
-        return ""
-    return value.strip() if isinstance(value, str) else value
-
-
-# Values whose words are not written as plain lower case.
-def _enum(enum: type[StrEnum]):
-    """Coerce a submitted value to ``enum`` (the blank choice to None)."""
-
-    def coerce(value):
-        if value is None or value == "":
-            return None
-        return value if isinstance(value, enum) else enum(value)
-
-    return coerce
-
-
-def _optional_int(value):
-    if value is None or value == "":
-        return None
-    found = row_id(value)
-    if found is None:
-        raise ValueError(CHOOSE)  # no row has it: refused at the field, never queried
-    return found
-
-
-def enum_choices(enum: type[StrEnum], blank: str | None = None) -> list[SelectChoice]:
-    choices = [SelectChoice(member.value, label(member.value)) for member in enum]
-    return [SelectChoice("", blank), *choices] if blank is not None else choices
-
-
-def enum_field(text: str, enum: type[StrEnum], *, blank: str | None = None, **kwargs):
-    """A select of the members of ``enum``; its data is the member (None for the blank)."""
-    return SelectField(
-        text,
-        choices=enum_choices(enum, blank),
-        coerce=_enum(enum),
-        invalid_value_message=CHOOSE,
-        invalid_choice_message=CHOOSE,
-        **kwargs,
-    )
-
-
-def id_field(text: str, **kwargs):
-    """A select of rows by id; the view sets its choices."""
-    return SelectField(
-        text,
-        coerce=_optional_int,
-        invalid_value_message=CHOOSE,
-        invalid_choice_message=CHOOSE,
-        **kwargs,
-    )
 
 
 def http_url(form, field) -> None:
@@ -126,30 +77,18 @@ def http_url(form, field) -> None:
         raise ValidationError("Enter a web address that starts with https:// (or http://).")
 
 
-class UTCDateField(DateField):
-    """A day, kept as midnight UTC in a timestamp column (credential dates are known to the
-    day); an existing timestamp shows as its UTC date."""
-
-    def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
-        if isinstance(self.data, date) and not isinstance(self.data, datetime):
-            self.data = datetime.combine(self.data, time(), UTC)
-
-
 def _day(value: date | datetime | None) -> date | None:
     return value.date() if isinstance(value, datetime) else value
 
 
-def _text(text: str, max_length: int, **kwargs):
-    return StringField(text, validators=[Length(max=max_length)], filters=[_strip], **kwargs)
-
-
 def _area(text: str, **kwargs):
-    return TextAreaField(text, validators=[Length(max=TEXT_MAX)], filters=[_strip], **kwargs)
+    return TextAreaField(text, validators=[Length(max=TEXT_MAX)], filters=[strip_text], **kwargs)
 
 
 def _name(text: str, message: str):
-    return StringField(text, validators=[DataRequired(message), Length(max=200)], filters=[_strip])
+    return StringField(
+        text, validators=[DataRequired(message), Length(max=200)], filters=[strip_text]
+    )
 
 
 def _date(text: str, **kwargs):
@@ -162,29 +101,6 @@ def _records():
         validators=[Optional(), NumberRange(min=0, max=RECORDS_MAX)],
         description="Leave empty when nobody knows.",
     )
-
-
-class ModelForm(FlaskForm):
-    def values(self) -> dict:
-        """The submitted values by model attribute (the CSRF token left out)."""
-        return {name: f.data for name, f in self._fields.items() if name != "csrf_token"}
-
-
-class VersionedForm(ModelForm):
-    """An edit form carries the version of the row it was opened on: saving over a newer
-    version is a conflict (services.inventory.check_version), never a silent overwrite."""
-
-    version = HiddenField()
-
-    def values(self) -> dict:
-        values = super().values()
-        del values["version"]
-        return values
-
-    @property
-    def expected_version(self) -> int | None:
-        data = self.version.data
-        return int(data) if isinstance(data, int | str) and str(data).isdigit() else None
 
 
 class EmailDomainsField(StringField):
@@ -200,11 +116,11 @@ class EmailDomainsField(StringField):
 
 class VendorForm(VersionedForm):
     name = _name("Name", "Enter the vendor's name.")
-    legal_name = _text("Legal name", 300)
+    legal_name = text_field("Legal name", 300)
     website = URLField(
         "Website",
         validators=[Length(max=500), http_url],
-        filters=[_strip],
+        filters=[strip_text],
         description="For example https://vendor.example",
     )
     email_domains = EmailDomainsField(
@@ -227,7 +143,7 @@ class VendorForm(VersionedForm):
         default=Substitutability.moderate,
         description="How hard the vendor is to replace.",
     )
-    business_owner = _text(
+    business_owner = text_field(
         "Business owner",
         200,
         description="Who in our organisation answers for the relationship.",
@@ -247,7 +163,7 @@ class SystemForm(VersionedForm):
     name = _name("Name", "Enter the system's name.")
     kind = enum_field("Kind", SystemKind, default=SystemKind.other)
     environment = enum_field("Environment", Environment, default=Environment.production)
-    owner = _text("Owner", 200, description="The team or person answering for the system.")
+    owner = text_field("Owner", 200, description="The team or person answering for the system.")
     mfa_required = BooleanField(
         "Interactive login requires MFA",
         description="A barrier for stolen passwords; tokens and service accounts pass it.",
@@ -276,7 +192,7 @@ class HoldingRecordsForm(ModelForm):
 
 class SubprocessorLinkForm(ModelForm):
     subprocessor_id = VendorField("Subprocessor", validators=[DataRequired(CHOOSE)])
-    purpose = _text("Purpose", 500, description="What the subprocessor does for the vendor.")
+    purpose = text_field("Purpose", 500, description="What the subprocessor does for the vendor.")
     data_category_ids = SelectMultipleField(
         "Data categories passed on",
         coerce=int,
@@ -316,7 +232,7 @@ class CredentialForm(VersionedForm):
         validators=[Optional(), NumberRange(min=1, max=3650)],
         description="How often it must be rotated; empty when no period applies.",
     )
-    owner = _text("Owner", 200, description="Who rotates or revokes it.")
+    owner = text_field("Owner", 200, description="Who rotates or revokes it.")
     status = enum_field("Status", CredentialStatus, default=CredentialStatus.active)
     notes = _area("Notes", description="Metadata only: never paste the credential itself.")
     stored_in = SelectMultipleField(
@@ -350,64 +266,15 @@ class CredentialForm(VersionedForm):
             raise ValidationError("Phishing-resistant MFA is MFA: tick “MFA enforced” too.")
 
 
-class ConfirmForm(FlaskForm):
-    """Delete, remove: a button with a CSRF token."""
-
-
-# ---- list filters: GET forms, so no CSRF token ----------------------------------------------
-
-
-class FilterForm(FlaskForm):
-    """The filters of a list page (a GET form, so no CSRF token): every one shares this guard,
-    so a value no choice offers is an error at its field, never a value queried by."""
-
-    class Meta:
-        csrf = False
-
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        # Optional() takes a blank value ("\r") for nothing and stops the field's validation,
-        # leaving the blank as the field's data, which the list would then sort or filter by
-        # (a KeyError: a 500). A choice field holding one is refused here, at the field.
-        for field in self:
-            data = field.data
-            if (
-                isinstance(field, SelectField)
-                and isinstance(data, str)
-                and data
-                and not data.strip()
-            ):
-                field.errors = [*field.errors, CHOOSE]
-                valid = False
-        return valid
-
-
-class _ListForm(FilterForm):
-    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=PAGE_MAX)])
-
-
-def _direction():
-    return SelectField(
-        "Direction",
-        choices=[SelectChoice("asc", "Ascending"), SelectChoice("desc", "Descending")],
-        validators=[Optional()],
-        invalid_choice_message=CHOOSE,
-    )
-
-
 def _search(text: str):
-    return StringField(text, validators=[Optional(), Length(max=200)], filters=[_strip])
+    return StringField(text, validators=[Optional(), Length(max=200)], filters=[strip_text])
 
 
-class PageForm(_ListForm):
-    """A list with pages and nothing else to choose."""
-
-
-class SystemFilterForm(_ListForm):
+class SystemFilterForm(ListForm):
     q = _search("Search name or owner")
 
 
-class VendorFilterForm(_ListForm):
+class VendorFilterForm(ListForm):
     q = _search("Search name, legal name, services")
     status = enum_field("Status", VendorStatus, blank="Any status", validators=[Optional()])
     criticality = enum_field(
@@ -443,10 +310,10 @@ class VendorFilterForm(_ListForm):
         validators=[Optional()],
         invalid_choice_message=CHOOSE,
     )
-    direction = _direction()
+    direction = direction_field()
 
 
-class CredentialFilterForm(_ListForm):
+class CredentialFilterForm(ListForm):
     q = _search("Search name or owner")
     status = enum_field("Status", CredentialStatus, blank="Any status", validators=[Optional()])
     rotation = enum_field("Rotation", RotationStatus, blank="Any", validators=[Optional()])
@@ -459,7 +326,7 @@ class CredentialFilterForm(_ListForm):
         validators=[Optional()],
         invalid_choice_message=CHOOSE,
     )
-    direction = _direction()
+    direction = direction_field()
 
 
 class BreachStartForm(FlaskForm):

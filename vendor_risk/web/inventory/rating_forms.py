@@ -15,7 +15,7 @@ from ...core.scoring import Tier
 from ...db import row_id
 from ...models import DecisionKind
 from ...services.assessments.ratings import OVERRIDE_REASON_MIN
-from .forms import TEXT_MAX, ModelForm, _strip, enum_field
+from ..forms import TEXT_MAX, ModelForm, enum_field, strip_text
 
 REASON_MAX = 2_000
 TIERS = frozenset(t.value for t in Tier)
@@ -25,7 +25,7 @@ def _text(text: str, max_length: int, **kwargs) -> TextAreaField:
     return TextAreaField(
         text,
         validators=[Length(max=max_length)],
-        filters=[_strip],
+        filters=[strip_text],
         render_kw={"rows": 3},
         **kwargs,
     )

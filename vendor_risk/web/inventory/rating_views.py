@@ -11,9 +11,9 @@ from ...services import ValidationFailed
 from ...services.assessments import decisions, ratings
 from ...services.portfolio import aggregates as portfolio
 from ..access import deny, request_actor
+from ..forms import ConfirmForm
 from .blueprint import bp
 from .common import _confirmed, _show_errors
-from .forms import ConfirmForm
 from .rating_forms import AssessmentDecisionForm, OverrideForm
 from .vendor_views import _vendor, _vendor_tab
 

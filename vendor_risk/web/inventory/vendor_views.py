@@ -13,9 +13,10 @@ from ...services import blast_radius, inventory
 from ...services.inventory import bulk as inventory_io
 from ...services.portfolio import aggregates as portfolio
 from ..access import request_actor
+from ..forms import PageForm
 from .blueprint import bp
 from .common import _delete, _filter_args, _found, _linker, _submit
-from .forms import BreachStartForm, PageForm, VendorCsvForm, VendorFilterForm, VendorForm
+from .forms import BreachStartForm, VendorCsvForm, VendorFilterForm, VendorForm
 
 VENDOR_FILTERS = (
     "q",

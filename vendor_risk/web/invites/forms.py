@@ -6,10 +6,7 @@ from wtforms.validators import EqualTo, Length
 
 from ...services.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from ...services.questionnaires.invites import NAME_MAX
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else ""
+from ..forms import strip_text
 
 
 class RedeemForm(FlaskForm):
@@ -19,7 +16,7 @@ class RedeemForm(FlaskForm):
     name = StringField(
         "Your name",
         validators=[Length(max=NAME_MAX)],
-        filters=[_strip],
+        filters=[strip_text],
         render_kw={"autocomplete": "name"},
     )
     password = PasswordField(

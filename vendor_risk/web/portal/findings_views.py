@@ -13,7 +13,7 @@ from ...models import Finding
 from ...services import findings, uploads
 from ..findings.forms import FileForm, NoteForm
 from ..findings.views import expire_due, larger_uploads, post_file, post_note, send_file
-from ..inventory.forms import PageForm
+from ..forms import PageForm
 from ..inventory.views import _linker
 from .blueprint import bp
 

@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ...models import RequestStatus
 from ...services.questionnaires.requests import MAX_CONTACTS, REQUEST_SORTS
-from ..inventory.forms import CHOOSE, _direction, _ListForm, id_field
+from ..forms import CHOOSE, ListForm, direction_field, id_field
 from ..vendor_field import VendorField
 
 CONTACTS_MAX_CHARS = 20_000
@@ -81,7 +81,7 @@ class InviteMoreForm(FlaskForm):
         return (self.contact_emails.data or "").splitlines()
 
 
-class RequestFilterForm(_ListForm):
+class RequestFilterForm(ListForm):
     vendor_id = VendorField("Vendor", validators=[Optional()], placeholder="Any vendor")
     status = SelectField(
         "Status",
@@ -114,4 +114,4 @@ class RequestFilterForm(_ListForm):
         validators=[Optional()],
         invalid_choice_message=CHOOSE,
     )
-    direction = _direction()
+    direction = direction_field()

@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 from ...db import row_id, today_utc
 from ...services.pages import PAGE_SIZE
 from ...services.questionnaires.reassessments import DEFAULT_DUE_DAYS, DEFAULT_WITHIN_DAYS
-from ..inventory.forms import _ListForm
+from ..forms import ListForm
 
 MAX_WITHIN_DAYS = 3650
 
@@ -21,7 +21,7 @@ def default_due_on():
     return today_utc() + timedelta(days=DEFAULT_DUE_DAYS)
 
 
-class DueFilterForm(_ListForm):
+class DueFilterForm(ListForm):
     within = IntegerField(
         "Next review within (days)",
         default=DEFAULT_WITHIN_DAYS,

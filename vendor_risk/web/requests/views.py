@@ -20,7 +20,7 @@ from ...services.questionnaires import requests as request_service
 from ...services.questionnaires.request_status import AWAITING_VENDOR, TransitionRefused, may_move
 from .. import ratelimits
 from ..access import area, request_actor
-from ..inventory.forms import ConfirmForm
+from ..forms import ConfirmForm
 from ..inventory.views import _filter_args, _found, _linker, _show_errors
 from .forms import InviteMoreForm, RequestFilterForm, RequestForm
 from .reassessment_forms import DueFilterForm, ReassessmentForm

@@ -13,20 +13,13 @@ from wtforms import HiddenField, IntegerField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
 from ...services.questionnaires.review import CLARIFICATION_MAX, NOTE_MAX
-from ..inventory.forms import PAGE_MAX
+from ..forms import PAGE_MAX, strip_text
 
 _STAMP = re.compile(r"[0-9a-f]{16}")
 
 
 def _within(limit: int) -> str:
     return f"Keep it within {limit:,} characters."
-
-
-def _strip(value):
-    # A field missing from the request (a crafted POST) is empty text: the columns are NOT NULL.
-    if value is None:
-        return ""
-    return value.strip() if isinstance(value, str) else value
 
 
 def _version(value) -> int | None:
@@ -56,7 +49,7 @@ class AnswerReviewForm(FlaskForm):
     clarification = TextAreaField(
         "Clarification asked of the vendor",
         validators=[Length(max=CLARIFICATION_MAX, message=_within(CLARIFICATION_MAX))],
-        filters=[_strip],
+        filters=[strip_text],
         description=(
             "Shown to the vendor when the request is returned: what to change or explain. "
             "Leave empty when the answer needs no work."
@@ -66,7 +59,7 @@ class AnswerReviewForm(FlaskForm):
     internal_note = TextAreaField(
         "Internal note",
         validators=[Length(max=NOTE_MAX, message=_within(NOTE_MAX))],
-        filters=[_strip],
+        filters=[strip_text],
         description="For risk officers only: never shown to the vendor.",
         render_kw={"rows": 3},
     )
