@@ -25,8 +25,7 @@ HEAVY = (
 )
 
 LINT = (
-    "import sys; from importlinter.cli import lint_imports; "
-    "sys.exit(lint_imports(no_cache=True))"
+    "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports(no_cache=True))"
 )
 
 
