@@ -17,6 +17,7 @@ HEAVY = (
     "matplotlib",
     "numpy",
     "networkx",
+    "graphviz",
     "openpyxl",
     "alembic",
     "weasyprint",
@@ -25,8 +26,7 @@ HEAVY = (
 )
 
 LINT = (
-    "import sys; from importlinter.cli import lint_imports; "
-    "sys.exit(lint_imports(no_cache=True))"
+    "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports(no_cache=True))"
 )
 
 
