@@ -303,6 +303,7 @@ def drawn_labels(svg: Element) -> dict[str, str]:
     }
 
 
+@needs_dot
 def test_a_long_name_is_wrapped_whole_in_the_drawing_and_in_the_tooltip():
     name = "Bitbucket (self-hosted source control for every product team)"
     inventory = Inventory.build(
@@ -453,6 +454,18 @@ def test_without_graphviz_the_diagram_is_a_note_and_the_table_stays(monkeypatch,
     monkeypatch.undo()
     if shutil.which("dot"):  # not cached: once dot is there, the next view draws
         assert str(blast_radius_diagram(small_breach()).svg).startswith("<svg")
+
+
+def test_a_dot_that_hangs_is_stopped_by_the_timeout(monkeypatch, tmp_path):
+    dot = tmp_path / "dot"
+    dot.write_text("#!/bin/sh\nexec sleep 30\n")
+    dot.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")  # this dot first
+    monkeypatch.setattr(diagrams.drawing, "TIMEOUT", 0.5)
+    diagrams.cache_clear()
+    chart = blast_radius_diagram(small_breach())
+    assert str(chart.svg) == f'<p class="chart-note">{diagrams.drawing.TOO_SLOW}</p>'
+    assert len(chart.rows) == 6
 
 
 def test_without_graphviz_the_vendor_page_still_answers(
