@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree.ElementTree import Element
@@ -31,15 +32,20 @@ from vendor_risk.core.blast_radius.engine import (
 from vendor_risk.db import db
 from vendor_risk.models import Role
 from vendor_risk.reports import diagram as diagrams
+from vendor_risk.reports.charts import TONES, contrast, text_colour_on
 from vendor_risk.reports.diagram import (
     BARRIER_COLOUR,
     CROSSED_COLOUR,
     IF_FAIL_COLOUR,
+    NO_GRAPHVIZ,
+    TEXT_ON_TONE,
     blast_radius_diagram,
 )
 from vendor_risk.services import demo
 
 SVG = "{http://www.w3.org/2000/svg}"
+# Graphviz is an optional system package: without dot, the drawing is a note (tested below).
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason=NO_GRAPHVIZ)
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 ACME = Vendor(1, "Acme Support", (Holding(3, 120),))
 PII = DataCategory(1, "customer PII", 4)
@@ -90,6 +96,7 @@ def strokes(chart) -> list[tuple[str | None, str | None]]:
     return [(p.get("stroke"), p.get("stroke-dasharray")) for p in parse(chart).iter(f"{SVG}path")]
 
 
+@needs_dot
 def test_every_reached_node_is_drawn_and_named():
     chart = blast_radius_diagram(small_breach())
     shown = set(texts(chart))
@@ -108,6 +115,7 @@ def test_every_reached_node_is_drawn_and_named():
     assert "customer PII (critical sensitivity, 5,000 records)" in tooltips
 
 
+@needs_dot
 def test_layers_run_left_to_right_by_hop():
     root = parse(blast_radius_diagram(small_breach()))
     x = {t.text: float(t.get("x")) for t in root.iter(f"{SVG}text")}
@@ -116,23 +124,38 @@ def test_layers_run_left_to_right_by_hop():
     assert x["customer PII"] == x["HR records"] == x["internal docs"]  # the data, last
 
 
+@needs_dot
 def test_a_barrier_that_held_is_a_named_marker_on_a_dotted_edge():
     chart = blast_radius_diagram(small_breach())
     assert "MFA held" in texts(chart)
     lines = strokes(chart)
     assert any(colour == BARRIER_COLOUR and dash for colour, dash in lines)
-    marker = [p for p in parse(chart).iter(f"{SVG}path") if p.get("fill") == BARRIER_COLOUR]
-    assert marker  # the octagon on the edge (and in the legend)
+    # The held edge ends in a bar (a "tee" arrowhead), its label beside it, in green.
+    held = edge_group(chart, "console-admin to Admin console: MFA held")
+    assert [p for p in held.iter(f"{SVG}polygon") if p.get("fill") == BARRIER_COLOUR]
+    assert [t.get("fill") for t in held.iter(f"{SVG}text")] == [BARRIER_COLOUR]
     assert "1 barrier held: console-admin into Admin console (MFA)." in chart.description
 
 
+@needs_dot
 def test_paths_despite_the_controls_are_solid_and_the_others_dashed():
     chart = blast_radius_diagram(small_breach())
     lines = strokes(chart)
     assert (CROSSED_COLOUR, None) in lines  # Acme -> svc-wiki -> Wiki: solid
     assert any(colour == IF_FAIL_COLOUR and dash for colour, dash in lines)  # -> Ledger
     legend = set(texts(chart))
-    assert {"crossed despite the controls", "only if the controls fail", "a barrier held"} <= legend
+    assert {
+        "solid red line: crossed despite the controls",
+        "dashed grey line: only if the controls fail",
+        "dotted green line ending in a bar: a barrier held",
+    } <= legend
+    # Edge by edge: the way in despite the controls is solid, the rest dashed.
+    for tip in ("Acme Support to svc-wiki", "svc-wiki to Wiki", "Wiki to customer PII"):
+        line = edge_group(chart, f"{tip}: reached despite the controls").find(f"{SVG}path")
+        assert (line.get("stroke"), line.get("stroke-dasharray")) == (CROSSED_COLOUR, None), tip
+    for tip in ("Admin console to ledger-token", "ledger-token to Ledger", "Ledger to HR records"):
+        line = edge_group(chart, f"{tip}: only if the controls fail").find(f"{SVG}path")
+        assert line.get("stroke") == IF_FAIL_COLOUR and line.get("stroke-dasharray"), tip
     assert chart.description.startswith(
         "If Acme Support is breached, an attacker reaches 1 system and 2 data categories "
         "despite the controls (solid red lines), and 3 systems if the controls fail"
@@ -163,6 +186,7 @@ def test_the_table_lists_every_path_with_what_happened():
     assert chart.rows[0][0] == "Acme Support"  # the breached vendor's paths first
 
 
+@needs_dot
 def test_the_diagram_is_an_svg_a_strict_csp_accepts_and_the_same_twice():
     blast = small_breach()
     chart = blast_radius_diagram(blast)
@@ -176,12 +200,14 @@ def test_the_diagram_is_an_svg_a_strict_csp_accepts_and_the_same_twice():
     assert str(blast_radius_diagram(blast).svg) == str(chart.svg)
 
 
+@needs_dot
 def test_the_same_breach_computed_again_later_is_drawn_once():
     first = blast_radius_diagram(small_breach())
     again = dataclasses.replace(small_breach(), as_of=datetime(2026, 6, 1, tzinfo=UTC))
     assert blast_radius_diagram(again) is first
 
 
+@needs_dot
 def test_a_vendor_holding_nothing_gives_a_valid_diagram_saying_so():
     inventory = Inventory.build(vendors=[Vendor(7, "Quiet Ltd")])
     chart = blast_radius_diagram(compute(inventory, [7], as_of=AS_OF))
@@ -190,6 +216,7 @@ def test_a_vendor_holding_nothing_gives_a_valid_diagram_saying_so():
     assert chart.rows == ()
 
 
+@needs_dot
 def test_past_max_nodes_the_most_telling_paths_stay_and_the_rest_is_counted():
     # 30 systems, one credential each: three admin ones, and one system with critical data.
     systems = [System(n, f"S{n}") for n in range(1, 30)]
@@ -219,6 +246,7 @@ def test_past_max_nodes_the_most_telling_paths_stay_and_the_rest_is_counted():
     assert len(chart.rows) == 31  # the table keeps every path
 
 
+@needs_dot
 def test_a_chain_of_a_thousand_stored_credentials_draws_what_fits_and_counts_the_rest():
     systems = [System(n, f"S{n}") for n in range(1_000)]
     credentials = [
@@ -258,6 +286,14 @@ def test_a_breach_of_a_subprocessor_alone_says_what_it_exposes():
     )
 
 
+def edge_group(chart, tip: str) -> Element:
+    """The SVG group of the edge whose tooltip is ``tip``."""
+    for group in parse(chart).iter(f"{SVG}g"):
+        if len(group) and group[0].tag == f"{SVG}title" and group[0].text == tip:
+            return group
+    raise AssertionError(f"no edge {tip!r}")
+
+
 def drawn_labels(svg: Element) -> dict[str, str]:
     """Tooltip -> the label drawn under the node, its lines joined (spaces dropped)."""
     return {
@@ -267,7 +303,8 @@ def drawn_labels(svg: Element) -> dict[str, str]:
     }
 
 
-def test_a_long_name_is_wrapped_and_shortened_in_the_drawing_and_whole_in_the_tooltip():
+@needs_dot
+def test_a_long_name_is_wrapped_whole_in_the_drawing_and_in_the_tooltip():
     name = "Bitbucket (self-hosted source control for every product team)"
     inventory = Inventory.build(
         vendors=[Vendor(1, "Acme")],
@@ -278,10 +315,13 @@ def test_a_long_name_is_wrapped_and_shortened_in_the_drawing_and_whole_in_the_to
     )
     chart = blast_radius_diagram(compute(inventory, [1], as_of=AS_OF))
     label = drawn_labels(parse(chart))[f"{name} (read access)"]
-    assert label.endswith("\u2026") and name.replace(" ", "").startswith(label[:-1])
-    assert {"Bitbucket (self-hosted", "source control for\u2026"} <= set(texts(chart))  # 2 lines
+    assert label == name.replace(" ", "")  # every word, on several lines, nothing cut
+    assert {"Bitbucket (self-hosted", "source control for every", "product team)"} <= set(
+        texts(chart)
+    )
 
 
+@needs_dot
 def test_the_diagram_in_a_pdf_keeps_its_labels_as_text():
     pypdf = pytest.importorskip("pypdf")
     weasyprint = pytest.importorskip("weasyprint")
@@ -302,6 +342,7 @@ def test_the_diagram_in_a_pdf_keeps_its_labels_as_text():
 # ---- on the vendor's page --------------------------------------------------------------------
 
 
+@needs_dot
 def test_the_demo_vendor_page_shows_the_four_credentials_and_the_mfa_that_held(
     app, client, make_user
 ):
@@ -327,12 +368,13 @@ def test_the_demo_vendor_page_shows_the_four_credentials_and_the_mfa_that_held(
         "svc-cloud-sandbox",
     ):
         assert labels[name] == name, name  # on one or two lines
+    drawn = set(drawn_labels(svg).values())
     for system in (
         "Confluence (self-hosted wiki)",
         "Jira (self-hosted ticketing)",
         "Bitbucket (self-hosted source control)",
     ):
-        assert system.split(" (")[0] in labels, system
+        assert system.replace(" ", "") in drawn, system  # whole, not "Confluence (self-..."
     table = text(response)
     for name, system in (
         ("atlassian-automation-token", "Confluence (self-hosted wiki)"),
@@ -349,7 +391,95 @@ def test_the_demo_vendor_page_shows_the_four_credentials_and_the_mfa_that_held(
     assert "style=" not in figure[0]
 
 
+@needs_dot
 def test_a_pdf_can_ask_for_the_width_it_prints():
-    narrow = blast_radius_diagram(small_breach(), width=7.0)
-    assert parse(narrow).get("width") == "672"  # 7 inches of CSS pixels: no scaling down
-    assert parse(blast_radius_diagram(small_breach())).get("width") != "672"
+    wide = parse(blast_radius_diagram(small_breach()))
+    assert int(wide.get("width")) > 672  # left to right, wider than A4 prints
+    narrow = parse(blast_radius_diagram(small_breach(), width=7.0))
+    assert int(narrow.get("width")) <= 672  # 7 inches of CSS pixels at most
+    # Top to bottom on the narrow page: the vendor above its credentials, the data last.
+    y = {t.text: float(t.get("y")) for t in narrow.iter(f"{SVG}text")}
+    assert y["Acme Support"] < y["svc-wiki"] < y["Wiki"] < y["customer PII"]
+    assert y["Admin console"] < y["ledger-token"] < y["Ledger"] < y["HR records"]
+
+
+def test_a_data_node_s_text_reads_on_its_sensitivity_colour():
+    for tone, ink in TEXT_ON_TONE.items():
+        assert ink == text_colour_on(TONES[tone]) and contrast(ink, TONES[tone]) >= 4.5, tone
+
+
+HOSTILE = (
+    "<B>x</B>",
+    "\"quoted\" & 'single'",
+    "back\\slash\\",
+    "\\N \\G \\L",
+    "two\nlines\there",
+    "javascript:alert(1)",
+    "&lt;i&gt; &amp; <script>alert(1)</script>",
+)
+
+
+@needs_dot
+def test_hostile_names_are_drawn_as_their_text_and_the_svg_stays_well_formed():
+    systems = [System(n, name) for n, name in enumerate(HOSTILE, start=1)]
+    credentials = [
+        Credential(id=n, name=f"{name} key", kind="api_token", holder_vendor_id=1, system_id=n)
+        for n, name in enumerate(HOSTILE, start=1)
+    ]
+    inventory = Inventory.build(
+        vendors=[Vendor(1, '<Evil> "Vendor" \\N')], systems=systems, credentials=credentials
+    )
+    for width in (None, 4.0):  # left to right, and top to bottom
+        chart = blast_radius_diagram(compute(inventory, [1], as_of=AS_OF), width=width)
+        root = parse(chart)  # well-formed, or this raises
+        assert not [e for e in root.iter() if "style" in e.attrib or e.tag == f"{SVG}script"]
+        assert not [
+            e for e in root.iter() if any(v.startswith("javascript") for v in e.attrib.values())
+        ]
+        labels = drawn_labels(root)
+        assert labels['<Evil> "Vendor" \\N (breached vendor)'] == '<Evil>"Vendor"\\N'
+        for name in HOSTILE:
+            # Exactly the name's text (whitespace runs made one space, lines wrapped).
+            assert labels[f"{name} (read access)"] == "".join(name.split()), name
+            assert labels[f"{name} key (access token, read)"] == "".join(name.split()) + "key"
+
+
+def test_without_graphviz_the_diagram_is_a_note_and_the_table_stays(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot there
+    diagrams.cache_clear()
+    chart = blast_radius_diagram(small_breach())
+    assert str(chart.svg) == f'<p class="chart-note">{NO_GRAPHVIZ}</p>'
+    assert chart.description.startswith("If Acme Support is breached")
+    assert len(chart.rows) == 6
+    monkeypatch.undo()
+    if shutil.which("dot"):  # not cached: once dot is there, the next view draws
+        assert str(blast_radius_diagram(small_breach()).svg).startswith("<svg")
+
+
+def test_a_dot_that_hangs_is_stopped_by_the_timeout(monkeypatch, tmp_path):
+    dot = tmp_path / "dot"
+    dot.write_text("#!/bin/sh\nexec sleep 30\n")
+    dot.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")  # this dot first
+    monkeypatch.setattr(diagrams.drawing, "TIMEOUT", 0.5)
+    diagrams.cache_clear()
+    chart = blast_radius_diagram(small_breach())
+    assert str(chart.svg) == f'<p class="chart-note">{diagrams.drawing.TOO_SLOW}</p>'
+    assert len(chart.rows) == 6
+
+
+def test_without_graphviz_the_vendor_page_still_answers(
+    app, client, make_user, monkeypatch, tmp_path
+):
+    with app.app_context():
+        vendor_id = demo.load_inventory(db.session)[demo.IDENTITY_PROVIDER]
+        db.session.commit()
+    login_as(client, make_user(Role.risk_officer))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    diagrams.cache_clear()
+    response = client.get(f"/inventory/vendors/{vendor_id}/blast-radius")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert NO_GRAPHVIZ in page and "<svg" not in page.split("Systems reached despite")[0]
+    assert "Systems reached despite the controls" in page
+    assert 'Data for "Blast radius of a breach of Keystone Identity" as a table' in page

@@ -17,6 +17,7 @@ HEAVY = (
     "matplotlib",
     "numpy",
     "networkx",
+    "graphviz",
     "openpyxl",
     "alembic",
     "weasyprint",

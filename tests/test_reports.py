@@ -35,6 +35,7 @@ from vendor_risk.models import (
     VendorData,
 )
 from vendor_risk.reports import data, render
+from vendor_risk.reports import diagram as diagrams
 from vendor_risk.services import blast_radius, incidents
 from vendor_risk.services.demo import IDENTITY_PROVIDER
 from vendor_risk.services.portfolio import aggregates as portfolio
@@ -137,6 +138,17 @@ def test_the_assessment_of_the_identity_provider_says_what_an_auditor_needs(demo
     questions = [a for q in report.questionnaires for s in q.sections for a in s.answers]
     assert len(questions) > 20
     assert contains(whole, questions[-1].question)
+
+
+def test_without_graphviz_the_assessment_says_where_the_diagram_would_be(
+    demo_app, keystone, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot there: Graphviz is optional
+    diagrams.cache_clear()
+    whole = "\n".join(pdf_pages(rendered(demo_app, build_assessment(demo_app, keystone)).pdf))
+    assert contains(whole, diagrams.NO_GRAPHVIZ)
+    for system in (WIKI, TICKETING, SOURCE_CONTROL):  # the lists say the same
+        assert contains(whole, system)
 
 
 def test_the_footer_carries_the_hash_of_the_data_and_the_same_data_gives_the_same_hash(

@@ -39,7 +39,7 @@ from .palette import (
     contrast,
     text_colour_on,
 )
-from .svg import render
+from .svg import finish, render
 from .trends import line_chart
 from .values import Bar, Chart, Series, check_href
 
@@ -64,6 +64,7 @@ __all__ = [
     "cache_clear",
     "check_href",
     "contrast",
+    "finish",
     "heat_map",
     "line_chart",
     "number",

@@ -127,14 +127,35 @@ def _presentation_attributes(element: ET.Element) -> None:
         element.set(name, value)
 
 
+def finish(
+    source: str,
+    *,
+    title: str,
+    description: str,
+    tips: Mapping[str, str] = MappingProxyType({}),
+    prepare: Callable[[ET.Element], None] | None = None,
+) -> Markup:
+    """An SVG document (matplotlib's, or Graphviz's for the blast-radius diagram) -> an <svg>
+    element to inline in a page under a strict CSP. ``prepare``, if given, changes the parsed
+    tree first (plain tag names already)."""
+    return _finish(source, title=title, description=description, tips=tips, prepare=prepare)
+
+
 def _finish(
-    source: str, *, title: str, description: str, tips: Mapping[str, str] = MappingProxyType({})
+    source: str,
+    *,
+    title: str,
+    description: str,
+    tips: Mapping[str, str] = MappingProxyType({}),
+    prepare: Callable[[ET.Element], None] | None = None,
 ) -> Markup:
     """matplotlib's SVG document -> an <svg> element to inline in a page under a strict CSP."""
     root = parse_xml(source[source.index("<svg") :])
     for element in root.iter():
         # Plain tag names, the xmlns written once on the root (as HTML inlines SVG).
         element.tag = element.tag.removeprefix(f"{{{_SVG}}}")
+    if prepare is not None:
+        prepare(root)
     for parent in list(root.iter()):
         for child in list(parent):
             if child.tag in ("metadata", "style"):

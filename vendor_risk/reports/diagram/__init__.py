@@ -6,12 +6,13 @@ vendor, the credentials it holds, the systems they open, then hop after hop the 
 stored in those systems and the systems they open, and last the data categories held. Both
 views of the engine show at once: an edge the attacker crosses despite the controls is solid
 red; one crossed only if the controls fail is dashed grey; a barrier that held (MFA, revoked,
-expired, rotated...) is a green octagon on a dotted edge, named. Nodes reached only if the
-controls fail are hollow. The table lists every path, drawn or not.
+expired, rotated...) is a dotted green edge ending in a bar, named. Nodes reached only if the
+controls fail are white with a dashed outline. The table lists every path, drawn or not.
 
-matplotlib draws (through :mod:`vendor_risk.charts`, which makes the SVG fit for a page);
-networkx places the layers. Both are imported inside the functions that lay out and draw, so
-importing this package loads neither.
+Graphviz's ``dot`` lays it out and draws it (the ``graphviz`` binding writes the DOT text, every
+name escaped); :mod:`vendor_risk.charts` makes the SVG fit for a page. The binding is imported
+inside the functions that draw, so importing this package loads none of it. Without ``dot``
+(an optional system package) the diagram is a short note, and the table stays.
 
 Two parts: ``graph``, what is shown (the nodes, edges and rows in layers, the nodes kept when
 they do not all fit, their order, the description), and ``drawing``, how it is drawn. This
@@ -26,7 +27,9 @@ from .drawing import (
     CROSSED_COLOUR,
     IF_FAIL_COLOUR,
     LABEL_SIZE,
+    NO_GRAPHVIZ,
     NODE_STYLE,
+    TEXT_ON_TONE,
     blast_radius_diagram,
     cache_clear,
 )
@@ -53,8 +56,10 @@ __all__ = [
     "LABEL_SIZE",
     "NODE_NAMES",
     "NODE_STYLE",
+    "NO_GRAPHVIZ",
     "OUTCOME_WORDS",
     "SENSITIVITY_TONES",
+    "TEXT_ON_TONE",
     "Node",
     "blast_radius_diagram",
     "cache_clear",

@@ -1,10 +1,20 @@
-"""The diagram drawn: networkx places the layers, matplotlib draws the edges (solid, dashed, or
-dotted with the barrier that held), the nodes with their labels and tooltips, and the legend;
-the result is cached by the engine's result."""
+"""The diagram drawn: Graphviz ``dot`` lays out the layers and routes the edges (solid, dashed,
+or dotted and ending in a bar with the barrier that held), the nodes carry their whole names;
+its SVG is made fit for a page like every chart's, and the result is cached by the engine's
+result.
+
+The DOT source is written with the ``graphviz`` binding, every name escaped (a name is user
+data: ``<B>x</B>`` would otherwise be an HTML-like label, ``\\N`` the node's own name); ``dot``
+runs as a child process with a timeout, never through a shell. Without ``dot`` (Graphviz is an
+optional system package) the diagram is a short note and its table: the page and the PDF keep
+working and the lists say the same."""
 
 from __future__ import annotations
 
-import math
+import logging
+import re
+import shutil
+import subprocess
 import textwrap
 from collections import Counter
 from collections.abc import Mapping
@@ -14,6 +24,8 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from markupsafe import Markup
+
 from ...core.blast_radius.engine import CATEGORY, CREDENTIAL, SYSTEM, VENDOR, BlastRadius
 from .. import charts
 from ..charts import Chart
@@ -21,6 +33,7 @@ from .graph import (
     CROSSED,
     HELD,
     IF_FAIL,
+    OUTCOME_WORDS,
     SENSITIVITY_TONES,
     Node,
     _description,
@@ -31,11 +44,11 @@ from .graph import (
 )
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
+    from xml.etree.ElementTree import Element
 
-# The engine's barriers as the short label of the marker on a held edge (it sits between two
-# columns).
+log = logging.getLogger(__name__)
+
+# The engine's barriers as the label of a held edge (Graphviz keeps it clear of the others).
 BARRIER_LABELS: Mapping[str, str] = MappingProxyType(
     {
         "revoked": "revoked",
@@ -50,54 +63,49 @@ BARRIER_LABELS: Mapping[str, str] = MappingProxyType(
 CROSSED_COLOUR = charts.TONES["critical"]
 IF_FAIL_COLOUR = charts.MUTED_INK
 BARRIER_COLOUR = charts.TONES["ok"]
-# Kinds differ by shape first (markers), then by colour; data is coloured by sensitivity.
-NODE_STYLE: Mapping[str, tuple[str, str, float]] = MappingProxyType(
+# Kinds differ by shape first, then by colour; data is coloured by sensitivity. A node reached
+# despite the controls is filled (white text on these); one reached only if they fail is white
+# with a dashed outline.
+NODE_STYLE: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
-        VENDOR: ("s", charts.INK, 12),
-        CREDENTIAL: ("D", "#6a3d9a", 8),
-        SYSTEM: ("o", "#334e68", 11),
-        CATEGORY: ("p", "", 12),
+        VENDOR: ("box", charts.INK),
+        CREDENTIAL: ("hexagon", "#6a3d9a"),
+        SYSTEM: ("ellipse", "#334e68"),
+        CATEGORY: ("cylinder", ""),
     }
 )
-LABEL_SIZE = 8.0
-_INCH_PER_LAYER = 1.7
+# The text on a data node filled with its sensitivity's tone: ink or white, whichever reads
+# better (tests/test_blast_radius_diagram.py checks it against charts.text_colour_on).
+TEXT_ON_TONE: Mapping[str, str] = MappingProxyType(
+    {
+        "critical": charts.BACKGROUND,
+        "high": charts.INK,
+        "medium": charts.INK,
+        "low": charts.BACKGROUND,
+    }
+)
+LABEL_SIZE = 9.0
+# Characters a line of a node's label holds before it wraps (at spaces and hyphens, never
+# inside a word, never cut short): wider left to right, narrower top to bottom.
+_LINE_LENGTH = {"LR": 24, "TB": 18}
 _UNDATED = datetime(1970, 1, 1, tzinfo=UTC)
-_INCH_PER_ROW = 0.68
-_BOW = _INCH_PER_ROW * 72 * 0.45  # points: how far an edge skipping layers bows off the straight
+TIMEOUT = 10.0  # seconds: dot lays out the largest diagram (60 nodes) in tens of milliseconds
+NO_GRAPHVIZ = "The diagram needs Graphviz (apt-get install graphviz); the paths below say the same."
+TOO_SLOW = "The diagram took too long to draw; the paths below say the same."
+NOT_DRAWN = "The diagram could not be drawn; the paths below say the same."
+LEGEND = (
+    "solid red line: crossed despite the controls",
+    "dashed grey line: only if the controls fail",
+    "dotted green line ending in a bar: a barrier held",
+    "box: breached vendor; hexagon: credential; ellipse: system; cylinder: data",
+    "filled: reached despite the controls; white, dashed outline: only if the controls fail",
+)
+# C0 and C1 control characters: not text, and not allowed in XML.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def _legend(graph: _Graph, kept: set[Node]) -> list[Line2D]:
-    from matplotlib.lines import Line2D
-
-    def line(colour: str, style: str, width: float, label: str, **marker) -> Line2D:
-        return Line2D([], [], color=colour, linestyle=style, linewidth=width, label=label, **marker)
-
-    def shape(kind: str, colour: str, label: str) -> Line2D:
-        marker, default, size = NODE_STYLE[kind]
-        return Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker=marker,
-            markersize=size * 0.75,
-            color=colour or default,
-            markeredgecolor="white",
-            label=label,
-        )
-
-    handles = [
-        line(CROSSED_COLOUR, "-", 2, "crossed despite the controls"),
-        line(IF_FAIL_COLOUR, "--", 1.2, "only if the controls fail"),
-        line(BARRIER_COLOUR, ":", 1.5, "a barrier held", marker="8", markersize=7),
-        shape(VENDOR, "", "breached vendor"),
-        shape(CREDENTIAL, "", "credential"),
-        shape(SYSTEM, "", "system (hollow: only if the controls fail)"),
-    ]
-    present = sorted({graph.sensitivity(n) for n in kept if n[0] == CATEGORY}, reverse=True)
-    for level in present:
-        tone = SENSITIVITY_TONES[level - 1]
-        handles.append(shape(CATEGORY, charts.TONES[tone], f"{tone} data"))
-    return handles
+class _NotDrawn(Exception):
+    """dot is missing, too slow or failed: the note shown instead of the drawing."""
 
 
 def blast_radius_diagram(
@@ -107,84 +115,34 @@ def blast_radius_diagram(
     table. Past ``max_nodes`` nodes, the most telling paths are drawn and the description says
     how many nodes are left out.
 
-    ``width`` in inches: by default 1.7 a layer (5.5 to 12), which a page scales to its column.
-    A PDF gives the width it prints (about 7 on A4) so that the text keeps its size; the labels
-    are then shortened to fit the narrower layers.
+    Left to right, at its natural size (a page scales it down to its column). ``width`` in
+    inches is the most a PDF prints: a drawing wider than that is laid out top to bottom
+    instead, and scaled down only if it is still too wide.
+
+    Without Graphviz's ``dot`` (or if it fails or exceeds :data:`TIMEOUT`), the chart's SVG is a
+    short note saying so; the title, the description and the table stay. Such a chart is not
+    cached: the next view tries again.
     """
     # The moment of the computation is not drawn: without it, the same result computed again
     # (the vendor's page shown again, nothing changed) is drawn once.
-    return _diagram(replace(blast, as_of=_UNDATED), max_nodes, width)
+    undated = replace(blast, as_of=_UNDATED)
+    try:
+        return _diagram(undated, max_nodes, width)
+    except _NotDrawn as reason:
+        graph, _, title, description = _shown(undated, max_nodes)
+        note = Markup('<p class="chart-note">{}</p>').format(str(reason))
+        return _chart(graph, title, description, note)
 
 
-@lru_cache(maxsize=32)
-def _diagram(blast: BlastRadius, max_nodes: int, width: float | None) -> Chart:
-    import networkx as nx
-
+def _shown(blast: BlastRadius, max_nodes: int) -> tuple[_Graph, set[Node], str, str]:
     graph = _Graph(blast)
     kept = _kept(graph, max(max_nodes, len(graph.vendors)))
     dropped = Counter(kind for kind, _ in set(graph.layers) - kept)
     names = " and ".join(vendor.name for vendor in blast.breached_vendors)
-    title = f"Blast radius of a breach of {names}"
-    description = _description(graph, dropped)
-    layers = _ordered_layers(graph, kept)
-    drawn = nx.DiGraph()
-    drawn.add_nodes_from(kept)
-    edges = [e for e in graph.edges if e.source in kept and e.target in kept]
-    drawn.add_edges_from((e.source, e.target) for e in edges)
-    positions = nx.multipartite_layout(drawn, subset_key=layers)
-    # multipartite_layout puts a layer's first node lowest: turn it upside down, first on top.
-    where = {node: (float(x), -float(y)) for node, (x, y) in positions.items()}
-    column = {node: index for index, nodes in enumerate(layers.values()) for node in nodes}
-    rows = max(len(nodes) for nodes in layers.values())
-    legend = _legend(graph, kept)
-    if width is None:
-        width = min(12.0, max(5.5, 0.6 + _INCH_PER_LAYER * len(layers)))
-    # As many characters a line as a layer's width holds (DejaVu Sans: about 0.55 em each).
-    label_length = int(
-        min(24, max(8, (width - 0.6) / len(layers) * 72 * 0.8 / (LABEL_SIZE * 0.55)))
-    )
-    legend_columns = max(2, int(width * 72 // 150))
-    legend_inches = (-(-len(legend) // legend_columns)) * (charts.LINE + 3) / 72 + 0.15
-    note_inches = charts.LINE / 72 + 0.05 if dropped else 0.0
-    # Room above and below for the edges that bow out of the drawing (see _clearance).
-    bow_inches = max((_clearance(e, column) / 2 for e in edges), default=0.0) / 72
-    height = max(1.6, _INCH_PER_ROW * rows + 0.35) + legend_inches + note_inches + 2 * bow_inches
+    return graph, kept, f"Blast radius of a breach of {names}", _description(graph, dropped)
 
-    def paint(figure: Figure) -> dict[str, str]:
-        bottom = (legend_inches + bow_inches) / height
-        top = 1 - (note_inches + bow_inches) / height
-        ax = figure.add_axes((0.005, bottom, 0.99, top - bottom))
-        ax.set_axis_off()
-        xs = sorted({x for x, _ in where.values()})
-        ys = sorted({y for _, y in where.values()})
-        unit = (xs[1] - xs[0]) if len(xs) > 1 else (ys[1] - ys[0]) if len(ys) > 1 else 1.0
-        ax.set_xlim(xs[0] - 0.55 * unit, xs[-1] + 0.55 * unit)
-        ax.set_ylim(ys[0] - 0.7 * unit, ys[-1] + 0.35 * unit)
-        # Points per data unit, across and up: an edge's bend is set in points.
-        scale = (
-            0.99 * width * 72 / (1.1 * unit + xs[-1] - xs[0]),
-            (top - bottom) * height * 72 / (1.05 * unit + ys[-1] - ys[0]),
-        )
-        middle = (ys[0] + ys[-1]) / 2
-        for edge in edges:
-            _draw_edge(ax, edge, where, column, scale, middle)
-        tips = {}
-        for n, node in enumerate(sorted(kept, key=lambda k: (column[k], where[k][1]))):
-            tips |= _draw_node(ax, graph, node, where[node], n, label_length)
-        figure.legend(
-            handles=legend,
-            loc="lower center",
-            ncols=legend_columns,
-            fontsize=LABEL_SIZE,
-            handlelength=2.2,
-            borderaxespad=0.2,
-        )
-        if dropped:
-            figure.text(
-                0.01, 0.99, description.rsplit(". ", 1)[-1], va="top", color=charts.MUTED_INK
-            )
-        return tips
 
+def _chart(graph: _Graph, title: str, description: str, svg: Markup) -> Chart:
     ordered_paths = sorted(
         graph.paths,
         key=lambda p: (graph.layers[p.source], graph.name(p.source), p.via, graph.name(p.target)),
@@ -192,7 +150,7 @@ def _diagram(blast: BlastRadius, max_nodes: int, width: float | None) -> Chart:
     return Chart(
         title=title,
         description=description,
-        svg=charts.render(title, description, paint, width=width, height=height),
+        svg=svg,
         columns=("From", "Via", "To", "Outcome"),
         rows=tuple(
             (graph.name(p.source), p.via, graph.name(p.target), p.outcome) for p in ordered_paths
@@ -200,139 +158,209 @@ def _diagram(blast: BlastRadius, max_nodes: int, width: float | None) -> Chart:
     )
 
 
-def _clearance(edge: _Edge, column: Mapping[Node, int]) -> float:
-    """How far, in points, the control point of an edge's curve lies off the straight line.
+@lru_cache(maxsize=32)
+def _diagram(blast: BlastRadius, max_nodes: int, width: float | None) -> Chart:
+    graph, kept, title, description = _shown(blast, max_nodes)
+    dropped_note = description.rsplit(". ", 1)[-1] if len(kept) < len(graph.layers) else ""
+    tips: dict[str, str] = {}
+    # Left to right at its natural size first: its width decides whether a PDF needs top to
+    # bottom.
+    source = _dot_source(graph, kept, "LR", None, dropped_note, tips)
+    svg = _run_dot(source)
+    if width is not None and _points_wide(svg) > width * 72:
+        # Too wide for the page it is printed on: top to bottom (scaled down if still too wide).
+        tips.clear()
+        svg = _run_dot(_dot_source(graph, kept, "TB", width, dropped_note, tips))
+    drawing = charts.finish(svg, title=title, description=description, tips=tips, prepare=_prepare)
+    return _chart(graph, title, description, drawing)
 
-    Straight, an edge skipping layers would run over their nodes (going back, over the edges
-    going forward). A quadratic curve whose control point is C off the straight passes
-    2t(1 - t)C off it at t, C/2 at most: C is chosen to clear the first layer skipped
-    (t = 1/k) by half a row. Neighbouring layers, and held edges (their marker sits on the
-    straight midpoint), stay straight.
-    """
-    skip = column[edge.target] - column[edge.source]
-    if skip == 1 or edge.status == HELD:
-        return 0.0
-    k = max(abs(skip), 2)
-    return _BOW * k * k / (2 * (k - 1))
+
+def _text(value: str, line_length: int | None = None) -> str:
+    """A name as a Graphviz label showing exactly its text: whitespace runs (newlines, tabs)
+    made one space, control characters dropped, wrapped at spaces and hyphens (never inside a
+    word, never shortened), and escaped.
+
+    ``graphviz.escape`` doubles backslashes (``\\N`` would be the node's own name) and marks
+    the text as not HTML-like (``<B>x</B>`` would be markup); ``&`` is written ``&amp;``
+    because Graphviz passes entities it finds in a label through unchanged (``&lt;`` would
+    show as ``<``). Lines are joined with Graphviz's own line break, after escaping."""
+    import graphviz
+
+    plain = " ".join(_CONTROL.sub("", value).split())
+    lines = (
+        textwrap.wrap(plain, line_length, break_long_words=False, break_on_hyphens=True)
+        if line_length
+        else [plain]
+    )
+    escaped = [graphviz.escape(line.replace("&", "&amp;")) for line in lines or [""]]
+    return graphviz.nohtml("\\n".join(escaped))
 
 
-def _draw_edge(
-    ax,
-    edge: _Edge,
-    where: Mapping[Node, tuple[float, float]],
-    column: Mapping[Node, int],
-    scale: tuple[float, float],
-    middle: float,
-) -> None:
-    from matplotlib.patches import FancyArrowPatch
-    from matplotlib.transforms import offset_copy
+def _dot_source(
+    graph: _Graph,
+    kept: set[Node],
+    direction: str,
+    width: float | None,
+    dropped_note: str,
+    tips: dict[str, str],
+) -> str:
+    """The DOT text of the diagram; ``tips`` receives the tooltip of each node and edge by the
+    id given to it in the SVG."""
+    import graphviz
 
-    start, end = where[edge.source], where[edge.target]
-    colour, line, width = {
-        CROSSED: (CROSSED_COLOUR, "-", 1.8),
-        IF_FAIL: (IF_FAIL_COLOUR, "--", 1.1),
-        HELD: (BARRIER_COLOUR, ":", 1.5),
+    font = charts.FONT_FAMILY[0]
+    legend = ([dropped_note] if dropped_note else []) + list(LEGEND)
+    graph_attr = {
+        "rankdir": direction,
+        "splines": "spline",  # routed around the nodes and labels
+        "nodesep": "0.18",
+        "ranksep": "0.45" if direction == "LR" else "0.35",
+        "pad": "0.05",
+        "fontname": font,
+        "fontsize": f"{LABEL_SIZE:g}",
+        "fontcolor": charts.MUTED_INK,
+        "labelloc": "b",
+        "labeljust": "l",
+        # "\l" ends a left-justified line.
+        "label": graphviz.nohtml("".join(f"{_text(line)}\\l" for line in legend)),
+    }
+    if width is not None:
+        graph_attr["size"] = f"{width:g},1000"  # never wider than the page (scaled down only)
+    dot = graphviz.Digraph(
+        "blast_radius",
+        graph_attr=graph_attr,
+        node_attr={
+            "fontname": font,
+            "fontsize": f"{LABEL_SIZE:g}",
+            "margin": "0.08,0.03",
+            "penwidth": "1.2",
+            "height": "0.3",
+        },
+        edge_attr={"arrowsize": "0.6", "fontname": font, "fontsize": f"{LABEL_SIZE:g}"},
+    )
+    layers = _ordered_layers(graph, kept)
+    ids = {}
+    for layer in layers.values():
+        # A layer is one rank: the graph's layers stay columns (rows top to bottom), in order.
+        with dot.subgraph() as rank:
+            rank.attr(rank="same")
+            for node in layer:
+                ids[node] = f"n{len(ids)}"
+                tips[f"node{len(tips)}"] = graph.full_label(node)
+                rank.node(
+                    ids[node],
+                    label=_text(graph.name(node), _LINE_LENGTH[direction]),
+                    id=f"node{len(tips) - 1}",
+                    **_node_style(graph, node),
+                )
+    for n, edge in enumerate(e for e in graph.edges if e.source in kept and e.target in kept):
+        tips[f"edge{n}"] = _edge_tip(graph, edge)
+        dot.edge(ids[edge.source], ids[edge.target], id=f"edge{n}", **_edge_style(edge))
+    return dot.source
+
+
+def _node_style(graph: _Graph, node: Node) -> dict[str, str]:
+    kind = node[0]
+    shape, colour = NODE_STYLE[kind]
+    text = charts.BACKGROUND
+    if kind == CATEGORY:
+        tone = SENSITIVITY_TONES[graph.sensitivity(node) - 1]
+        colour, text = charts.TONES[tone], TEXT_ON_TONE[tone]
+    if node in graph.reached_despite:
+        return {
+            "shape": shape,
+            "style": "filled",
+            "color": charts.INK if kind == CATEGORY else colour,
+            "fillcolor": colour,
+            "fontcolor": text,
+        }
+    return {
+        "shape": shape,
+        "style": "filled,dashed",
+        "color": colour,
+        "fillcolor": charts.BACKGROUND,
+        "fontcolor": charts.MUTED_INK,
+        "penwidth": "1.8",
+    }
+
+
+def _edge_style(edge: _Edge) -> dict[str, str]:
+    colour, style, width = {
+        CROSSED: (CROSSED_COLOUR, "solid", 1.8),
+        IF_FAIL: (IF_FAIL_COLOUR, "dashed", 1.1),
+        HELD: (BARRIER_COLOUR, "dotted", 1.6),
     }[edge.status]
     if edge.target[0] == CATEGORY:
         width *= 0.7  # lighter: the way in (credentials, systems) is the story
-    dx, dy = (end[0] - start[0]) * scale[0], (end[1] - start[1]) * scale[1]
-    # arc3 takes the offset as a fraction of the length; a negative one bows to the left of
-    # the direction of travel. Curves bow outwards, away from the middle row: fewer crossings.
-    outwards = 1 if (start[1] + end[1]) / 2 >= middle else -1
-    leftwards = 1 if dx >= 0 else -1
-    bend = -outwards * leftwards * min(0.6, _clearance(edge, column) / max(math.hypot(dx, dy), 1))
-    # add_artist, not add_patch: the limits are set already, and working out an arrow's extent
-    # for autoscaling cost more than drawing it.
-    ax.add_artist(
-        FancyArrowPatch(
-            start,
-            end,
-            arrowstyle="-|>,head_length=0.5,head_width=0.25",
-            mutation_scale=10,
-            shrinkA=8,
-            shrinkB=8,
-            color=colour,
-            linestyle=line,
-            linewidth=width,
-            connectionstyle=f"arc3,rad={bend:.4f}",
-            zorder=1,
-            clip_on=False,  # a bow may leave the axes; the figure keeps room for it
-        )
-    )
+    style_attr = {"color": colour, "style": style, "penwidth": f"{width:.2f}"}
     if edge.status == HELD:
-        middle = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
-        ax.plot(
-            *middle,
-            marker="8",
-            markersize=10,
-            color=BARRIER_COLOUR,
-            markeredgecolor="white",
-            zorder=5,
+        label = BARRIER_LABELS[edge.barrier or ""]
+        style_attr |= {
+            "arrowhead": "tee",  # stopped here
+            "arrowsize": "1.0",
+            "label": _lines(label),
+            "fontcolor": BARRIER_COLOUR,
+            "fontname": f"{charts.FONT_FAMILY[0]} Bold",
+        }
+    return style_attr
+
+
+def _lines(text: str) -> str:
+    """A text of several lines (``\\n``) as a Graphviz label, each line escaped."""
+    import graphviz
+
+    return graphviz.nohtml("\\n".join(_text(line) for line in text.split("\n")))
+
+
+def _edge_tip(graph: _Graph, edge: _Edge) -> str:
+    outcome = OUTCOME_WORDS[edge.status]
+    if edge.status == HELD:
+        outcome = BARRIER_LABELS[edge.barrier or ""].replace("\n", " ")
+    return f"{graph.name(edge.source)} to {graph.name(edge.target)}: {outcome}"
+
+
+def _run_dot(source: str) -> str:
+    """``dot -Tsvg`` on ``source``: a child process with a timeout, never a shell."""
+    executable = shutil.which("dot")
+    if executable is None:
+        raise _NotDrawn(NO_GRAPHVIZ)
+    try:
+        done = subprocess.run(  # noqa: S603 (a fixed argument list, the DOT text on stdin)
+            [executable, "-Tsvg"],
+            input=source.encode(),
+            capture_output=True,
+            timeout=TIMEOUT,
+            check=False,
         )
-        ax.text(
-            *middle,
-            BARRIER_LABELS[edge.barrier or ""],
-            transform=offset_copy(ax.transData, fig=ax.figure, y=7, units="points"),
-            ha="center",
-            va="bottom",
-            fontsize=LABEL_SIZE,
-            fontweight="bold",
-            color=BARRIER_COLOUR,
-            zorder=5,
-        )
+    except subprocess.TimeoutExpired:
+        log.warning("dot took more than %s s to lay out a blast-radius diagram", TIMEOUT)
+        raise _NotDrawn(TOO_SLOW) from None
+    except OSError:
+        log.warning("dot could not be run", exc_info=True)
+        raise _NotDrawn(NO_GRAPHVIZ) from None
+    if done.returncode != 0:
+        log.error("dot failed (%s): %s", done.returncode, done.stderr.decode(errors="replace"))
+        raise _NotDrawn(NOT_DRAWN)
+    return done.stdout.decode()
 
 
-def _draw_node(
-    ax, graph: _Graph, node: Node, at: tuple[float, float], n: int, label_length: int
-) -> dict[str, str]:
-    from matplotlib.transforms import offset_copy
+def _points_wide(svg: str) -> float:
+    found = re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+) ', svg)
+    return float(found[1]) if found else 0.0
 
-    kind = node[0]
-    marker, colour, size = NODE_STYLE[kind]
-    if kind == CATEGORY:
-        colour = charts.TONES[SENSITIVITY_TONES[graph.sensitivity(node) - 1]]
-    solid = node in graph.reached_despite
-    ax.plot(
-        *at,
-        marker=marker,
-        markersize=size,
-        markerfacecolor=colour if solid else "white",
-        markeredgecolor=charts.INK if solid and kind == CATEGORY else colour,
-        markeredgewidth=0.8 if solid else 2,
-        linestyle="none",
-        gid=f"node{n}",
-        zorder=3,
-    )
-    # Plain text shifted by a transform: an annotation costs twice as much to draw.
-    below = offset_copy(ax.transData, fig=ax.figure, y=-size / 2 - 3, units="points")
-    ax.text(
-        *at,
-        # Two lines at most, an ellipsis past them: the full name is in the tooltip and table.
-        "\n".join(
-            textwrap.wrap(
-                graph.name(node),
-                label_length,
-                max_lines=2,
-                placeholder="\u2026",
-            )
-        ),
-        transform=below,
-        ha="center",
-        va="top",
-        fontsize=LABEL_SIZE,
-        color=charts.INK if solid else charts.MUTED_INK,
-        # A white ground keeps the label legible where edges pass behind it.
-        bbox={
-            "boxstyle": "square,pad=0.1",
-            "facecolor": "white",
-            "edgecolor": "none",
-            "alpha": 0.8,
-        },
-        gid=f"label{n}",
-        zorder=4,
-    )
-    tip = graph.full_label(node)
-    return {f"node{n}": tip, f"label{n}": tip}
+
+def _prepare(root: Element) -> None:
+    """Graphviz's SVG before the charts' clean-up: its own <title> elements (DOT node names
+    like "n3") go, each node and edge gets its tooltip from ``tips`` instead; the font falls
+    back to any sans-serif."""
+    for group in root.iter("g"):
+        for child in list(group):
+            if child.tag == "title":
+                group.remove(child)
+    family = ", ".join(charts.FONT_FAMILY)
+    for text in root.iter("text"):
+        if text.get("font-family", "").startswith(charts.FONT_FAMILY[0]):
+            text.set("font-family", family)
 
 
 def cache_clear() -> None:
