@@ -1023,3 +1023,44 @@ def test_concentration_counts_the_vendors_whose_breach_reaches_each_system(inv, 
     for system_id, (despite, if_fail) in counts.items():
         assert despite == sum(system_id in s for s in reached_by[True].values())
         assert if_fail == sum(system_id in s for s in reached_by[False].values())
+
+
+def passed_records(inv: Inventory, link: SubprocessorLink) -> list[int | None]:
+    """Per category passed: the records the link states, else all that we send the vendor."""
+    found = []
+    for cid in dict.fromkeys((*link.category_ids, *(h.category_id for h in link.passed))):
+        stated = [h.records for h in link.passed if h.category_id == cid and h.records is not None]
+        sent = [
+            h.records
+            for h in inv.vendors[link.vendor_id].holdings
+            if h.category_id == cid and h.records is not None
+        ]
+        found.append(sum(stated) if stated else (sum(sent) if sent else None))
+    return found
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inv=random_inventories(), data=st.data())
+def test_breached_fourth_parties_expose_the_records_passed_on_to_them(inv, data):
+    party_ids = st.sampled_from(sorted(inv.fourth_parties)) if inv.fourth_parties else st.nothing()
+    parties = data.draw(st.sets(party_ids))
+    vendors = data.draw(st.sets(st.sampled_from(sorted(inv.vendors))))
+    result = compute(inv, vendors, as_of=AS_OF, breached_fourth_party_ids=parties)
+    links = [
+        link
+        for link in inv.links
+        if link.subprocessor_id in vendors or link.fourth_party_id in parties
+    ]
+    assert sorted(
+        (e.vendor.id, e.subprocessor.name) for e in result.fourth_party_exposure
+    ) == sorted(
+        (
+            link.vendor_id,
+            inv.vendors[link.subprocessor_id].name
+            if link.subprocessor_id is not None
+            else inv.fourth_parties[link.fourth_party_id].name,
+        )
+        for link in links
+    )
+    known = [r for link in links for r in passed_records(inv, link) if r is not None]
+    assert result.figures.fourth_party_records == (sum(known) if known else None)
