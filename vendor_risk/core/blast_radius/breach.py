@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
+from typing import NamedTuple
 
 from .barriers import _Clock, rotation_done
 from .entities import (
@@ -45,8 +46,7 @@ from .results import (
 _Origin = tuple[str, int, bool]  # (VENDOR, id, False) or (SYSTEM, id, in the sign-in state)
 
 
-@dataclass(frozen=True, slots=True)
-class _Arrival:
+class _Arrival(NamedTuple):  # a tuple: one is made per system reached, on the hot path
     """How the walk first came to a system (in one state): the edge, the credential for
     ``opens``, the record of any other edge, and where from (for ``opens``: the credential's
     own origin is in ``_Walk.credential_source``)."""
@@ -122,13 +122,18 @@ def _walk(
             arrival = _Arrival(SUPPLIES, None, origin, supply)
             signs_in = inventory.signs_in(supply.system_id, supply.privilege)
             arrive(supply.system_id, signs_in, arrival, supply.privilege)
+    idps = inventory.federations_by_idp
     while queue:
         what, node, session = queue.popleft()
-        if what == 0:
+        if what == 0:  # inlined arrive(): this runs for every credential obtained
             cred = credentials[node]
+            system_id = cred.system_id
+            signs_in = bool(idps) and inventory.signs_in(system_id, cred.privilege, cred.kind)
+            if (system_id, True) in arrivals or (system_id, signs_in) in arrivals:
+                continue
             if opens(cred):
-                signs_in = inventory.signs_in(cred.system_id, cred.privilege, cred.kind)
-                arrive(cred.system_id, signs_in, _Arrival(OPENS, node, None), None)
+                arrivals[(system_id, signs_in)] = _Arrival(OPENS, node, None)
+                queue.append((1, system_id, signs_in))
             continue
         origin = (SYSTEM, node, session)
         take(inventory.credentials_stored_in.get(node, ()), origin)
@@ -190,7 +195,10 @@ def _reached_systems(
             source = Step(SYSTEM, origin_id, parent.system.name)
             hops, entry = parent.hops + steps, parent.entry or parent
         creds = openers[system_id]
-        privileges = [*(c.privilege for c in creds), *walk.ways_in.get(system_id, ())]
+        ways = walk.ways_in.get(system_id, ())
+        privileges = (
+            [c.privilege for c in creds] + list(ways) if ways else [c.privilege for c in creds]
+        )
         node = ReachedSystem(
             system=inventory.systems[system_id],
             privilege=max(privileges, key=PRIVILEGE_RANK.__getitem__),

@@ -149,12 +149,21 @@ def _entries(
     """The nodes a breach of the vendor reaches first: the systems its usable credentials
     open, the systems it operates, the systems running its software (despite the controls:
     only where updates apply automatically)."""
-    found = []
-    for cid in inventory.credentials_held_by.get(vendor_id, ()):
-        if cid not in stopped:
-            cred = inventory.credentials[cid]
-            signs_in = inventory.signs_in(cred.system_id, cred.privilege, cred.kind)
-            found.append(_state(inventory, cred.system_id, signs_in))
+    credentials, held = inventory.credentials, inventory.credentials_held_by.get(vendor_id, ())
+    if inventory.federations_by_idp:
+        found = [
+            _state(
+                inventory,
+                credentials[cid].system_id,
+                inventory.signs_in(
+                    credentials[cid].system_id, credentials[cid].privilege, credentials[cid].kind
+                ),
+            )
+            for cid in held
+            if cid not in stopped
+        ]
+    else:  # no identity provider: every system in its plain state, the usual case made quick
+        found = [2 * credentials[cid].system_id for cid in held if cid not in stopped]
     for system_id in inventory.systems_operated_by.get(vendor_id, ()):
         found.append(_state(inventory, system_id, inventory.signs_in(system_id, "admin")))
     for supply in inventory.software_by_vendor.get(vendor_id, ()):
