@@ -16,8 +16,12 @@ from vendor_risk.core.blast_radius.engine import (
     CREDENTIAL_KINDS,
     Credential,
     DataCategory,
+    Federation,
+    FourthParty,
     Holding,
     Inventory,
+    NetworkZone,
+    SoftwareSupply,
     SubprocessorLink,
     System,
     Vendor,
@@ -702,7 +706,7 @@ def test_the_2023_incident_reaches_wiki_ticketing_and_source_control_and_mfa_hol
 def test_the_json_output_is_plain_data_with_iso_dates():
     result = compute(incident_inventory(), [1], as_of=AS_OF, since=SINCE)
     data = json.loads(json.dumps(result.to_dict()))
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     assert data["as_of"] == "2023-11-14T00:00:00+00:00"
     assert data["since"] == "2023-09-28T00:00:00+00:00"
     assert data["breached_vendors"] == [{"id": 1, "name": "Okta"}]
@@ -774,10 +778,25 @@ def random_inventories(draw) -> Inventory:
         )
         for i in range(draw(st.integers(0, 25)))
     ]
+    # Issue 14's edges: zones (with cycles), operators, federations, vendor software, named
+    # fourth parties and records passed on.
+    n_zones = draw(st.integers(0, 3))
+    zone_ids = st.integers(0, n_zones - 1) if n_zones else st.nothing()
+    zone_sets = st.lists(zone_ids, max_size=2 if n_zones else 0).map(tuple)
+    n_parties = draw(st.integers(0, 2))
+    privileges = st.sampled_from(["read", "write", "admin"])
     return Inventory.build(
         vendors=[Vendor(i, f"v{i}", draw(holdings)) for i in range(n_vendors)],
         systems=[
-            System(i, f"s{i}", mfa_required=draw(st.booleans()), holdings=draw(holdings))
+            System(
+                i,
+                f"s{i}",
+                mfa_required=draw(st.booleans()),
+                holdings=draw(holdings),
+                operator_vendor_id=draw(st.none() | st.none() | vendor_ids),
+                zone_ids=draw(zone_sets),
+                accepts_unauthenticated_from=draw(zone_sets),
+            )
             for i in range(n_systems)
         ],
         credentials=credentials,
@@ -785,8 +804,35 @@ def random_inventories(draw) -> Inventory:
         links=[
             SubprocessorLink(draw(vendor_ids), draw(vendor_ids), tuple(passed))
             for passed in draw(st.lists(st.lists(category_ids, max_size=room), max_size=3))
+        ]
+        + [
+            SubprocessorLink(
+                draw(vendor_ids),
+                None,
+                fourth_party_id=draw(st.integers(0, n_parties - 1)),
+                passed=tuple(
+                    draw(st.lists(st.builds(Holding, category_ids, records), max_size=room))
+                ),
+            )
+            for _ in range(draw(st.integers(0, 2 if n_parties else 0)))
+        ],
+        fourth_parties=[FourthParty(i, f"p{i}") for i in range(n_parties)],
+        zones=[NetworkZone(i, f"z{i}", draw(zone_sets)) for i in range(n_zones)],
+        federations=[
+            Federation(draw(system_ids), draw(system_ids), draw(privileges), draw(st.booleans()))
+            for _ in range(draw(st.integers(0, 4)))
+        ],
+        software=[
+            SoftwareSupply(
+                draw(system_ids), draw(vendor_ids), draw(privileges), draw(st.booleans())
+            )
+            for _ in range(draw(st.integers(0, 3)))
         ],
     )
+
+
+def meets_mfa(cred: Credential) -> bool:
+    return cred.interactive and cred.kind != "session_token"  # a stolen session is past MFA
 
 
 def usable(cred: Credential, inv: Inventory, since: datetime | None) -> bool:
@@ -796,29 +842,58 @@ def usable(cred: Credential, inv: Inventory, since: datetime | None) -> bool:
         cred.status == "revoked"
         or (cred.expires_at is not None and cred.expires_at <= AS_OF)
         or (since is not None and cred.last_rotated_at is not None and cred.last_rotated_at > since)
-        or (cred.interactive and (cred.mfa_enforced or cred.phishing_resistant_mfa))
-        or (cred.interactive and system.mfa_required)
+        or (meets_mfa(cred) and (cred.mfa_enforced or cred.phishing_resistant_mfa))
+        or (meets_mfa(cred) and system.mfa_required)
         or cred.ip_restricted
     )
 
 
 def reference_graph(inv: Inventory, since: datetime | None, barriers: bool) -> dict:
+    """Every edge, restated: a system is a ("system", id) node, or a ("session", id) one when
+    reached with a session that signs in (admin, or a session token): it has the same edges
+    plus the federated sign-ins."""
     edges: dict[tuple[str, int], list[tuple[str, int]]] = {}
 
     def edge(a, b):
         edges.setdefault(a, []).append(b)
 
+    def system_edge(a, b):  # from both states of system a
+        edge(a, b)
+        if a[0] == "system":
+            edge(("session", a[1]), b)
+
+    def arrival(system_id: int, privilege: str, kind: str = "") -> tuple[str, int]:
+        session = privilege == "admin" or kind == "session_token"
+        return ("session" if session else "system", system_id)
+
     for owner_kind, owners in (("vendor", inv.vendors), ("system", inv.systems)):
         for owner in owners.values():
             for holding in owner.holdings:
-                edge((owner_kind, owner.id), ("category", holding.category_id))
+                system_edge((owner_kind, owner.id), ("category", holding.category_id))
     for c in inv.credentials.values():
         if c.holder_vendor_id is not None:
             edge(("vendor", c.holder_vendor_id), ("credential", c.id))
         for system_id in c.stored_in:
-            edge(("system", system_id), ("credential", c.id))
+            system_edge(("system", system_id), ("credential", c.id))
         if not barriers or usable(c, inv, since):
-            edge(("credential", c.id), ("system", c.system_id))
+            edge(("credential", c.id), arrival(c.system_id, c.privilege, c.kind))
+    for system in inv.systems.values():
+        if system.operator_vendor_id is not None:
+            edge(("vendor", system.operator_vendor_id), arrival(system.id, "admin"))
+    for supply in inv.software:
+        if not barriers or supply.automatic_updates:
+            edge(("vendor", supply.vendor_id), arrival(supply.system_id, supply.privilege))
+    for fed in inv.federations:
+        if not barriers or not fed.mfa_enforced:
+            edge(("session", fed.identity_provider_id), arrival(fed.system_id, fed.privilege))
+    for source in inv.systems.values():
+        for zone_id in source.zone_ids:
+            zone = inv.zones[zone_id]
+            for target in inv.systems.values():
+                connects = set(target.zone_ids) & {zone.id, *zone.reaches}
+                allowed = not barriers or zone_id in target.accepts_unauthenticated_from
+                if connects and allowed and target.id != source.id:
+                    system_edge(("system", source.id), ("system", target.id))
     return edges
 
 
@@ -831,11 +906,24 @@ def reference_distances(edges: dict, vendor_ids) -> dict[tuple[str, int], int]:
             if succ not in distance:
                 distance[succ] = distance[node] + 1
                 queue.append(succ)
+    # A system's distance is that of its nearer state.
+    for (kind, node_id), hops in list(distance.items()):
+        if kind == "session":
+            del distance[(kind, node_id)]
+            key = ("system", node_id)
+            distance[key] = min(hops, distance.get(key, hops))
     return distance
 
 
 def of_kind(distance: dict, kind: str) -> set[int]:
     return {node_id for node_kind, node_id in distance if node_kind == kind}
+
+
+def real_edge(edges: dict, a: tuple[str, int], b: tuple[str, int]) -> bool:
+    """Whether a -> b is an edge from either state of a to either state of b."""
+    sources = [a, ("session", a[1])] if a[0] == "system" else [a]
+    targets = {b, ("session", b[1])} if b[0] == "system" else {b}
+    return any(targets.intersection(edges.get(source, ())) for source in sources)
 
 
 def assert_agrees_with_reference(reach, edges: dict, distance: dict) -> None:
@@ -845,7 +933,7 @@ def assert_agrees_with_reference(reach, edges: dict, distance: dict) -> None:
     for reached in (*reach.systems, *reach.data):
         steps = [(step.kind, step.id) for step in reached.path.steps]
         assert reached.path.hops == distance[steps[-1]]  # shortest
-        assert all(b in edges[a] for a, b in pairwise(steps))  # real edges
+        assert all(real_edge(edges, a, b) for a, b in pairwise(steps))  # real edges
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -877,10 +965,10 @@ def test_reach_equals_a_plain_breadth_first_search(inv: Inventory, data):
                 name
                 for name, stops in (
                     ("expired", c.expires_at is not None and c.expires_at <= AS_OF),
-                    ("phishing_resistant_mfa", c.interactive and c.phishing_resistant_mfa),
+                    ("phishing_resistant_mfa", meets_mfa(c) and c.phishing_resistant_mfa),
                     (
                         "mfa",
-                        c.interactive and (c.mfa_enforced or inv.systems[c.system_id].mfa_required),
+                        meets_mfa(c) and (c.mfa_enforced or inv.systems[c.system_id].mfa_required),
                     ),
                     ("ip_restricted", c.ip_restricted),
                 )
@@ -935,3 +1023,44 @@ def test_concentration_counts_the_vendors_whose_breach_reaches_each_system(inv, 
     for system_id, (despite, if_fail) in counts.items():
         assert despite == sum(system_id in s for s in reached_by[True].values())
         assert if_fail == sum(system_id in s for s in reached_by[False].values())
+
+
+def passed_records(inv: Inventory, link: SubprocessorLink) -> list[int | None]:
+    """Per category passed: the records the link states, else all that we send the vendor."""
+    found = []
+    for cid in dict.fromkeys((*link.category_ids, *(h.category_id for h in link.passed))):
+        stated = [h.records for h in link.passed if h.category_id == cid and h.records is not None]
+        sent = [
+            h.records
+            for h in inv.vendors[link.vendor_id].holdings
+            if h.category_id == cid and h.records is not None
+        ]
+        found.append(sum(stated) if stated else (sum(sent) if sent else None))
+    return found
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inv=random_inventories(), data=st.data())
+def test_breached_fourth_parties_expose_the_records_passed_on_to_them(inv, data):
+    party_ids = st.sampled_from(sorted(inv.fourth_parties)) if inv.fourth_parties else st.nothing()
+    parties = data.draw(st.sets(party_ids))
+    vendors = data.draw(st.sets(st.sampled_from(sorted(inv.vendors))))
+    result = compute(inv, vendors, as_of=AS_OF, breached_fourth_party_ids=parties)
+    links = [
+        link
+        for link in inv.links
+        if link.subprocessor_id in vendors or link.fourth_party_id in parties
+    ]
+    assert sorted(
+        (e.vendor.id, e.subprocessor.name) for e in result.fourth_party_exposure
+    ) == sorted(
+        (
+            link.vendor_id,
+            inv.vendors[link.subprocessor_id].name
+            if link.subprocessor_id is not None
+            else inv.fourth_parties[link.fourth_party_id].name,
+        )
+        for link in links
+    )
+    known = [r for link in links for r in passed_records(inv, link) if r is not None]
+    assert result.figures.fourth_party_records == (sum(known) if known else None)

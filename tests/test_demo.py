@@ -79,7 +79,7 @@ def test_blast_radius_command(demo_app):
     )
     as_json = runner.invoke(args=["blast-radius", IDENTITY_PROVIDER, "--json"])
     document = json.loads(as_json.output)
-    assert document["schema_version"] == 2
+    assert document["schema_version"] == 3
     assert document["figures"]["systems_despite_controls"] == 5
     unknown = runner.invoke(args=["blast-radius", "Nobody Inc"])
     assert unknown.exit_code == 2 and "no vendor named 'Nobody Inc'" in unknown.output

@@ -10,7 +10,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from .entities import Credential, System
+from .entities import MFA_EXEMPT_KINDS, Credential, System
 from .moments import _utc
 
 
@@ -56,14 +56,19 @@ def _rotated(cred: Credential, system: System, clock: _Clock) -> bool:
     return rotated_since(cred.last_rotated_at, clock.since)
 
 
+def _meets_mfa(cred: Credential) -> bool:
+    # A stolen session token already carries the MFA of its sign-in: no prompt stops it.
+    return cred.interactive and cred.kind not in MFA_EXEMPT_KINDS
+
+
 def _phishing_resistant_mfa(cred: Credential, system: System, clock: _Clock | None) -> bool:
-    return cred.interactive and cred.phishing_resistant_mfa
+    return _meets_mfa(cred) and cred.phishing_resistant_mfa
 
 
 def _mfa(cred: Credential, system: System, clock: _Clock | None) -> bool:
     # Machine credentials (tokens, service accounts) never meet an MFA prompt: that is why they
     # are dangerous, and why MFA is tested on interactive ones only.
-    return cred.interactive and (cred.mfa_enforced or system.mfa_required)
+    return _meets_mfa(cred) and (cred.mfa_enforced or system.mfa_required)
 
 
 def _ip_restricted(cred: Credential, system: System, clock: _Clock | None) -> bool:

@@ -6,6 +6,9 @@ written for users in docs/blast-radius.md. The graph, with the verbs used in exp
     vendor --holds--> credential --opens--> system --stores--> credential --opens--> ...
     vendor --holds--> data category          system --holds--> data category
     vendor A relies on vendor B: a breach of B exposes the categories A passes on to B
+    identity provider A --trusted by--> system B (federated sign-in, from a session at A)
+    vendor --operates--> system          system --runs software supplied by--> vendor
+    system --can connect to--> system (network zones)
 
 Build an :class:`Inventory` once, then call :func:`compute` for one breach (explained paths,
 credentials to rotate, barriers that held) or :func:`reach_counts_for_all_vendors` for the counts
@@ -13,8 +16,9 @@ of every vendor at once (portfolio views).
 
 This module is the engine's face: every name is re-exported from the part that holds it.
 ``entities`` (what goes in), ``barriers`` (why a stolen credential may not open its system, and
-the rotation rule), ``inventory`` (the graph, indexed once), ``results`` (what comes out),
-``breach`` (one breach, explained) and ``portfolio`` (every vendor at once, counts only);
+the rotation rule), ``inventory`` (the graph, indexed once), ``paths`` (explained paths),
+``results`` (what comes out), ``breach`` (one breach, explained) and ``portfolio`` (every vendor
+at once, counts only);
 ``moments`` takes naive datetimes as UTC for all of them.
 """
 
@@ -30,20 +34,29 @@ from .breach import (
 )
 from .entities import (
     CATEGORY,
+    CONNECTS,
     CREDENTIAL,
     CREDENTIAL_KINDS,
     CREDENTIAL_STATUSES,
     HOLDS,
+    MFA_EXEMPT_KINDS,
     OPENS,
+    OPERATES,
     PRIVILEGE_RANK,
     SENSITIVITIES,
     STORES,
+    SUPPLIES,
     SYSTEM,
+    TRUSTED_BY,
     VENDOR,
     Credential,
     DataCategory,
+    Federation,
+    FourthParty,
     Holding,
+    NetworkZone,
     Sensitivity,
+    SoftwareSupply,
     SubprocessorLink,
     System,
     Vendor,
@@ -51,45 +64,55 @@ from .entities import (
 from .inventory import (
     Inventory,
 )
+from .paths import (
+    PATH_TEXT_EDGES,
+    DataSource,
+    Path,
+    ReachedData,
+    ReachedSystem,
+    Step,
+    ZoneHop,
+)
 from .portfolio import (
     Concentration,
     ReachCounts,
     VendorFigures,
     concentration,
+    fourth_party_concentration,
     reach_counts_for_all_vendors,
     reach_figures_for_all_vendors,
 )
 from .results import (
-    PATH_TEXT_EDGES,
     SCHEMA_VERSION,
     BarrierHeld,
     BlastRadius,
     CredentialToRotate,
-    DataSource,
     Figures,
     FourthPartyExposure,
+    LinkHeld,
     PassedOn,
-    Path,
     Reach,
-    ReachedData,
-    ReachedSystem,
-    Step,
 )
 
 __all__ = [
     "BARRIERS",
     "CATEGORY",
+    "CONNECTS",
     "CREDENTIAL",
     "CREDENTIAL_KINDS",
     "CREDENTIAL_STATUSES",
     "HOLDS",
+    "MFA_EXEMPT_KINDS",
     "OPENS",
+    "OPERATES",
     "PATH_TEXT_EDGES",
     "PRIVILEGE_RANK",
     "SCHEMA_VERSION",
     "SENSITIVITIES",
     "STORES",
+    "SUPPLIES",
     "SYSTEM",
+    "TRUSTED_BY",
     "VENDOR",
     "BarrierHeld",
     "BlastRadius",
@@ -98,10 +121,14 @@ __all__ = [
     "CredentialToRotate",
     "DataCategory",
     "DataSource",
+    "Federation",
     "Figures",
+    "FourthParty",
     "FourthPartyExposure",
     "Holding",
     "Inventory",
+    "LinkHeld",
+    "NetworkZone",
     "PassedOn",
     "Path",
     "Reach",
@@ -109,13 +136,16 @@ __all__ = [
     "ReachedData",
     "ReachedSystem",
     "Sensitivity",
+    "SoftwareSupply",
     "Step",
     "SubprocessorLink",
     "System",
     "Vendor",
     "VendorFigures",
+    "ZoneHop",
     "compute",
     "concentration",
+    "fourth_party_concentration",
     "reach_counts_for_all_vendors",
     "reach_figures_for_all_vendors",
     "rotated_since",

@@ -25,8 +25,13 @@ CREDENTIAL_KINDS: Mapping[str, str] = MappingProxyType(
         "support_access": "support access",
         "ssh_key": "SSH key",
         "vpn": "VPN",
+        # A stolen session (a cookie, a bearer token from a HAR file): it already carries the
+        # MFA of its sign-in, so MFA stops it no more than a machine credential.
+        "session_token": "session token",
     }
 )
+# Kinds that never meet an MFA prompt, whatever the credential's ``interactive`` says.
+MFA_EXEMPT_KINDS = frozenset({"session_token"})
 # Privileges in increasing order of power: a system reached several ways gets the highest.
 PRIVILEGE_RANK: Mapping[str, int] = MappingProxyType({"read": 1, "write": 2, "admin": 3})
 CREDENTIAL_STATUSES = frozenset({"active", "revoked"})
@@ -50,6 +55,13 @@ SENSITIVITIES = range(1, len(Sensitivity) + 1)  # 1 low ... 4 critical
 
 VENDOR, CREDENTIAL, SYSTEM, CATEGORY = "vendor", "credential", "system", "category"
 HOLDS, OPENS, STORES = "holds", "opens", "stores"
+# The verbs of the edges that need no credential (issue 14), as ``ReachedSystem.edge`` names them.
+TRUSTED_BY = "trusted by"  # identity provider A -> system B that trusts it for sign-in
+OPERATES = "operates"  # vendor -> the system it runs for us (SaaS)
+SUPPLIES = (
+    "runs software supplied by"  # vendor -> the system running its software (reversed in words)
+)
+CONNECTS = "can connect to"  # system -> a system in a zone its zones reach
 # How the attacker came by a credential decides the verb of the edge that leads to it.
 _VERB_TO_CREDENTIAL: Mapping[str, str] = MappingProxyType({VENDOR: HOLDS, SYSTEM: STORES})
 
@@ -90,6 +102,13 @@ class System:
     owner: str = ""
     mfa_required: bool = False  # interactive logins need MFA, whatever the credential says
     holdings: tuple[Holding, ...] = ()
+    # Issue 14. The vendor that runs the system for us (a SaaS application): its breach reaches
+    # the system with no credential.
+    operator_vendor_id: int | None = None
+    # The network zones the system is in, and the zones from which it accepts connections with
+    # no sign-in (then network reach counts despite the controls).
+    zone_ids: tuple[int, ...] = ()
+    accepts_unauthenticated_from: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +161,90 @@ class Credential:
 
 
 @dataclass(frozen=True, slots=True)
+class FourthParty:
+    """A subprocessor of one of our vendors that is not itself our vendor (no contract, no
+    questionnaire): recorded under the vendors that use it, by name."""
+
+    id: int
+    name: str
+    service: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SubprocessorLink:
-    """Vendor A (vendor_id) relies on vendor B (subprocessor_id) and passes it some of our data."""
+    """Vendor A (vendor_id) relies on a subprocessor and passes it some of our data: one of our
+    vendors (subprocessor_id), or a named fourth party (fourth_party_id, subprocessor_id None).
+
+    ``passed`` states the records passed per category; a category in ``category_ids`` only (or
+    passed with no count) assumes all that we send A of it."""
 
     vendor_id: int
-    subprocessor_id: int
+    subprocessor_id: int | None
     category_ids: tuple[int, ...] = ()
+    _: KW_ONLY
+    fourth_party_id: int | None = None
+    passed: tuple[Holding, ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.subprocessor_id is None) == (self.fourth_party_id is None):
+            raise ValueError(
+                f"subprocessor link of vendor {self.vendor_id}: give one of subprocessor_id "
+                "and fourth_party_id"
+            )
+
+    @property
+    def passed_category_ids(self) -> tuple[int, ...]:
+        """Every category passed on, each once: ``category_ids`` then ``passed``."""
+        return tuple(dict.fromkeys((*self.category_ids, *(h.category_id for h in self.passed))))
+
+
+def _check_privilege(what: str, privilege: str) -> None:
+    if privilege not in PRIVILEGE_RANK:
+        raise ValueError(
+            f"{what}: privilege {privilege!r} is not one of {', '.join(sorted(PRIVILEGE_RANK))}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Federation:
+    """System ``system_id`` trusts system ``identity_provider_id`` for sign-in: a session that
+    can sign in at the identity provider (admin there, or a stolen session token) signs in to
+    the system with ``privilege``, unless the system asks its own MFA (``mfa_enforced``) for an
+    interactive login: then only if the controls fail."""
+
+    identity_provider_id: int
+    system_id: int
+    privilege: str = "read"
+    mfa_enforced: bool = False
+
+    def __post_init__(self) -> None:
+        _check_privilege(
+            f"federation {self.identity_provider_id}->{self.system_id}", self.privilege
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SoftwareSupply:
+    """System ``system_id`` runs software supplied by vendor ``vendor_id`` (an agent, a
+    self-hosted server, a CI step) with ``privilege`` there. A breach of the vendor reaches the
+    system (machine use: MFA is no barrier); updates we must approve (``automatic_updates``
+    False) are a barrier: then only if the controls fail."""
+
+    system_id: int
+    vendor_id: int
+    privilege: str = "admin"
+    automatic_updates: bool = True
+    software: str = ""  # the product, for the words: "monitoring agent"
+
+    def __post_init__(self) -> None:
+        _check_privilege(f"software on system {self.system_id}", self.privilege)
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkZone:
+    """A network zone; its systems can connect to the systems of the zones it ``reaches`` and
+    to those of their own zone. Not transitive: going further takes a foothold on the way."""
+
+    id: int
+    name: str
+    reaches: tuple[int, ...] = ()

@@ -12,7 +12,18 @@ from types import MappingProxyType
 from typing import Any
 
 from .barriers import _DATED_BARRIERS, _TIMELESS_BARRIERS, BARRIERS, _any_holds, _Clock
-from .entities import Credential, DataCategory, SubprocessorLink, System, Vendor
+from .entities import (
+    MFA_EXEMPT_KINDS,
+    Credential,
+    DataCategory,
+    Federation,
+    FourthParty,
+    NetworkZone,
+    SoftwareSupply,
+    SubprocessorLink,
+    System,
+    Vendor,
+)
 
 
 def _by_id(items: Iterable[Any], what: str) -> Mapping[int, Any]:
@@ -22,6 +33,10 @@ def _by_id(items: Iterable[Any], what: str) -> Mapping[int, Any]:
             raise ValueError(f"duplicate {what} id {item.id}")
         found[item.id] = item
     return MappingProxyType(found)
+
+
+def _empty() -> Mapping[Any, Any]:
+    return MappingProxyType({})
 
 
 def _frozen_index(pairs: Iterable[tuple[int, Any]]) -> Mapping[int, tuple[Any, ...]]:
@@ -45,6 +60,20 @@ class Inventory:
     credentials_held_by: Mapping[int, tuple[int, ...]]  # vendor id -> credential ids, ascending
     credentials_stored_in: Mapping[int, tuple[int, ...]]  # system id -> credential ids, ascending
     links_by_subprocessor: Mapping[int, tuple[SubprocessorLink, ...]]
+    # Issue 14: the edges that need no credential, indexed the way the walk follows them.
+    fourth_parties: Mapping[int, FourthParty] = field(default_factory=_empty)
+    zones: Mapping[int, NetworkZone] = field(default_factory=_empty)
+    federations: tuple[Federation, ...] = ()
+    software: tuple[SoftwareSupply, ...] = ()
+    links_by_fourth_party: Mapping[int, tuple[SubprocessorLink, ...]] = field(
+        default_factory=_empty
+    )
+    systems_operated_by: Mapping[int, tuple[int, ...]] = field(
+        default_factory=_empty
+    )  # vendor -> systems
+    software_by_vendor: Mapping[int, tuple[SoftwareSupply, ...]] = field(default_factory=_empty)
+    federations_by_idp: Mapping[int, tuple[Federation, ...]] = field(default_factory=_empty)
+    zone_members: Mapping[int, tuple[int, ...]] = field(default_factory=_empty)  # zone -> systems
     # Derived once, in __post_init__: which credentials a timeless barrier stops (true whatever
     # the date of the breach), and the others that carry a date a dated barrier reads.
     _stopped_for_good: frozenset[int] = field(init=False, repr=False)
@@ -77,6 +106,10 @@ class Inventory:
         credentials: Iterable[Credential] = (),
         categories: Iterable[DataCategory] = (),
         links: Iterable[SubprocessorLink] = (),
+        fourth_parties: Iterable[FourthParty] = (),
+        federations: Iterable[Federation] = (),
+        software: Iterable[SoftwareSupply] = (),
+        zones: Iterable[NetworkZone] = (),
     ) -> Inventory:
         """Index the graph; ValueError names the first duplicate id or dangling reference."""
         vendors_ = _by_id(vendors, "vendor")
@@ -85,7 +118,17 @@ class Inventory:
         categories_ = _by_id(categories, "data category")
         links_ = tuple(links)
         _check_references(vendors_, systems_, credentials_, categories_, links_)
+        fourth_parties_ = _by_id(fourth_parties, "fourth party")
+        zones_ = _by_id(zones, "network zone")
+        federations_ = tuple(
+            sorted(federations, key=lambda f: (f.identity_provider_id, f.system_id))
+        )
+        software_ = tuple(sorted(software, key=lambda s: (s.vendor_id, s.system_id)))
+        _check_new_references(
+            vendors_, systems_, links_, fourth_parties_, federations_, software_, zones_
+        )
         creds = credentials_.values()
+        ordered_systems = sorted(systems_.values(), key=lambda s: s.id)
         return cls(
             vendors=vendors_,
             systems=systems_,
@@ -101,8 +144,80 @@ class Inventory:
                 if c.stored_in
                 for system_id in dict.fromkeys(c.stored_in)
             ),
-            links_by_subprocessor=_frozen_index((link.subprocessor_id, link) for link in links_),
+            links_by_subprocessor=_frozen_index(
+                (link.subprocessor_id, link) for link in links_ if link.subprocessor_id is not None
+            ),
+            fourth_parties=fourth_parties_,
+            zones=zones_,
+            federations=federations_,
+            software=software_,
+            links_by_fourth_party=_frozen_index(
+                (link.fourth_party_id, link) for link in links_ if link.fourth_party_id is not None
+            ),
+            systems_operated_by=_frozen_index(
+                (s.operator_vendor_id, s.id)
+                for s in ordered_systems
+                if s.operator_vendor_id is not None
+            ),
+            software_by_vendor=_frozen_index((s.vendor_id, s) for s in software_),
+            federations_by_idp=_frozen_index((f.identity_provider_id, f) for f in federations_),
+            zone_members=_frozen_index(
+                (zone_id, s.id) for s in ordered_systems for zone_id in dict.fromkeys(s.zone_ids)
+            ),
         )
+
+    def zone_targets(self, zone_id: int) -> tuple[tuple[int, int], ...]:
+        """(zone, system) pairs a foothold in ``zone_id`` can connect to: the systems of the
+        zone itself, then of each zone it reaches, each system once, in that order."""
+        found: dict[int, int] = {}
+        zone = self.zones[zone_id]
+        for target_zone in dict.fromkeys((zone_id, *zone.reaches)):
+            for system_id in self.zone_members.get(target_zone, ()):
+                found.setdefault(system_id, target_zone)
+        return tuple((zone, system) for system, zone in found.items())
+
+    def signs_in(self, system_id: int, privilege: str, kind: str = "") -> bool:
+        """Whether arriving at ``system_id`` this way gives a session that signs in to the
+        systems trusting it: admin at an identity provider, or a stolen session token."""
+        return system_id in self.federations_by_idp and (
+            privilege == "admin" or kind in MFA_EXEMPT_KINDS
+        )
+
+
+def _check_new_references(
+    vendors: Mapping[int, Vendor],
+    systems: Mapping[int, System],
+    links: Sequence[SubprocessorLink],
+    fourth_parties: Mapping[int, FourthParty],
+    federations: Sequence[Federation],
+    software: Sequence[SoftwareSupply],
+    zones: Mapping[int, NetworkZone],
+) -> None:
+    """The references of issue 14's edges; ValueError names the first that dangles."""
+
+    def require(table: Mapping[int, Any], key: int | None, where: str, what: str) -> None:
+        if key is not None and key not in table:
+            raise ValueError(f"{where}: unknown {what} {key}")
+
+    for system in systems.values():
+        where = f"system {system.name!r}"
+        require(vendors, system.operator_vendor_id, where, "vendor")
+        for zone_id in (*system.zone_ids, *system.accepts_unauthenticated_from):
+            require(zones, zone_id, where, "network zone")
+    for zone in zones.values():
+        for zone_id in zone.reaches:
+            require(zones, zone_id, f"network zone {zone.name!r}", "network zone")
+    for link in links:
+        where = f"subprocessor link of vendor {link.vendor_id}"
+        require(fourth_parties, link.fourth_party_id, where, "fourth party")
+    for fed in federations:
+        where = f"federation {fed.identity_provider_id}->{fed.system_id}"
+        require(systems, fed.identity_provider_id, where, "system")
+        require(systems, fed.system_id, where, "system")
+    for supply in software:
+        where = f"software of vendor {supply.vendor_id} on system {supply.system_id}"
+        require(vendors, supply.vendor_id, where, "vendor")
+        require(systems, supply.system_id, where, "system")
 
 
 def _check_references(
@@ -134,7 +249,7 @@ def _check_references(
         where = f"subprocessor link {link.vendor_id}->{link.subprocessor_id}"
         require(vendors, link.vendor_id, where, "vendor")
         require(vendors, link.subprocessor_id, where, "vendor")
-        for category_id in link.category_ids:
+        for category_id in link.passed_category_ids:
             require(categories, category_id, where, "data category")
 
 
@@ -153,8 +268,9 @@ def _references_resolve(
         and systems.keys() >= {c.system_id for c in creds}
         and systems.keys() >= {s for c in creds if c.stored_in for s in c.stored_in}
         and vendors.keys() >= {c.holder_vendor_id for c in creds} - {None}
-        and vendors.keys() >= {v for link in links for v in (link.vendor_id, link.subprocessor_id)}
-        and categories.keys() >= {cid for link in links for cid in link.category_ids}
+        and vendors.keys()
+        >= {v for link in links for v in (link.vendor_id, link.subprocessor_id)} - {None}
+        and categories.keys() >= {cid for link in links for cid in link.passed_category_ids}
     )
 
 

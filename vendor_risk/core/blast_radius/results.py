@@ -4,269 +4,29 @@ the barriers that held, the credentials to rotate, the fourth parties exposed, t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from .entities import (
-    _VERB_TO_CREDENTIAL,
-    CATEGORY,
-    CREDENTIAL,
-    HOLDS,
-    OPENS,
-    SYSTEM,
-    VENDOR,
     Credential,
     DataCategory,
+    FourthParty,
     System,
     Vendor,
 )
 from .moments import _iso
+from .paths import (
+    ReachedData,
+    ReachedSystem,
+    Step,
+    _node_ref,
+    _ref,
+    _sum_known,
+)
 
-SCHEMA_VERSION = 2
-
-# Paths in words: one longer than this many edges keeps its first two edges and its last six,
-# and says how many it leaves out between them. Nothing is lost: every system on the way is
-# listed on its own, with its own path. Without it, the words for a chain of N stored
-# credentials would grow as N squared (each system repeating the whole way to it).
-PATH_TEXT_EDGES = 12
-_PATH_TEXT_TAIL = 6  # even: a stored credential and the system it opens
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    kind: str  # vendor, credential, system or category
-    id: int
-    label: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "id": self.id, "label": self.label}
-
-
-def _sentence(start: Step, edges: Iterable[str]) -> str:
-    """'Okta holds svc-bitbucket (service account, admin) -> opens Bitbucket -> holds ...':
-    the first edge reads as a sentence, the rest as arrows."""
-    words = list(edges)
-    return " -> ".join([" ".join([start.label, *words[:1]]), *words[1:]])
-
-
-@dataclass(frozen=True, slots=True)
-class Path:
-    """An explained path: verbs[i] is the edge from steps[i] to steps[i + 1]."""
-
-    steps: tuple[Step, ...]
-    verbs: tuple[str, ...] = ()
-
-    def then(self, *edges: tuple[str, Step]) -> Path:
-        """This path followed by (verb, step) edges."""
-        verbs, steps = zip(*edges, strict=True)
-        return Path(self.steps + steps, self.verbs + verbs)
-
-    @property
-    def hops(self) -> int:
-        return len(self.verbs)
-
-    @property
-    def text(self) -> str:
-        """The whole path in words, however long (see :attr:`ReachedSystem.path_text`)."""
-        return _sentence(
-            self.steps[0],
-            (f"{verb} {step.label}" for verb, step in zip(self.verbs, self.steps[1:], strict=True)),
-        )
-
-
-def _ref(item: Vendor | System | Credential) -> dict[str, Any]:
-    return {"id": item.id, "name": item.name}
-
-
-def _node_ref(step: Step) -> dict[str, Any]:
-    return {"kind": step.kind, "id": step.id, "name": step.label}
-
-
-@dataclass(frozen=True, slots=True)
-class ReachedSystem:
-    """A system the attacker opens, and the last step of one shortest path to it.
-
-    The reached systems of a view form a tree: ``parent`` is the reached system the attacker
-    took ``via`` from (None when a breached vendor held it), so a path is walked back, never
-    copied, and the result stays linear in size however long the chains.
-    """
-
-    system: System
-    privilege: str  # the highest among the credentials that open it
-    credentials: tuple[Credential, ...]  # every obtained credential that opens it, in this view
-    hops: int  # edges on one shortest path from a breached vendor: fewest hops
-    via: Credential  # the credential that opens it on that path
-    source: Step  # where the attacker took ``via``: a breached vendor, or a reached system
-    # Objects, not values (left out of comparisons, which ``source`` already decides): the
-    # reached system ``source`` names (None: a vendor), and the first system of the path (None:
-    # this one), whose source is the breached vendor the path starts from.
-    parent: ReachedSystem | None = field(default=None, compare=False, repr=False)
-    entry: ReachedSystem | None = field(default=None, compare=False, repr=False)
-
-    def _edges_back(self) -> Iterator[tuple[str, Step]]:
-        """The path's (verb, step) edges from its end back to its start."""
-        node: ReachedSystem | None = self
-        while node is not None:
-            yield OPENS, Step(SYSTEM, node.system.id, node.system.name)
-            yield (
-                _VERB_TO_CREDENTIAL[node.source.kind],
-                Step(CREDENTIAL, node.via.id, node.via.label),
-            )
-            node = node.parent
-
-    @property
-    def start(self) -> Step:
-        """The breached vendor the path starts from."""
-        return (self.entry or self).source
-
-    def steps_back(self) -> Iterator[Step]:
-        """The path's steps from this system back to the breached vendor: walk them lazily
-        (the diagram stops at the first it has already drawn)."""
-        for _, step in self._edges_back():
-            yield step
-        yield self.start
-
-    @property
-    def path(self) -> Path:
-        """The whole path, as values: costs its length, so pages use :attr:`path_text`."""
-        edges = list(self._edges_back())
-        edges.reverse()
-        return Path((self.start, *(step for _, step in edges)), tuple(verb for verb, _ in edges))
-
-    @property
-    def path_text(self) -> str:
-        """The path in words; past :data:`PATH_TEXT_EDGES` edges, the first two and the last
-        six, with the number left out between them (every system on the way is listed too)."""
-        if self.hops <= PATH_TEXT_EDGES:
-            return self.path.text
-        entry = self.entry or self
-        tail = [edge for edge, _ in zip(self._edges_back(), range(_PATH_TEXT_TAIL), strict=False)]
-        tail.reverse()
-        left_out = self.hops - 2 - _PATH_TEXT_TAIL
-        words = [
-            f"{_VERB_TO_CREDENTIAL[VENDOR]} {entry.via.label}",
-            f"{OPENS} {entry.system.name}",
-            f"\u2026 {left_out:,} more steps \u2026",
-            *(f"{verb} {step.label}" for verb, step in tail),
-        ]
-        return _sentence(entry.source, words)
-
-    def to_dict(self) -> dict[str, Any]:
-        system, via = self.system, self.via
-        return {
-            **_ref(system),
-            "kind": system.kind,
-            "environment": system.environment,
-            "owner": system.owner,
-            "privilege": self.privilege,
-            "credentials": [_ref(cred) for cred in self.credentials],
-            "hops": self.hops,
-            "via": {
-                "credential": {**_ref(via), "kind": via.kind, "privilege": via.privilege},
-                "from": _node_ref(self.source),
-            },
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class DataSource:
-    """One place a reached data category is kept: a breached vendor (data we send it
-    directly) or a reached system, with its records and its own path."""
-
-    category: DataCategory
-    holder: Step  # a breached vendor, or a reached system
-    records: int | None  # approximate; None when nobody knows
-    system: ReachedSystem | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def hops(self) -> int:
-        return 1 if self.system is None else self.system.hops + 1
-
-    @property
-    def _end(self) -> tuple[str, Step]:
-        return HOLDS, Step(CATEGORY, self.category.id, self.category.name)
-
-    def steps_back(self) -> Iterator[Step]:
-        yield self._end[1]
-        if self.system is None:
-            yield self.holder
-        else:
-            yield from self.system.steps_back()
-
-    @property
-    def path(self) -> Path:
-        before = Path((self.holder,)) if self.system is None else self.system.path
-        return before.then(self._end)
-
-    @property
-    def path_text(self) -> str:
-        """In words, shortened like :attr:`ReachedSystem.path_text`."""
-        verb, step = self._end
-        if self.system is None:
-            return _sentence(self.holder, [f"{verb} {step.label}"])
-        return f"{self.system.path_text} -> {verb} {step.label}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**_node_ref(self.holder), "records": self.records}
-
-
-def _sum_known(counts: Iterable[int | None]) -> int | None:
-    """The sum of the counts that are known; None when none is."""
-    known = [count for count in counts if count is not None]
-    return sum(known) if known else None
-
-
-@dataclass(frozen=True, slots=True)
-class ReachedData:
-    """A data category the attacker reaches, with every source of its records."""
-
-    category: DataCategory
-    # Breached vendors holding it directly first (ascending id), then the reached systems
-    # holding it in the order systems are listed (hops, then name): the first is a shortest.
-    sources: tuple[DataSource, ...]
-
-    @property
-    def records(self) -> int | None:
-        """The sum over the sources that state a count; None if none does."""
-        return _sum_known(source.records for source in self.sources)
-
-    @property
-    def records_complete(self) -> bool:
-        """False when some source has no count: :attr:`records` is then a floor."""
-        return all(source.records is not None for source in self.sources)
-
-    @property
-    def system_ids(self) -> tuple[int, ...]:  # reached systems holding it, ascending
-        return tuple(sorted({s.holder.id for s in self.sources if s.holder.kind == SYSTEM}))
-
-    @property
-    def vendor_ids(self) -> tuple[int, ...]:  # breached vendors holding it directly
-        return tuple(sorted({s.holder.id for s in self.sources if s.holder.kind == VENDOR}))
-
-    @property
-    def hops(self) -> int:
-        return self.sources[0].hops
-
-    @property
-    def path(self) -> Path:
-        """One shortest path, ending "-> holds <category>"."""
-        return self.sources[0].path
-
-    def steps_back(self) -> Iterator[Step]:
-        return self.sources[0].steps_back()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            **self.category.to_dict(),
-            "records": self.records,
-            "records_complete": self.records_complete,
-            "system_ids": list(self.system_ids),
-            "vendor_ids": list(self.vendor_ids),
-            "hops": self.hops,
-            "sources": [source.to_dict() for source in self.sources],
-        }
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +68,27 @@ class BarrierHeld:
     def to_dict(self) -> dict[str, Any]:
         return {
             "credential": {**_ref(self.credential), "kind": self.credential.kind},
+            "system": _ref(self.system),
+            "barrier": self.barrier,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LinkHeld:
+    """An edge that needs no credential, stopped by a control (despite-controls view): a
+    federated sign-in stopped by the application's own MFA (``mfa``), vendor software whose
+    updates we approve (``update_approval``), a network connection to a system that wants its
+    own sign-in (``authentication``). The edge counts in the if-controls-fail view."""
+
+    edge: str  # TRUSTED_BY, SUPPLIES or CONNECTS
+    source: Step  # the identity provider, the breached vendor, the system with the foothold
+    system: System  # the system the edge would have reached
+    barrier: str  # mfa, update_approval or authentication
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "edge": self.edge,
+            "from": _node_ref(self.source),
             "system": _ref(self.system),
             "barrier": self.barrier,
         }
@@ -368,7 +149,7 @@ class FourthPartyExposure:
     """A breached subprocessor exposes what the vendor relying on it passes on."""
 
     vendor: Vendor  # A, who relies on the breached vendor
-    subprocessor: Vendor  # B, breached
+    subprocessor: Vendor | FourthParty  # B, breached: our vendor, or a named fourth party
     passed_on: tuple[PassedOn, ...]
 
     @property
@@ -382,7 +163,10 @@ class FourthPartyExposure:
     def to_dict(self) -> dict[str, Any]:
         return {
             "vendor": _ref(self.vendor),
-            "subprocessor": _ref(self.subprocessor),
+            "subprocessor": {
+                **_ref(self.subprocessor),
+                "kind": "fourth_party" if isinstance(self.subprocessor, FourthParty) else "vendor",
+            },
             "categories": [item.to_dict() for item in self.passed_on],
         }
 
@@ -410,6 +194,7 @@ class Figures:
     exposed_records_despite_controls: int | None
     exposed_categories_if_controls_fail: int
     exposed_records_if_controls_fail: int | None
+    links_held: int = 0  # edges needing no credential that a control stopped
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -421,6 +206,7 @@ def _figures(
     to_rotate: Sequence[CredentialToRotate],
     held: Sequence[BarrierHeld],
     fourth_party: Sequence[FourthPartyExposure],
+    links_held: Sequence[LinkHeld] = (),
 ) -> Figures:
     passed_on = {c.id for exposure in fourth_party for c in exposure.categories}
     fourth_party_records = _sum_known(exposure.records for exposure in fourth_party)
@@ -440,6 +226,7 @@ def _figures(
         exposed_records_despite_controls=_sum_known([despite.records, fourth_party_records]),
         exposed_categories_if_controls_fail=len(if_fail.category_ids | passed_on),
         exposed_records_if_controls_fail=_sum_known([if_fail.records, fourth_party_records]),
+        links_held=len(links_held),
     )
 
 
@@ -453,6 +240,8 @@ class BlastRadius:
     barriers_held: tuple[BarrierHeld, ...]
     credentials_to_rotate: tuple[CredentialToRotate, ...]
     fourth_party_exposure: tuple[FourthPartyExposure, ...]
+    links_held: tuple[LinkHeld, ...] = ()
+    breached_fourth_parties: tuple[FourthParty, ...] = ()  # ascending id
     figures: Figures = field(init=False)
 
     def __post_init__(self) -> None:
@@ -463,6 +252,7 @@ class BlastRadius:
             self.credentials_to_rotate,
             self.barriers_held,
             self.fourth_party_exposure,
+            self.links_held,
         )
         object.__setattr__(self, "figures", figures)
 
@@ -474,12 +264,14 @@ class BlastRadius:
         return {
             "schema_version": SCHEMA_VERSION,
             "breached_vendors": [_ref(vendor) for vendor in self.breached_vendors],
+            "breached_fourth_parties": [_ref(party) for party in self.breached_fourth_parties],
             "as_of": _iso(self.as_of),
             "since": _iso(self.since),
             "figures": self.figures.to_dict(),
             "despite_controls": self.despite_controls.to_dict(),
             "if_controls_fail": self.if_controls_fail.to_dict(),
             "barriers_held": [held.to_dict() for held in self.barriers_held],
+            "links_held": [held.to_dict() for held in self.links_held],
             "credentials_to_rotate": [item.to_dict() for item in self.credentials_to_rotate],
             "fourth_party_exposure": [item.to_dict() for item in self.fourth_party_exposure],
         }

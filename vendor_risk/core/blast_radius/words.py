@@ -3,7 +3,17 @@ command prints."""
 
 from __future__ import annotations
 
-from .engine import SYSTEM, BlastRadius, DataSource, Figures, Sensitivity
+from .engine import (
+    CONNECTS,
+    SUPPLIES,
+    SYSTEM,
+    TRUSTED_BY,
+    BlastRadius,
+    DataSource,
+    Figures,
+    LinkHeld,
+    Sensitivity,
+)
 
 SENSITIVITY_WORDS = {s.level: s.value for s in Sensitivity}
 BARRIER_WORDS = {
@@ -14,6 +24,26 @@ BARRIER_WORDS = {
     "mfa": "MFA",
     "ip_restricted": "IP restriction",
 }
+# The controls that stop an edge needing no credential (LinkHeld.barrier).
+LINK_BARRIER_WORDS = {
+    "mfa": "its own MFA",
+    "update_approval": "updates we approve",
+    "authentication": "it wants its own sign-in",
+}
+
+
+def link_held_words(held: LinkHeld) -> str:
+    """An edge a control stopped, in words: "Wiki trusts Identity provider for sign-in: its
+    own MFA"."""
+    source, system = held.source.label, held.system.name
+    edge = {
+        TRUSTED_BY: f"{system} trusts {source} for sign-in",
+        SUPPLIES: f"{system} {SUPPLIES} {source}",
+        CONNECTS: f"{source} {CONNECTS} {system}",
+    }.get(held.edge, f"{source} {held.edge} {system}")
+    return f"{edge}: {LINK_BARRIER_WORDS.get(held.barrier, held.barrier)}"
+
+
 # Whether a credential still to rotate can be used right now (CredentialToRotate.stopped_by).
 STOPPED_WORDS = {
     None: "usable now: no barrier stops it",
@@ -62,7 +92,9 @@ def render_text(result: BlastRadius) -> str:
     """The result for a terminal: figures first, then every list with its explanation. Paths
     are shortened past a dozen edges (every system on the way has its own line), so the text
     grows with the result, never with the square of a chain's length."""
-    names = ", ".join(v.name for v in result.breached_vendors)
+    names = ", ".join(
+        [v.name for v in result.breached_vendors] + [p.name for p in result.breached_fourth_parties]
+    )
     f = result.figures
     lines = [f"Breach of {names}, as of {result.as_of:%Y-%m-%d}"]
     if result.since:
@@ -93,6 +125,7 @@ def render_text(result: BlastRadius) -> str:
         lines.append(
             f"  {held.credential.label} -> {held.system.name}: {BARRIER_WORDS[held.barrier]}"
         )
+    lines += [f"  {link_held_words(held)}" for held in result.links_held]
     lines += [
         "",
         f"Credentials to rotate ({len(result.credentials_to_rotate)}), still valid in the "
@@ -121,6 +154,7 @@ def template_words() -> dict[str, object]:
     """What a page showing a result (``inventory/_blast_radius_result.html``) labels it with."""
     return {
         "barrier_words": BARRIER_WORDS,
+        "link_held_words": link_held_words,
         "sensitivity_words": SENSITIVITY_WORDS,
         "stopped_words": STOPPED_WORDS,
         "source_words": source_words,
