@@ -358,6 +358,14 @@ def test_the_demo_vendor_page_shows_the_four_credentials_and_the_mfa_that_held(
     # Above the lists.
     assert page.index('<figure class="chart">') < page.index("Systems reached despite the controls")
     svg = fromstring(re.search(r"<svg .*?</svg>", figure[0], re.S)[0])
+    # At its natural size, never shrunk to the column: wider than the column, it scrolls
+    # sideways in a region the keyboard reaches.
+    region = re.search(
+        r'<div class="chart-scroll" tabindex="0" role="region" aria-label="([^"]*)"><svg ',
+        figure[0],
+    )
+    assert region and region[1].startswith("Blast radius of a breach of Keystone Identity")
+    assert float(svg.get("width")) > 72 * 16  # the demo's breach: wider than the 72rem column
     shown = {t.text for t in svg.iter(f"{SVG}text")}
     assert {"MFA held"} <= shown and any("phishing-resistant" in t for t in shown)
     labels = {tip.split(" (")[0]: label for tip, label in drawn_labels(svg).items()}

@@ -69,3 +69,6 @@ class Chart:
     links: tuple[str | None, ...] = ()  # per row, the href of that row's list (as in the SVG)
     # Per row and column, where one row holds several linked figures (stacked bars, heat maps).
     cell_links: tuple[tuple[str | None, ...], ...] = field(default=())
+    # Drawn at its natural size: on a page, a drawing wider than the column scrolls sideways
+    # instead of shrinking its text (the blast-radius diagram). Charts fit their column.
+    natural_size: bool = False

@@ -142,7 +142,9 @@ def _shown(blast: BlastRadius, max_nodes: int) -> tuple[_Graph, set[Node], str, 
     return graph, kept, f"Blast radius of a breach of {names}", _description(graph, dropped)
 
 
-def _chart(graph: _Graph, title: str, description: str, svg: Markup) -> Chart:
+def _chart(
+    graph: _Graph, title: str, description: str, svg: Markup, natural: bool = False
+) -> Chart:
     ordered_paths = sorted(
         graph.paths,
         key=lambda p: (graph.layers[p.source], graph.name(p.source), p.via, graph.name(p.target)),
@@ -155,6 +157,7 @@ def _chart(graph: _Graph, title: str, description: str, svg: Markup) -> Chart:
         rows=tuple(
             (graph.name(p.source), p.via, graph.name(p.target), p.outcome) for p in ordered_paths
         ),
+        natural_size=natural,
     )
 
 
@@ -172,7 +175,7 @@ def _diagram(blast: BlastRadius, max_nodes: int, width: float | None) -> Chart:
         tips.clear()
         svg = _run_dot(_dot_source(graph, kept, "TB", width, dropped_note, tips))
     drawing = charts.finish(svg, title=title, description=description, tips=tips, prepare=_prepare)
-    return _chart(graph, title, description, drawing)
+    return _chart(graph, title, description, drawing, natural=True)
 
 
 def _text(value: str, line_length: int | None = None) -> str:
