@@ -22,8 +22,11 @@ import vendor_risk
 from vendor_risk.core.blast_radius.engine import (
     Credential,
     DataCategory,
+    Federation,
     Holding,
     Inventory,
+    NetworkZone,
+    SoftwareSupply,
     SubprocessorLink,
     System,
     Vendor,
@@ -491,3 +494,72 @@ def test_without_graphviz_the_vendor_page_still_answers(
     assert NO_GRAPHVIZ in page and "<svg" not in page.split("Systems reached despite")[0]
     assert "Systems reached despite the controls" in page
     assert 'Data for "Blast radius of a breach of Keystone Identity" as a table' in page
+
+
+def links_breach():
+    """Keystone (an identity provider's vendor) holds the admin of our identity provider, which
+    the wiki trusts for sign-in and the CRM too (with its own MFA, which holds); Keystone also
+    operates the ticket desk and supplies the agent on the build server, whose updates we
+    approve; the wiki sits in the corporate zone with the HR server, which wants its own sign-in.
+    """
+    idp, wiki, crm, desk, build, hr = 1, 2, 3, 4, 5, 6
+    corporate = NetworkZone(1, "Corporate")
+    inventory = Inventory.build(
+        vendors=[Vendor(1, "Keystone")],
+        systems=[
+            System(idp, "Identity provider"),
+            System(wiki, "Wiki", holdings=(Holding(DOCS.id, 40),), zone_ids=(corporate.id,)),
+            System(crm, "CRM"),
+            System(desk, "Ticket desk", operator_vendor_id=1, holdings=(Holding(PII.id, 9000),)),
+            System(build, "Build server"),
+            System(hr, "HR server", zone_ids=(corporate.id,), holdings=(Holding(HR.id, 300),)),
+        ],
+        credentials=[
+            Credential(
+                id=1,
+                name="idp-admin",
+                kind="sso_admin",
+                holder_vendor_id=1,
+                system_id=idp,
+                privilege="admin",
+            )
+        ],
+        categories=[PII, HR, DOCS],
+        federations=[
+            Federation(idp, wiki, privilege="write"),
+            Federation(idp, crm, privilege="admin", mfa_enforced=True),
+        ],
+        software=[SoftwareSupply(build, 1, privilege="admin", automatic_updates=False)],
+        zones=[corporate],
+    )
+    return compute(inventory, [1], as_of=AS_OF)
+
+
+def test_edges_without_a_credential_are_in_the_table_with_what_happened():
+    chart = blast_radius_diagram(links_breach())
+    rows = {(source, via, target): outcome for source, via, target, outcome in chart.rows}
+    assert rows[("Identity provider", "single sign-on", "Wiki")] == "reached despite the controls"
+    assert rows[("Identity provider", "single sign-on", "CRM")] == "held: MFA"
+    assert rows[("Keystone", "operates it", "Ticket desk")] == "reached despite the controls"
+    assert rows[("Keystone", "its software runs there", "Build server")] == (
+        "held: updates we approve"
+    )
+    assert rows[("Wiki", "network", "HR server")] == "held: its own sign-in"
+    assert rows[("Ticket desk", "holds", "customer PII")] == "reached despite the controls"
+    assert "Keystone to Build server (updates we approve)" in chart.description
+    assert "Wiki to HR server (its own sign-in)" in chart.description
+
+
+@needs_dot
+def test_edges_without_a_credential_are_drawn_named_in_both_views():
+    chart = blast_radius_diagram(links_breach())
+    shown = texts(chart)
+    for words in ("single sign-on", "operates it", "update approval", "own sign-in"):
+        assert any(words in t for t in shown), words
+    drawn = set(drawn_labels(parse(chart)).values())
+    assert {"Wiki", "CRM", "Ticketdesk", "Buildserver", "HRserver"} <= drawn
+    # The sign-in to the wiki and the desk Keystone operates are solid red; the held ones are
+    # the barrier's dotted green.
+    assert (CROSSED_COLOUR, None) in strokes(chart)
+    assert any(colour == BARRIER_COLOUR for colour, _ in strokes(chart))
+    assert "style=" not in str(chart.svg)

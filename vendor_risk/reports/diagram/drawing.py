@@ -33,6 +33,7 @@ from .graph import (
     CROSSED,
     HELD,
     IF_FAIL,
+    LINK_WORDS,
     OUTCOME_WORDS,
     SENSITIVITY_TONES,
     Node,
@@ -57,6 +58,8 @@ BARRIER_LABELS: Mapping[str, str] = MappingProxyType(
         "phishing_resistant_mfa": "phishing-resistant\nMFA held",
         "mfa": "MFA held",
         "ip_restricted": "IP restriction\nheld",
+        "update_approval": "update approval\nheld",
+        "authentication": "own sign-in\nheld",
     }
 )
 
@@ -305,6 +308,8 @@ def _edge_style(edge: _Edge) -> dict[str, str]:
             "fontcolor": BARRIER_COLOUR,
             "fontname": f"{charts.FONT_FAMILY[0]} Bold",
         }
+    elif edge.link is not None:  # no credential on the way: the edge says what it is
+        style_attr |= {"label": _lines(LINK_WORDS[edge.link]), "fontcolor": charts.INK}
     return style_attr
 
 
@@ -319,7 +324,8 @@ def _edge_tip(graph: _Graph, edge: _Edge) -> str:
     outcome = OUTCOME_WORDS[edge.status]
     if edge.status == HELD:
         outcome = BARRIER_LABELS[edge.barrier or ""].replace("\n", " ")
-    return f"{graph.name(edge.source)} to {graph.name(edge.target)}: {outcome}"
+    how = f" ({LINK_WORDS[edge.link]})" if edge.link is not None else ""
+    return f"{graph.name(edge.source)} to {graph.name(edge.target)}{how}: {outcome}"
 
 
 def _run_dot(source: str) -> str:

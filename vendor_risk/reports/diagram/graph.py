@@ -11,10 +11,14 @@ from types import MappingProxyType
 
 from ...core.blast_radius.engine import (
     CATEGORY,
+    CONNECTS,
     CREDENTIAL,
     HOLDS,
+    OPERATES,
     PRIVILEGE_RANK,
+    SUPPLIES,
     SYSTEM,
+    TRUSTED_BY,
     VENDOR,
     BlastRadius,
     ReachedData,
@@ -42,6 +46,18 @@ BARRIER_NAMES: Mapping[str, str] = MappingProxyType(
         "phishing_resistant_mfa": "phishing-resistant MFA",
         "mfa": "MFA",
         "ip_restricted": "IP restriction",
+        # Edges that need no credential (single sign-on, vendor software, the network).
+        "update_approval": "updates we approve",
+        "authentication": "its own sign-in",
+    }
+)
+# The edges that need no credential, as the diagram labels them and the table's "Via" says them.
+LINK_WORDS: Mapping[str, str] = MappingProxyType(
+    {
+        TRUSTED_BY: "single sign-on",
+        OPERATES: "operates it",
+        SUPPLIES: "its software runs there",
+        CONNECTS: "network",
     }
 )
 SENSITIVITY_TONES = ("low", "medium", "high", "critical")  # sensitivity 1 to 4
@@ -60,6 +76,7 @@ class _Edge:
     target: Node
     status: str  # CROSSED, IF_FAIL or HELD
     barrier: str | None = None  # for HELD: the engine's barrier name
+    link: str | None = None  # an edge needing no credential: its engine verb (LINK_WORDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +139,7 @@ class _Graph:
                 # The path is as strong as its weakest edge: an unreached source decides.
                 outcome = opening if status == CROSSED else _Edge(node, opened, IF_FAIL)
                 paths.append(_Path(source, cred.label, opened, self._outcome(outcome)))
+        self._link_edges(edges, paths)
         for reached in self.data.values():
             node = (CATEGORY, reached.category.id)
             holders = [((VENDOR, v), CROSSED) for v in reached.vendor_ids]
@@ -133,6 +151,41 @@ class _Graph:
         self.edges = tuple(edges)
         self.paths = tuple(paths)
         self.layers = self._layers()
+
+    def _link_edges(self, edges: list[_Edge], paths: list[_Path]) -> None:
+        """The edges that need no credential: a vendor that operates a system or supplies
+        software running on it, an identity provider trusted for sign-in, a network
+        connection; crossed despite the controls, only if they fail, or held by a control."""
+        blast = self.blast
+        drawn: set[tuple[Node, Node]] = set()
+
+        def add(source: Node, target: Node, edge: _Edge) -> None:
+            if (source, target) in drawn or not (self._known(source) and self._known(target)):
+                return
+            drawn.add((source, target))
+            edges.append(edge)
+            paths.append(_Path(source, LINK_WORDS[edge.link or ""], target, self._outcome(edge)))
+
+        def crossed_in(view, status: str) -> None:
+            for reached in view.systems:
+                if reached.via is None and reached.edge in LINK_WORDS:  # not by a credential
+                    source = (reached.source.kind, reached.source.id)
+                    target = (SYSTEM, reached.system.id)
+                    add(source, target, _Edge(source, target, status, link=reached.edge))
+
+        # Despite the controls first, then the controls that held, then the rest (if they fail).
+        crossed_in(blast.despite_controls, CROSSED)
+        for held in blast.links_held:
+            source, target = (held.source.kind, held.source.id), (SYSTEM, held.system.id)
+            add(source, target, _Edge(source, target, HELD, held.barrier, link=held.edge))
+        crossed_in(blast.if_controls_fail, IF_FAIL)
+
+    def _known(self, node: Node) -> bool:
+        kind, key = node
+        return key in (self.vendors if kind == VENDOR else self.systems) and kind in (
+            VENDOR,
+            SYSTEM,
+        )
 
     @staticmethod
     def _outcome(edge: _Edge) -> str:
@@ -298,12 +351,18 @@ def _description(graph: _Graph, dropped: Mapping[str, int]) -> str:
         f"{_plural(f.systems_if_controls_fail, 'system')} if the controls fail "
         "(dashed grey lines)."
     ]
-    if blast.barriers_held:
-        held = "; ".join(
+    held = [
+        *(
             f"{b.credential.name} into {b.system.name} ({BARRIER_NAMES[b.barrier]})"
             for b in blast.barriers_held
-        )
-        sentences.append(f"{_plural(len(blast.barriers_held), 'barrier')} held: {held}.")
+        ),
+        *(
+            f"{link.source.label} to {link.system.name} ({BARRIER_NAMES[link.barrier]})"
+            for link in blast.links_held
+        ),
+    ]
+    if held:
+        sentences.append(f"{_plural(len(held), 'barrier')} held: {'; '.join(held)}.")
     else:
         sentences.append("No barrier held.")
     if fourth_party:
