@@ -34,6 +34,7 @@ from vendor_risk.core.blast_radius.engine import (
 )
 from vendor_risk.db import db
 from vendor_risk.models import Role
+from vendor_risk.reports import data
 from vendor_risk.reports import diagram as diagrams
 from vendor_risk.reports.charts import TONES, contrast, text_colour_on
 from vendor_risk.reports.diagram import (
@@ -563,3 +564,12 @@ def test_edges_without_a_credential_are_drawn_named_in_both_views():
     assert (CROSSED_COLOUR, None) in strokes(chart)
     assert any(colour == BARRIER_COLOUR for colour, _ in strokes(chart))
     assert "style=" not in str(chart.svg)
+
+
+def test_the_report_lists_the_links_a_control_held_beside_the_barriers():
+    summary = data.blast_summary(links_breach())
+    assert summary.links_held == (
+        "Build server runs software supplied by Keystone: updates we approve",
+        "CRM trusts Identity provider for sign-in: its own MFA",
+        "Wiki can connect to HR server: it wants its own sign-in",
+    )

@@ -11,6 +11,7 @@ from ...core.blast_radius.words import (
     BARRIER_WORDS,
     SENSITIVITY_WORDS,
     STOPPED_WORDS,
+    link_held_words,
     source_words,
     through_subprocessors,
 )
@@ -73,6 +74,9 @@ class BlastSummary:
     data: tuple[ReachedDataLine, ...]
     to_rotate: tuple[RotateLine, ...]
     barriers: tuple[BarrierLine, ...]
+    # Edges needing no credential that a control stopped ("Wiki trusts Identity provider for
+    # sign-in: its own MFA").
+    links_held: tuple[str, ...]
     fourth_party: tuple[FourthPartyLine, ...]
     # The engine's result, for the diagram only (its moment is to the microsecond).
     result: BlastRadius = field(metadata=NOT_CONTENT, compare=False, repr=False)
@@ -135,6 +139,7 @@ def blast_summary(result: BlastRadius) -> BlastSummary:
             BarrierLine(h.credential.label, h.system.name, BARRIER_WORDS[h.barrier])
             for h in result.barriers_held
         ),
+        links_held=tuple(link_held_words(h) for h in result.links_held),
         fourth_party=tuple(
             FourthPartyLine(
                 e.vendor.name,
