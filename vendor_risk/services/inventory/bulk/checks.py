@@ -147,6 +147,7 @@ def _free_text_keys(section: str) -> list[str]:
 
 def _check_system(checker: _Checker, entry: dict, path: JsonPath) -> None:
     checker.holdings(entry.get("data"), (*path, "data"))
+    checker.reference(entry.get("operated_by"), (*path, "operated_by"), "vendors")
 
 
 def _check_vendor(checker: _Checker, entry: dict, path: JsonPath) -> None:

@@ -37,7 +37,12 @@ def _export_category(row: DataCategory, stored: _Stored) -> dict[str, Any]:
 
 def _export_system(row: System, stored: _Stored) -> dict[str, Any]:
     refs = stored.refs("systems", row, stored.names)
-    return {"name": row.name, **_scalars("systems", row), "data": _holdings_out(refs["data"])}
+    return {
+        "name": row.name,
+        **_scalars("systems", row),
+        "operated_by": refs["operated_by"],
+        "data": _holdings_out(refs["data"]),
+    }
 
 
 def _export_vendor(row: Vendor, stored: _Stored) -> dict[str, Any]:

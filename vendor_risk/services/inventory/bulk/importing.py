@@ -149,6 +149,15 @@ def _fill_row(row: Any, change: _Change, stored: _Stored) -> Any:
     return row
 
 
+def _set_operators(changes: list[_Change], stored: _Stored) -> None:
+    """The vendor operating each system: vendors are saved after systems, so set here."""
+    for change in changes:
+        if "operated_by" in change.refs:
+            operator = change.refs["operated_by"]
+            row = stored.rows["systems"][change.key]
+            row.operator_vendor_id = None if operator is None else stored.id_of("vendors", operator)
+
+
 def _save_rows(session: Session, section: str, changes: list[_Change], stored: _Stored) -> None:
     new = []
     for change in changes:
@@ -226,6 +235,7 @@ def _apply(session: Session, plan: Mapping[str, list[_Change]], stored: _Stored)
     changes = {s: [c for c in plan[s] if c.is_change] for s in SECTIONS}
     for section in SECTIONS:  # in order: each section refers to those before it
         _save_rows(session, section, changes[section], stored)
+    _set_operators(changes["systems"], stored)
     new_rows = []
     for change in changes["systems"] + changes["vendors"]:
         if "data" in change.refs:

@@ -96,7 +96,10 @@ def _holdings(rows: Mapping[int, SystemData | VendorData], labels: _Labels) -> d
 
 
 def _system_refs(stored: _Stored, system: System, labels: _Labels) -> dict[str, Any]:
-    return {"data": _holdings(stored.system_data.get(system.id, {}), labels)}
+    return {
+        "data": _holdings(stored.system_data.get(system.id, {}), labels),
+        "operated_by": labels["vendors"].get(system.operator_vendor_id),
+    }
 
 
 def _vendor_refs(stored: _Stored, vendor: Vendor, labels: _Labels) -> dict[str, Any]:
@@ -149,6 +152,9 @@ def _wanted(section: str, entry: Mapping[str, Any]) -> dict[str, Any]:
             )
             for s in entry["subprocessors"]
         }
+    if "operated_by" in entry:
+        operator = entry["operated_by"]
+        wanted["operated_by"] = None if operator is None else name_key(operator)
     if "holder" in entry:
         wanted["holder"] = None if entry["holder"] is None else name_key(entry["holder"])
     if "opens" in entry:
