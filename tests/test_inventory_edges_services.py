@@ -142,3 +142,35 @@ def test_a_fourth_party_is_created_updated_and_deleted_with_its_links(stored):
         db.session.commit()
         snowflake = next(v for v in inventory_io.export_inventory(db.session)["vendors"])
         assert snowflake["subprocessors"] == []
+
+
+def test_every_new_table_marks_the_portfolio_stale(stored):
+    from vendor_risk.models import (
+        Federation,
+        FourthParty,
+        PortfolioState,
+        SoftwareSupply,
+        SubprocessorLink,
+        SystemOpenZone,
+        SystemZone,
+    )
+
+    # Children first: SQLite's row triggers fire for the rows a statement deletes.
+    tables = (
+        ZoneReach,
+        SystemZone,
+        SystemOpenZone,
+        NetworkZone,
+        Federation,
+        SoftwareSupply,
+        SubprocessorLink,  # rebuilt on SQLite by the revision: its triggers made again
+        FourthParty,
+        System,
+    )
+    with stored.app_context():
+        for model in tables:
+            before = db.session.scalar(sa.select(PortfolioState.inventory_version))
+            db.session.execute(sa.delete(model))
+            db.session.commit()
+            after = db.session.scalar(sa.select(PortfolioState.inventory_version))
+            assert after > before, model.__tablename__
