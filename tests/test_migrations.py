@@ -357,3 +357,84 @@ def test_flask_db_upgrade_builds_the_schema_from_nothing(
     # Nothing was created in the instance folder: the configured database was used.
     assert not (tmp_path / "instance" / "vendor-risk.sqlite").exists()
     dispose(app)
+
+
+def test_blast_radius_edges_go_down_and_up_with_data(empty_database):
+    """Revision 7c3e9a5d2b14 (issue 14): its tables take data and go down with it; what the
+    older schema can say stays (a session token becomes an access token, a link to a fourth
+    party goes, a link to a vendor stays), and the upgrade takes the rows again."""
+    migrate(empty_database)
+    engine = sa.create_engine(empty_database, poolclass=sa.pool.NullPool)
+    if engine.dialect.name == "sqlite":  # the cascades, as the app's connections have them
+
+        @sa.event.listens_for(engine, "connect")
+        def _foreign_keys(dbapi_connection, _record):
+            dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+    now = "2026-12-01 00:00:00"
+    inserts = [
+        "INSERT INTO vendor (name, name_key, legal_name, website, services, status, criticality,"
+        " substitutability, business_owner, notes, created_at, updated_at) VALUES"
+        " ('Okta', 'okta', '', '', '', 'active', 'low', 'easy', '', '', :now, :now),"
+        " ('Snowflake', 'snowflake', '', '', '', 'active', 'low', 'easy', '', '', :now, :now)",
+        "INSERT INTO system (id, name, name_key, kind, environment, owner, mfa_required,"
+        " description, operator_vendor_id, created_at, updated_at) VALUES"
+        " (1, 'IdP', 'idp', 'identity_provider', 'production', '', false, '', NULL, :now, :now),"
+        " (2, 'Warehouse', 'warehouse', 'database', 'production', '', false, '',"
+        " (SELECT id FROM vendor WHERE name = 'Snowflake'), :now, :now)",
+        "INSERT INTO network_zone (id, name, name_key, description) VALUES"
+        " (1, 'Office', 'office', ''), (2, 'Servers', 'servers', '')",
+        "INSERT INTO zone_reach (from_zone_id, to_zone_id) VALUES (1, 2)",
+        "INSERT INTO system_zone (system_id, zone_id) VALUES (1, 1), (2, 2)",
+        "INSERT INTO system_open_zone (system_id, zone_id) VALUES (2, 1)",
+        "INSERT INTO federation (identity_provider_id, system_id, privilege, mfa_enforced)"
+        " VALUES (1, 2, 'admin', false)",
+        "INSERT INTO software_supply (system_id, vendor_id, software, privilege,"
+        " automatic_updates) VALUES (2, (SELECT id FROM vendor WHERE name = 'Okta'),"
+        " 'agent', 'admin', true)",
+        "INSERT INTO fourth_party (id, name, name_key, service) VALUES (1, 'AWS', 'aws', 'cloud')",
+        "INSERT INTO data_category (id, name, name_key, sensitivity, description) VALUES"
+        " (1, 'Customers', 'customers', 'high', '')",
+        "INSERT INTO subprocessor_link (id, vendor_id, subprocessor_id, fourth_party_id, purpose)"
+        " VALUES (1, (SELECT id FROM vendor WHERE name = 'Okta'), NULL, 1, 'hosting'),"
+        " (2, (SELECT id FROM vendor WHERE name = 'Okta'),"
+        " (SELECT id FROM vendor WHERE name = 'Snowflake'), NULL, 'warehouse')",
+        "INSERT INTO subprocessor_data (link_id, data_category_id, records) VALUES"
+        " (1, 1, 5000), (2, 1, 700)",
+        "INSERT INTO credential (name, name_key, kind, system_id, privilege, interactive,"
+        " mfa_enforced, phishing_resistant_mfa, ip_restricted, owner, status, notes,"
+        " created_at, updated_at) VALUES ('stolen', 'stolen', 'session_token', 1, 'admin',"
+        " false, false, false, false, '', 'active', '', :now, :now)",
+    ]
+    try:
+        with engine.begin() as conn:
+            for statement in inserts:
+                conn.execute(sa.text(statement), {"now": now})
+            one_sided = (
+                "INSERT INTO subprocessor_link (vendor_id, subprocessor_id, fourth_party_id)"
+                " VALUES ((SELECT id FROM vendor WHERE name = 'Snowflake'), NULL, NULL)"
+            )
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(sa.text(one_sided))
+        downgrade(empty_database, "-1")
+        with engine.connect() as conn:
+            assert conn.scalar(sa.text("SELECT kind FROM credential")) == "api_token"
+            assert conn.execute(sa.text("SELECT id FROM subprocessor_link")).all() == [(2,)]
+            assert conn.execute(sa.text("SELECT link_id FROM subprocessor_data")).all() == [(2,)]
+        migrate(empty_database)
+        with engine.begin() as conn:
+            for statement in inserts[2:9]:
+                conn.execute(sa.text(statement), {"now": now})
+            conn.execute(
+                sa.text(
+                    "UPDATE system SET operator_vendor_id ="
+                    " (SELECT id FROM vendor WHERE name = 'Okta')"
+                )
+            )
+            conn.execute(sa.text("DELETE FROM vendor WHERE name = 'Okta'"))
+            assert conn.scalar(sa.text("SELECT count(*) FROM software_supply")) == 0
+            assert conn.scalar(sa.text("SELECT count(operator_vendor_id) FROM system")) == 0
+            assert conn.scalar(sa.text("SELECT count(*) FROM federation")) == 1
+    finally:
+        engine.dispose()
+    assert schema_differences(empty_database) == []

@@ -16,7 +16,7 @@ from ..db import db, expect_writes, read_only
 from ..models import AuditAction
 from ..services import audit
 from ..services.inventory import bulk as inventory_io
-from ..services.inventory.bulk import SECTIONS, ImportReport, InventoryInvalid
+from ..services.inventory.bulk import ImportReport, InventoryInvalid
 from .common import OutputFile, cli_actor, write_private
 
 inventory_cli = AppGroup("inventory", help="Bulk import and export of the inventory.")
@@ -45,8 +45,7 @@ def summary(report: ImportReport, name: str) -> list[str]:
         lines = [f"Dry run of {name}: nothing was saved. Importing it would give:"]
     else:
         lines = [f"Imported {name}:"]
-    for section in SECTIONS:
-        part = report.sections[section]
+    for section, part in report.sections.items():
         lines.append(
             f"  {section.replace('_', ' ')}: {len(part.created)} created{_names(part.created)}, "
             f"{len(part.updated)} updated{_names(part.updated)}, {part.unchanged} unchanged"

@@ -145,6 +145,10 @@ class System(SQLModel, table=True):
     # not for tokens and service accounts).
     mfa_required: bool = Field(default=False)
     description: str = Field(default="", sa_type=sa.Text)
+    # The vendor that runs the system for us (a SaaS application): its breach reaches the system.
+    operator_vendor_id: int | None = Field(
+        default=None, foreign_key="vendor.id", index=True, ondelete="SET NULL"
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(
         default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"onupdate": utcnow}
@@ -197,6 +201,8 @@ class CredentialKind(StrEnum):
     support_access = "support_access"
     ssh_key = "ssh_key"
     vpn = "vpn"
+    # A stolen session (a cookie, a bearer token from a HAR file): it carries its sign-in's MFA.
+    session_token = "session_token"
 
 
 class Privilege(StrEnum):
@@ -251,8 +257,96 @@ def _keep_name_key(target: Any, value: Any, _old: Any, _initiator: Any) -> None:
     target.name_key = name_key(value) if isinstance(value, str) else value
 
 
+class NetworkZone(SQLModel, table=True):
+    """A network zone: its systems can connect to those of the zones it reaches."""
+
+    __tablename__ = "network_zone"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=NAME_MAX_LENGTH)
+    name_key: str = NameKeyField()
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    description: str = Field(default="", sa_type=sa.Text)
+
+
+class ZoneReach(SQLModel, table=True):
+    """Systems of zone ``from_zone_id`` can connect to the systems of ``to_zone_id``."""
+
+    __tablename__ = "zone_reach"
+    __table_args__ = (sa.CheckConstraint("from_zone_id <> to_zone_id", name="not_itself"),)
+
+    from_zone_id: int = Field(foreign_key="network_zone.id", primary_key=True, ondelete="CASCADE")
+    to_zone_id: int = Field(
+        foreign_key="network_zone.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+
+
+class SystemZone(SQLModel, table=True):
+    """A system is in a network zone."""
+
+    __tablename__ = "system_zone"
+
+    system_id: int = Field(foreign_key="system.id", primary_key=True, ondelete="CASCADE")
+    zone_id: int = Field(
+        foreign_key="network_zone.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+
+
+class SystemOpenZone(SQLModel, table=True):
+    """A system accepts connections with no sign-in from the systems of a zone."""
+
+    __tablename__ = "system_open_zone"
+
+    system_id: int = Field(foreign_key="system.id", primary_key=True, ondelete="CASCADE")
+    zone_id: int = Field(
+        foreign_key="network_zone.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+
+
+class Federation(SQLModel, table=True):
+    """System ``system_id`` trusts the identity provider ``identity_provider_id`` for sign-in,
+    granting ``privilege``; ``mfa_enforced``: it asks its own MFA on top."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("identity_provider_id", "system_id"),
+        sa.CheckConstraint("identity_provider_id <> system_id", name="not_itself"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    identity_provider_id: int = Field(foreign_key="system.id", ondelete="CASCADE")
+    system_id: int = Field(foreign_key="system.id", index=True, ondelete="CASCADE")
+    privilege: Privilege = Field(default=Privilege.read, sa_type=enum_type(Privilege, "privilege"))
+    mfa_enforced: bool = Field(default=False)
+
+
+class SoftwareSupply(SQLModel, table=True):
+    """System ``system_id`` runs software supplied by vendor ``vendor_id`` with ``privilege``."""
+
+    __tablename__ = "software_supply"
+    __table_args__ = (sa.UniqueConstraint("system_id", "vendor_id", "software"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    system_id: int = Field(foreign_key="system.id", ondelete="CASCADE")
+    vendor_id: int = Field(foreign_key="vendor.id", index=True, ondelete="CASCADE")
+    software: str = Field(default="", max_length=200)
+    privilege: Privilege = Field(default=Privilege.admin, sa_type=enum_type(Privilege, "privilege"))
+    automatic_updates: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+
+
+class FourthParty(SQLModel, table=True):
+    """A subprocessor of our vendors that is not one of our vendors."""
+
+    __tablename__ = "fourth_party"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=NAME_MAX_LENGTH)
+    name_key: str = NameKeyField()
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    service: str = Field(default="", sa_type=sa.Text)
+
+
 # Whenever a name is set (a new row, a rename), its key follows, whoever sets it.
-for _named in (Vendor, System, DataCategory, Credential):
+for _named in (Vendor, System, DataCategory, Credential, NetworkZone, FourthParty):
     sa.event.listen(_named.name, "set", _keep_name_key)
 
 
@@ -269,17 +363,29 @@ class CredentialCopy(SQLModel, table=True):
 
 
 class SubprocessorLink(SQLModel, table=True):
-    """Vendor A relies on vendor B (a fourth party) and passes it some of our data."""
+    """Vendor A relies on vendor B, or on a fourth party that is not our vendor, and passes it
+    some of our data: exactly one of ``subprocessor_id`` and ``fourth_party_id`` is set."""
 
     __tablename__ = "subprocessor_link"
     __table_args__ = (
         sa.UniqueConstraint("vendor_id", "subprocessor_id"),
+        sa.UniqueConstraint(
+            "vendor_id", "fourth_party_id", name="uq_subprocessor_link_vendor_id_fourth_party_id"
+        ),
         sa.CheckConstraint("vendor_id <> subprocessor_id", name="not_itself"),
+        sa.CheckConstraint(
+            "(subprocessor_id IS NULL) <> (fourth_party_id IS NULL)", name="one_subprocessor"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     vendor_id: int = Field(foreign_key="vendor.id", ondelete="CASCADE")
-    subprocessor_id: int = Field(foreign_key="vendor.id", index=True, ondelete="CASCADE")
+    subprocessor_id: int | None = Field(
+        default=None, foreign_key="vendor.id", index=True, ondelete="CASCADE"
+    )
+    fourth_party_id: int | None = Field(
+        default=None, foreign_key="fourth_party.id", index=True, ondelete="CASCADE"
+    )
     purpose: str = Field(default="", max_length=500)
 
 
@@ -290,11 +396,12 @@ class SubprocessorData(SQLModel, table=True):
     data_category_id: int = Field(
         foreign_key="data_category.id", primary_key=True, index=True, ondelete="RESTRICT"
     )
+    records: int | None = Field(default=None, sa_type=sa.BigInteger)  # records passed
 
 
 # ---- versions: optimistic locking of what forms edit ------------------------------------------
 
-VERSIONED = (Vendor, System, DataCategory, Credential)
+VERSIONED = (Vendor, System, DataCategory, Credential, NetworkZone, FourthParty)
 
 
 def _bump_version(mapper, connection, target) -> None:

@@ -15,13 +15,20 @@ from ..models import (
     Credential,
     CredentialCopy,
     DataCategory,
+    Federation,
+    FourthParty,
+    NetworkZone,
     Sensitivity,
+    SoftwareSupply,
     SubprocessorData,
     SubprocessorLink,
     System,
     SystemData,
+    SystemOpenZone,
+    SystemZone,
     Vendor,
     VendorData,
+    ZoneReach,
 )
 
 
@@ -53,8 +60,13 @@ def _inventory(
     system_ids: Collection[int] | None = None,
     credential_ids: Collection[int] | None = None,
     link_subprocessor_ids: Collection[int] | None = None,
+    link_fourth_party_ids: Collection[int] = (),
 ) -> engine.Inventory:
-    """The inventory, or the part of it given by ids (None: every row of that kind)."""
+    """The inventory, or the part of it given by ids (None: every row of that kind). The
+    subprocessor links read are those to ``link_subprocessor_ids`` and to
+    ``link_fourth_party_ids`` (every link when ``link_subprocessor_ids`` is None); the network
+    zones are always read whole (a few rows), the federations and the vendor software within
+    the systems and vendors read."""
 
     def rows(query):
         # Core, not the ORM's result machinery: plain rows are all the engine needs.
@@ -84,8 +96,31 @@ def _inventory(
             )
         )
     )
-    passed_on = _grouped(
-        rows(sa.select(SubprocessorData.link_id, SubprocessorData.data_category_id))
+    # Data passed with no count assumes all that we send the vendor (category_ids), with a
+    # count it states the records passed (passed).
+    passed_on, passed_counted = defaultdict(list), defaultdict(list)
+    for r in rows(
+        sa.select(
+            SubprocessorData.link_id, SubprocessorData.data_category_id, SubprocessorData.records
+        )
+    ):
+        if r.records is None:
+            passed_on[r.link_id].append(r.data_category_id)
+        else:
+            passed_counted[r.link_id].append(engine.Holding(r.data_category_id, r.records))
+    zone_ids = _grouped(
+        rows(
+            sa.select(SystemZone.system_id, SystemZone.zone_id).where(
+                _within(SystemZone.system_id, system_ids)
+            )
+        )
+    )
+    open_zone_ids = _grouped(
+        rows(
+            sa.select(SystemOpenZone.system_id, SystemOpenZone.zone_id).where(
+                _within(SystemOpenZone.system_id, system_ids)
+            )
+        )
     )
     categories = [
         engine.DataCategory(r.id, r.name, Sensitivity(r.sensitivity).level)
@@ -100,6 +135,9 @@ def _inventory(
             owner=r.owner,
             mfa_required=r.mfa_required,
             holdings=tuple(system_holdings.get(r.id, ())),
+            operator_vendor_id=r.operator_vendor_id,
+            zone_ids=tuple(sorted(zone_ids.get(r.id, ()))),
+            accepts_unauthenticated_from=tuple(sorted(open_zone_ids.get(r.id, ()))),
         )
         for r in rows(
             sa.select(
@@ -109,6 +147,7 @@ def _inventory(
                 System.environment,
                 System.owner,
                 System.mfa_required,
+                System.operator_vendor_id,
             ).where(_within(System.id, system_ids))
         )
     ]
@@ -156,62 +195,139 @@ def _inventory(
             ).where(_within(c.id, credential_ids))
         )
     ]
+    link = SubprocessorLink
+    linked = (
+        sa.true()
+        if link_subprocessor_ids is None
+        else sa.or_(
+            link.subprocessor_id.in_(sorted(link_subprocessor_ids)),
+            link.fourth_party_id.in_(sorted(link_fourth_party_ids)),
+        )
+    )
     links = [
-        engine.SubprocessorLink(r.vendor_id, r.subprocessor_id, tuple(passed_on.get(r.id, ())))
+        engine.SubprocessorLink(
+            r.vendor_id,
+            r.subprocessor_id,
+            tuple(passed_on.get(r.id, ())),
+            fourth_party_id=r.fourth_party_id,
+            passed=tuple(passed_counted.get(r.id, ())),
+        )
         for r in rows(
-            sa.select(
-                SubprocessorLink.id, SubprocessorLink.vendor_id, SubprocessorLink.subprocessor_id
-            ).where(_within(SubprocessorLink.subprocessor_id, link_subprocessor_ids))
+            sa.select(link.id, link.vendor_id, link.subprocessor_id, link.fourth_party_id)
+            .where(linked)
+            .order_by(link.id)
         )
     ]
+    party_ids = (
+        None if link_subprocessor_ids is None else {link.fourth_party_id for link in links} - {None}
+    )
     return engine.Inventory.build(
         vendors=vendors,
         systems=systems,
         credentials=credentials,
         categories=categories,
         links=links,
+        fourth_parties=[
+            engine.FourthParty(r.id, r.name, r.service)
+            for r in rows(
+                sa.select(FourthParty.id, FourthParty.name, FourthParty.service).where(
+                    _within(FourthParty.id, party_ids)
+                )
+            )
+        ],
+        federations=[
+            engine.Federation(r.identity_provider_id, r.system_id, str(r.privilege), r.mfa_enforced)
+            for r in rows(
+                sa.select(
+                    Federation.identity_provider_id,
+                    Federation.system_id,
+                    Federation.privilege,
+                    Federation.mfa_enforced,
+                ).where(
+                    _within(Federation.identity_provider_id, system_ids),
+                    _within(Federation.system_id, system_ids),
+                )
+            )
+        ],
+        software=[
+            engine.SoftwareSupply(
+                r.system_id,
+                r.vendor_id,
+                str(r.privilege),
+                r.automatic_updates,
+                r.software,
+            )
+            for r in rows(
+                sa.select(
+                    SoftwareSupply.system_id,
+                    SoftwareSupply.vendor_id,
+                    SoftwareSupply.privilege,
+                    SoftwareSupply.automatic_updates,
+                    SoftwareSupply.software,
+                )
+                .where(
+                    _within(SoftwareSupply.system_id, system_ids),
+                    _within(SoftwareSupply.vendor_id, vendor_ids),
+                )
+                .order_by(SoftwareSupply.id)
+            )
+        ],
+        zones=_zones(rows),
     )
 
 
-def load_reachable(session: Session, vendor_ids: Collection[int]) -> engine.Inventory:
-    """The part of the inventory a breach of these vendors can touch, even if every control
-    fails: their credentials and the systems they open, then hop after hop the credentials
-    stored in reached systems and the systems those open; the vendors that pass data to them
-    (fourth-party exposure) and the holders of the credentials read. One query per hop and per
-    table, never per row: a vendor page reads tens of rows where the whole inventory has
-    hundreds of thousands. ``compute`` on it gives the same result as on the whole inventory.
+def _zones(rows) -> list[engine.NetworkZone]:
+    """Every network zone with the zones it reaches (a few rows: always read whole)."""
+    reaches = _grouped(rows(sa.select(ZoneReach.from_zone_id, ZoneReach.to_zone_id)))
+    return [
+        engine.NetworkZone(r.id, r.name, tuple(sorted(reaches.get(r.id, ()))))
+        for r in rows(sa.select(NetworkZone.id, NetworkZone.name))
+    ]
+
+
+def load_reachable(
+    session: Session, vendor_ids: Collection[int], *, fourth_party_ids: Collection[int] = ()
+) -> engine.Inventory:
+    """The part of the inventory a breach of these vendors (and of these named fourth parties)
+    can touch, even if every control fails: their credentials and the systems they open, the
+    systems they operate and those running their software; then hop after hop, from every
+    system reached, the credentials stored in it and the systems those open, the systems
+    trusting it for sign-in and the systems of the zones its zones can connect to; the vendors
+    that pass data to them (fourth-party exposure), the holders of the credentials read and the
+    operators of the systems read. One query per hop and per table, never per row: a vendor
+    page reads tens of rows where the whole inventory has hundreds of thousands. ``compute``
+    on it gives the same result as on the whole inventory.
     """
     wanted = set(vendor_ids)
+    parties = set(fourth_party_ids)
+    ordered = sorted(wanted)
     credentials = set(
-        session.scalars(
-            sa.select(Credential.id).where(Credential.holder_vendor_id.in_(sorted(wanted)))
-        )
+        session.scalars(sa.select(Credential.id).where(Credential.holder_vendor_id.in_(ordered)))
     )
     systems: set[int] = set()
+    opened = set(
+        session.scalars(sa.select(System.id).where(System.operator_vendor_id.in_(ordered)))
+    ) | set(
+        session.scalars(
+            sa.select(SoftwareSupply.system_id).where(SoftwareSupply.vendor_id.in_(ordered))
+        )
+    )
+    reach = _grouped(session.execute(sa.select(ZoneReach.from_zone_id, ZoneReach.to_zone_id)))
+    zones_done: set[int] = set()
     frontier = credentials
-    while frontier:
-        opened = (
-            set(
+    while frontier or opened:
+        if frontier:
+            opened |= set(
                 session.scalars(
                     sa.select(Credential.system_id).where(Credential.id.in_(sorted(frontier)))
                 )
             )
-            - systems
-        )
+        opened -= systems
         systems |= opened
-        stored = (
-            set(
-                session.scalars(
-                    sa.select(CredentialCopy.credential_id).where(
-                        CredentialCopy.system_id.in_(sorted(opened))
-                    )
-                )
-            )
-            if opened
-            else set()
-        )
+        stored, opened, zones_done = _next_hop(session, opened, reach, zones_done)
         frontier = stored - credentials
         credentials |= frontier
+        opened -= systems
     holders = (
         session.scalars(
             sa.select(Credential.holder_vendor_id).where(
@@ -221,18 +337,66 @@ def load_reachable(session: Session, vendor_ids: Collection[int]) -> engine.Inve
         if credentials
         else ()
     )
+    operators = (
+        session.scalars(
+            sa.select(System.operator_vendor_id).where(
+                System.id.in_(sorted(systems)), System.operator_vendor_id.is_not(None)
+            )
+        )
+        if systems
+        else ()
+    )
     passing_data = session.scalars(
         sa.select(SubprocessorLink.vendor_id).where(
-            SubprocessorLink.subprocessor_id.in_(sorted(wanted))
+            sa.or_(
+                SubprocessorLink.subprocessor_id.in_(ordered),
+                SubprocessorLink.fourth_party_id.in_(sorted(parties)),
+            )
         )
     )
     return _inventory(
         session,
-        vendor_ids=wanted | set(holders) | set(passing_data),
+        vendor_ids=wanted | set(holders) | set(operators) | set(passing_data),
         system_ids=systems,
         credential_ids=credentials,
         link_subprocessor_ids=wanted,
+        link_fourth_party_ids=parties,
     )
+
+
+def _next_hop(
+    session: Session, opened: set[int], reach: dict[int, list], zones_done: set[int]
+) -> tuple[set[int], set[int], set[int]]:
+    """From the systems just reached: the credentials stored in them, and the systems they
+    lead to with no credential (trusting them for sign-in, in a zone their zones reach)."""
+    if not opened:
+        return set(), set(), zones_done
+    ids = sorted(opened)
+    stored = set(
+        session.scalars(
+            sa.select(CredentialCopy.credential_id).where(CredentialCopy.system_id.in_(ids))
+        )
+    )
+    trusting = set(
+        session.scalars(
+            sa.select(Federation.system_id).where(Federation.identity_provider_id.in_(ids))
+        )
+    )
+    zones = (
+        set(session.scalars(sa.select(SystemZone.zone_id).where(SystemZone.system_id.in_(ids))))
+        - zones_done
+    )
+    targets = zones | {to for zone in zones for to in reach.get(zone, ())}
+    in_zones = (
+        set(
+            session.scalars(
+                sa.select(SystemZone.system_id).where(SystemZone.zone_id.in_(sorted(targets)))
+            )
+        )
+        if targets
+        else set()
+    )
+    return stored, trusting | in_zones, zones_done | zones
 
 
 def vendor_blast_radius(
@@ -241,14 +405,17 @@ def vendor_blast_radius(
     *,
     since: datetime | None = None,
     as_of: datetime | None = None,
+    fourth_party_ids: Collection[int] = (),
 ) -> engine.BlastRadius:
-    """What a breach of these vendors reaches now (or as of a date), optionally counting
-    only credentials not rotated since the breach started (``since``)."""
+    """What a breach of these vendors (and of these named fourth parties) reaches now (or as
+    of a date), optionally counting only credentials not rotated since the breach started
+    (``since``)."""
     return engine.compute(
-        load_reachable(session, vendor_ids),
+        load_reachable(session, vendor_ids, fourth_party_ids=fourth_party_ids),
         vendor_ids,
         as_of=as_of or datetime.now(UTC),
         since=since,
+        breached_fourth_party_ids=fourth_party_ids,
     )
 
 

@@ -15,7 +15,8 @@ Where things are (this module only re-exports what the rest of the app uses):
 - ``rotation``: ``RotationStatus`` and ``rotation_status``, the one place the rotation rule lives;
 - ``vendors``, ``data_holdings`` (the data a vendor or a system holds), ``subprocessor_links``,
   ``systems``, ``data_categories``, ``credentials``: one module per entity, with its list page,
-  its choices or names, create, update and delete;
+  its choices or names, create, update and delete; ``network_zones`` and ``fourth_parties``
+  (issue 14: no pages yet) with their choices, create, update and delete;
 - ``bulk``: the inventory file's import and export, and CSV lists of vendors;
 - ``contacts``: a vendor contact's own vendor.
 """
@@ -43,6 +44,26 @@ from .data_categories import (
 )
 from .data_holdings import get_holding, holdings, remove_holding, set_holding
 from .edits import check_version
+from .fourth_parties import (
+    create_fourth_party,
+    delete_fourth_party,
+    fourth_party_choices,
+    fourth_party_deletion,
+    fourth_party_problems,
+    get_fourth_party,
+    update_fourth_party,
+)
+from .network_zones import (
+    create_zone,
+    delete_zone,
+    get_zone,
+    reached_zones,
+    set_reaches,
+    update_zone,
+    zone_choices,
+    zone_deletion,
+    zone_problems,
+)
 from .rotation import RotationStatus, rotation_status
 from .subprocessor_links import (
     add_subprocessor,
@@ -89,8 +110,10 @@ __all__ = [
     "check_version",
     "create_credential",
     "create_data_category",
+    "create_fourth_party",
     "create_system",
     "create_vendor",
+    "create_zone",
     "credential_deletion",
     "credential_problems",
     "data_category_choices",
@@ -98,17 +121,25 @@ __all__ = [
     "data_category_problems",
     "delete_credential",
     "delete_data_category",
+    "delete_fourth_party",
     "delete_system",
     "delete_vendor",
+    "delete_zone",
     "email_domain_suggestions",
+    "fourth_party_choices",
+    "fourth_party_deletion",
+    "fourth_party_problems",
     "get_credential",
     "get_data_category",
+    "get_fourth_party",
     "get_holding",
     "get_subprocessor_link",
     "get_system",
     "get_vendor",
+    "get_zone",
     "has_other_vendors",
     "holdings",
+    "reached_zones",
     "remove_holding",
     "remove_subprocessor",
     "rotation_status",
@@ -117,6 +148,7 @@ __all__ = [
     "search_systems",
     "search_vendors",
     "set_holding",
+    "set_reaches",
     "stored_in",
     "subprocessor_problems",
     "subprocessors",
@@ -125,11 +157,16 @@ __all__ = [
     "system_problems",
     "update_credential",
     "update_data_category",
+    "update_fourth_party",
     "update_system",
     "update_vendor",
+    "update_zone",
     "vendor_counts",
     "vendor_deletion",
     "vendor_name",
     "vendor_names",
     "vendor_problems",
+    "zone_choices",
+    "zone_deletion",
+    "zone_problems",
 ]

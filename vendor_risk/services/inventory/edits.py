@@ -18,7 +18,9 @@ from ...models import (
     AuditAction,
     Credential,
     DataCategory,
+    FourthParty,
     Incident,
+    NetworkZone,
     System,
     Vendor,
 )
@@ -30,6 +32,8 @@ _NOUN = {
     System: "system",
     DataCategory: "data category",
     Credential: "credential",
+    NetworkZone: "network zone",
+    FourthParty: "fourth party",
 }
 
 

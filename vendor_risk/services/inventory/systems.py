@@ -9,14 +9,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ...models import (
     AuditAction,
     Credential,
     CredentialCopy,
+    Federation,
+    NetworkZone,
+    SoftwareSupply,
     System,
     SystemData,
+    SystemOpenZone,
+    SystemZone,
+    Vendor,
 )
 from .. import ValidationFailed
 from ..audit import Actor
@@ -140,6 +146,11 @@ class SystemDeletion:
     holdings: tuple[str, ...]  # data categories it holds: removed with it
     stored: tuple[str, ...]  # credentials with a copy stored in it: the copies are removed
     opened_by: tuple[tuple[int, str], ...]  # credentials that open it: block the deletion
+    zones: tuple[str, ...] = ()  # zones it is in or accepts unauthenticated access from
+    trusted_by: tuple[str, ...] = ()  # systems trusting it for sign-in: federations removed
+    signs_in_via: tuple[str, ...] = ()  # identity providers it trusts: federations removed
+    software: tuple[str, ...] = ()  # "vendor: software" running on it: records removed
+    operated_by: str | None = None  # the vendor that runs it (stays a vendor)
 
     @property
     def blocked(self) -> bool:
@@ -162,7 +173,51 @@ def system_deletion(session: Session, system: System) -> SystemDeletion:
             .order_by(sa.func.lower(Credential.name)),
         ),
         opened_by=tuple((row.id, row.name) for row in opened_by),
+        **_edges_of(session, system),
     )
+
+
+def _edges_of(session: Session, system: System) -> dict[str, Any]:
+    """The blast-radius edges of the system (issue 14) that go with it."""
+    zone_ids = sa.union(
+        sa.select(SystemZone.zone_id).where(SystemZone.system_id == system.id),
+        sa.select(SystemOpenZone.zone_id).where(SystemOpenZone.system_id == system.id),
+    ).subquery()
+    other = aliased(System)
+
+    def federated(mine, theirs) -> tuple[str, ...]:
+        return _names(
+            session,
+            sa.select(other.name)
+            .join(Federation, theirs == other.id)
+            .where(mine == system.id)
+            .order_by(sa.func.lower(other.name)),
+        )
+
+    return {
+        "zones": _names(
+            session,
+            sa.select(NetworkZone.name)
+            .where(NetworkZone.id.in_(sa.select(zone_ids.c.zone_id)))
+            .order_by(sa.func.lower(NetworkZone.name)),
+        ),
+        "trusted_by": federated(Federation.identity_provider_id, Federation.system_id),
+        "signs_in_via": federated(Federation.system_id, Federation.identity_provider_id),
+        "software": tuple(
+            f"{row.name}: {row.software}" if row.software else row.name
+            for row in session.execute(
+                sa.select(Vendor.name, SoftwareSupply.software)
+                .join(SoftwareSupply, SoftwareSupply.vendor_id == Vendor.id)
+                .where(SoftwareSupply.system_id == system.id)
+                .order_by(sa.func.lower(Vendor.name), SoftwareSupply.software)
+            )
+        ),
+        "operated_by": session.scalar(
+            sa.select(Vendor.name).where(Vendor.id == system.operator_vendor_id)
+        )
+        if system.operator_vendor_id is not None
+        else None,
+    }
 
 
 def delete_system(session: Session, system: System, *, actor: Actor) -> SystemDeletion:

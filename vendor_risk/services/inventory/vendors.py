@@ -22,9 +22,12 @@ from ...models import (
     Credential,
     Criticality,
     DataCategory,
+    FourthParty,
     Incident,
     Role,
+    SoftwareSupply,
     SubprocessorLink,
+    System,
     User,
     Vendor,
     VendorData,
@@ -363,6 +366,9 @@ class VendorDeletion:
     credentials: tuple[tuple[int, str], ...]  # credentials it holds: block the deletion
     contacts: tuple[str, ...]  # its vendor contacts' accounts: block the deletion
     incidents: tuple[tuple[int, str], ...] = ()  # incidents recorded: block the deletion
+    fourth_parties: tuple[str, ...] = ()  # fourth parties it relies on: links removed
+    operates: tuple[str, ...] = ()  # systems it runs for us: they stay, run by nobody
+    software_on: tuple[str, ...] = ()  # "system: software" it supplies: records removed
 
     @property
     def blocked(self) -> bool:
@@ -403,6 +409,28 @@ def vendor_deletion(session: Session, vendor: Vendor) -> VendorDeletion:
             session, sa.select(User.email).where(User.vendor_id == vendor.id).order_by(User.email)
         ),
         incidents=_incidents(session, Incident.vendor_id == vendor.id),
+        fourth_parties=_names(
+            session,
+            sa.select(FourthParty.name)
+            .join(SubprocessorLink, SubprocessorLink.fourth_party_id == FourthParty.id)
+            .where(SubprocessorLink.vendor_id == vendor.id)
+            .order_by(sa.func.lower(FourthParty.name)),
+        ),
+        operates=_names(
+            session,
+            sa.select(System.name)
+            .where(System.operator_vendor_id == vendor.id)
+            .order_by(sa.func.lower(System.name)),
+        ),
+        software_on=tuple(
+            f"{row.name}: {row.software}" if row.software else row.name
+            for row in session.execute(
+                sa.select(System.name, SoftwareSupply.software)
+                .join(SoftwareSupply, SoftwareSupply.system_id == System.id)
+                .where(SoftwareSupply.vendor_id == vendor.id)
+                .order_by(sa.func.lower(System.name), SoftwareSupply.software)
+            )
+        ),
     )
 
 
@@ -427,7 +455,9 @@ def delete_vendor(session: Session, vendor: Vendor, *, actor: Actor) -> VendorDe
         vendor_id=vendor_id,
         name=name,
         data_categories_removed=list(plan.holdings),
-        subprocessor_links_removed=len(plan.passes_to) + len(plan.relied_on_by),
+        subprocessor_links_removed=len(plan.passes_to)
+        + len(plan.relied_on_by)
+        + len(plan.fourth_parties),
     )
     portfolio_history.record_day(session, utcnow())
     return plan

@@ -7,7 +7,9 @@ resolved by name, whatever the case, by the rule of :mod:`vendor_risk.names` tha
 database's unique constraints enforce: the checks and the database never disagree, so a file
 that passes them is saved. A stored entry keeps its spelling. A field left out of
 an entry keeps its stored value (a new entry gets the default); a field given replaces it; a
-list given (``data``, ``subprocessors``, ``stored_in``) replaces the stored one. Nothing is
+list given (``data``, ``subprocessors``, ``stored_in``, a system's ``zones``,
+``accepts_unauthenticated_from``, ``sign_in_via`` and ``runs_software``, a zone's ``reaches``)
+replaces the stored one. Nothing is
 deleted but the items of such lists, so a file may describe only part of the inventory.
 
 Both directions load the whole inventory with one query per table, never one per entry.

@@ -145,8 +145,42 @@ def _free_text_keys(section: str) -> list[str]:
     return ["name", *(key for key, f in _FIELDS[section].items() if f.free_text)]
 
 
+def _check_zone(checker: _Checker, entry: dict, path: JsonPath) -> None:
+    checker.references(entry.get("reaches"), (*path, "reaches"), "network_zones")
+    for index, zone in enumerate(_list(entry.get("reaches"))):
+        if _same_name(zone, entry.get("name")):
+            checker.add((*path, "reaches", index), "a zone cannot reach itself")
+
+
 def _check_system(checker: _Checker, entry: dict, path: JsonPath) -> None:
     checker.holdings(entry.get("data"), (*path, "data"))
+    checker.reference(entry.get("operated_by"), (*path, "operated_by"), "vendors")
+    for key in ("zones", "accepts_unauthenticated_from"):
+        checker.references(entry.get(key), (*path, key), "network_zones")
+    named = []
+    for index, federation in _items(entry.get("sign_in_via")):
+        here = (*path, "sign_in_via", index, "identity_provider")
+        idp = federation.get("identity_provider")
+        checker.reference(idp, here, "systems")
+        if _same_name(idp, entry.get("name")):
+            checker.add(here, "a system cannot sign in via itself")
+        named.append((idp, here))
+    checker.once(named)
+    software: dict[tuple[str, str], JsonPath] = {}
+    for index, supply in _items(entry.get("runs_software")):
+        here = (*path, "runs_software", index)
+        vendor = supply.get("vendor")
+        checker.reference(vendor, (*here, "vendor"), "vendors")
+        checker.free_text(supply, here, ["software"])
+        if isinstance(vendor, str):
+            key = (name_key(vendor), str(supply.get("software") or ""))
+            if key in software:
+                checker.add(
+                    here,
+                    f"software {show(key[1])} of {show(vendor)} listed twice "
+                    f"(also {checker.where(software[key])})",
+                )
+            software.setdefault(key, here)
 
 
 def _check_vendor(checker: _Checker, entry: dict, path: JsonPath) -> None:
@@ -165,17 +199,32 @@ def _check_vendor(checker: _Checker, entry: dict, path: JsonPath) -> None:
     except (TypeError, ValueError):
         pass  # not dates: the schema says so
     name = entry.get("name")
-    named = []
+    named: dict[str, list[tuple[Any, JsonPath]]] = {"vendor": [], "fourth_party": []}
     for index, link in _items(entry.get("subprocessors")):
         here = (*path, "subprocessors", index)
-        subprocessor = link.get("vendor")
-        checker.reference(subprocessor, (*here, "vendor"), "vendors")
-        if _same_name(subprocessor, name):
-            checker.add((*here, "vendor"), "a vendor cannot be its own subprocessor")
-        named.append((subprocessor, (*here, "vendor")))
+        # The schema refuses both or neither: check each given.
+        given = [key for key in ("vendor", "fourth_party") if link.get(key) is not None]
+        if "vendor" in given:
+            subprocessor = link.get("vendor")
+            checker.reference(subprocessor, (*here, "vendor"), "vendors")
+            if _same_name(subprocessor, name):
+                checker.add((*here, "vendor"), "a vendor cannot be its own subprocessor")
+        for key in given:
+            named[key].append((link.get(key), (*here, key)))
+        if "fourth_party" in given:
+            checker.reference(link.get("fourth_party"), (*here, "fourth_party"), "fourth_parties")
         checker.free_text(link, here, ["purpose"])
-        checker.references(link.get("data"), (*here, "data"), "data_categories")
-    checker.once(named)
+        passed = [
+            (item, (*here, "data", i))
+            if not isinstance(item, dict)
+            else (item.get("category"), (*here, "data", i, "category"))
+            for i, item in enumerate(_list(link.get("data")))
+        ]
+        for category, at in passed:
+            checker.reference(category, at, "data_categories")
+        checker.once(passed)
+    for places in named.values():
+        checker.once(places)
 
 
 def _same_name(a: Any, b: Any) -> bool:
@@ -190,6 +239,8 @@ def _check_credential(checker: _Checker, entry: dict, path: JsonPath) -> None:
 
 _CHECKS: Mapping[str, Callable[[_Checker, dict, JsonPath], None]] = {
     "data_categories": lambda checker, entry, path: None,
+    "network_zones": _check_zone,
+    "fourth_parties": lambda checker, entry, path: None,
     "systems": _check_system,
     "vendors": _check_vendor,
     "credentials": _check_credential,

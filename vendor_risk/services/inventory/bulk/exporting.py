@@ -13,6 +13,8 @@ from ....core.inventory_file import (
 from ....models import (
     Credential,
     DataCategory,
+    FourthParty,
+    NetworkZone,
     System,
     Vendor,
 )
@@ -35,9 +37,45 @@ def _export_category(row: DataCategory, stored: _Stored) -> dict[str, Any]:
     return {"name": row.name, **_scalars("data_categories", row)}
 
 
+def _export_zone(row: NetworkZone, stored: _Stored) -> dict[str, Any]:
+    refs = stored.refs("network_zones", row, stored.names)
+    return {"name": row.name, **_scalars("network_zones", row), "reaches": sorted(refs["reaches"])}
+
+
+def _export_party(row: FourthParty, stored: _Stored) -> dict[str, Any]:
+    return {"name": row.name, **_scalars("fourth_parties", row)}
+
+
 def _export_system(row: System, stored: _Stored) -> dict[str, Any]:
     refs = stored.refs("systems", row, stored.names)
-    return {"name": row.name, **_scalars("systems", row), "data": _holdings_out(refs["data"])}
+    federations, software = refs["sign_in_via"], refs["runs_software"]
+    return {
+        "name": row.name,
+        **_scalars("systems", row),
+        "operated_by": refs["operated_by"],
+        "zones": sorted(refs["zones"]),
+        "accepts_unauthenticated_from": sorted(refs["accepts_unauthenticated_from"]),
+        "sign_in_via": [
+            {"identity_provider": idp, "privilege": privilege, "mfa_enforced": mfa}
+            for idp, (privilege, mfa) in sorted(federations.items())
+        ],
+        "runs_software": [
+            {"vendor": vendor, "software": name, "privilege": privilege, "automatic_updates": auto}
+            for (vendor, name), (privilege, auto) in sorted(software.items())
+        ],
+        "data": _holdings_out(refs["data"]),
+    }
+
+
+def _passed_out(passed: Mapping[str, int | None]) -> list[Any]:
+    """A category passed on: its name, or ``{category, records}`` when a count is recorded."""
+    return [
+        name if passed[name] is None else {"category": name, "records": passed[name]}
+        for name in sorted(passed)
+    ]
+
+
+_SUBPROCESSOR_KEY = {"vendors": "vendor", "fourth_parties": "fourth_party"}
 
 
 def _export_vendor(row: Vendor, stored: _Stored) -> dict[str, Any]:
@@ -48,8 +86,12 @@ def _export_vendor(row: Vendor, stored: _Stored) -> dict[str, Any]:
         **_scalars("vendors", row),
         "data": _holdings_out(refs["data"]),
         "subprocessors": [
-            {"vendor": name, "purpose": links[name][0], "data": sorted(links[name][1])}
-            for name in sorted(links)
+            {
+                _SUBPROCESSOR_KEY[section]: name,
+                "purpose": links[section, name][0],
+                "data": _passed_out(links[section, name][1]),
+            }
+            for section, name in sorted(links, key=lambda key: (key[1], key[0]))
         ],
     }
 
@@ -70,6 +112,8 @@ def _export_credential(row: Credential, stored: _Stored) -> dict[str, Any]:
 
 _EXPORT: Mapping[str, Callable[[Any, _Stored], dict[str, Any]]] = {
     "data_categories": _export_category,
+    "network_zones": _export_zone,
+    "fourth_parties": _export_party,
     "systems": _export_system,
     "vendors": _export_vendor,
     "credentials": _export_credential,

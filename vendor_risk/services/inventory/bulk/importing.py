@@ -16,10 +16,15 @@ from ....db import utcnow
 from ....models import (
     AuditAction,
     CredentialCopy,
+    Federation,
+    SoftwareSupply,
     SubprocessorData,
     SubprocessorLink,
     SystemData,
+    SystemOpenZone,
+    SystemZone,
     VendorData,
+    ZoneReach,
 )
 from ... import audit
 from ...audit import Actor
@@ -27,9 +32,10 @@ from .checks import InventoryInvalid, _problems
 from .sections import (
     _FIELDS,
     _MODEL,
+    OPTIONAL_SECTIONS,
     SECTIONS,
 )
-from .stored import _Stored, _wanted
+from .stored import _Stored, _wanted, link_key
 
 
 @dataclass(frozen=True)
@@ -127,7 +133,7 @@ def _sync(
     return [make(key, value) for key, value in wanted.items() if key not in current]
 
 
-def _set_records(row: SystemData | VendorData, records: int | None) -> None:
+def _set_records(row: SystemData | VendorData | SubprocessorData, records: int | None) -> None:
     if row.records != records:
         row.records = records
 
@@ -147,6 +153,15 @@ def _fill_row(row: Any, change: _Change, stored: _Stored) -> Any:
     if "opens" in change.refs:
         row.system_id = stored.id_of("systems", change.refs["opens"])
     return row
+
+
+def _set_operators(changes: list[_Change], stored: _Stored) -> None:
+    """The vendor operating each system: vendors are saved after systems, so set here."""
+    for change in changes:
+        if "operated_by" in change.refs:
+            operator = change.refs["operated_by"]
+            row = stored.rows["systems"][change.key]
+            row.operator_vendor_id = None if operator is None else stored.id_of("vendors", operator)
 
 
 def _save_rows(session: Session, section: str, changes: list[_Change], stored: _Stored) -> None:
@@ -195,12 +210,17 @@ def _sync_copies(session: Session, change: _Change, stored: _Stored) -> list[Any
 def _sync_links(session: Session, change: _Change, stored: _Stored) -> list[Any]:
     vendor_id = stored.id_of("vendors", change.key)
     wanted = {
-        stored.id_of("vendors", name): value for name, value in change.refs["subprocessors"].items()
+        (section, stored.id_of(section, name)): value
+        for (section, name), value in change.refs["subprocessors"].items()
     }
 
-    def make(subprocessor_id: int, value: tuple[str, frozenset[str]]) -> SubprocessorLink:
+    def make(key: tuple[str, int], value: tuple[str, dict]) -> SubprocessorLink:
+        section, subprocessor_id = key
         return SubprocessorLink(
-            vendor_id=vendor_id, subprocessor_id=subprocessor_id, purpose=value[0]
+            vendor_id=vendor_id,
+            subprocessor_id=subprocessor_id if section == "vendors" else None,
+            fourth_party_id=subprocessor_id if section == "fourth_parties" else None,
+            purpose=value[0],
         )
 
     return _sync(session, stored.links.get(vendor_id, {}), wanted, make, _set_purpose)
@@ -211,14 +231,84 @@ def _sync_link_data(session: Session, vendor_change: _Change, stored: _Stored) -
     vendor_id = stored.id_of("vendors", vendor_change.key)
     links = stored.links.get(vendor_id, {})
     new = []
-    for name, (_, categories) in vendor_change.refs["subprocessors"].items():
-        link = links[stored.id_of("vendors", name)]
-        wanted = dict.fromkeys(stored.id_of("data_categories", c) for c in categories)
+    for (section, name), (_, categories) in vendor_change.refs["subprocessors"].items():
+        link = links[(section, stored.id_of(section, name))]
+        wanted = {stored.id_of("data_categories", c): records for c, records in categories.items()}
 
-        def make(category_id: int, _: None, link_id: int = link.id) -> SubprocessorData:
-            return SubprocessorData(link_id=link_id, data_category_id=category_id)
+        def make(category_id: int, records: int | None, link_id: int = link.id) -> Any:
+            return SubprocessorData(link_id=link_id, data_category_id=category_id, records=records)
 
-        new += _sync(session, stored.link_data.get(link.id, {}), wanted, make)
+        new += _sync(session, stored.link_data.get(link.id, {}), wanted, make, _set_records)
+    return new
+
+
+def _sync_zone_lists(session: Session, change: _Change, stored: _Stored) -> list[Any]:
+    """A zone's reach, a system's zones and the zones it accepts unauthenticated access from."""
+    new: list[Any] = []
+    owner_id = stored.id_of(change.section, change.key)
+    lists = (
+        ("reaches", stored.zone_reach, ZoneReach, "from_zone_id", "to_zone_id"),
+        ("zones", stored.system_zones, SystemZone, "system_id", "zone_id"),
+        ("accepts_unauthenticated_from", stored.open_zones, SystemOpenZone, "system_id", "zone_id"),
+    )
+    for key, current, model, owner, zone in lists:
+        if key not in change.refs:
+            continue
+        wanted = dict.fromkeys(stored.id_of("network_zones", z) for z in change.refs[key])
+
+        def make(zone_id: int, _: None, model=model, owner=owner, zone=zone) -> Any:
+            return model(**{owner: owner_id, zone: zone_id})
+
+        new += _sync(session, current.get(owner_id, {}), wanted, make)
+    return new
+
+
+def _set_pair(names: tuple[str, str]) -> Callable[[Any, tuple[Any, Any]], None]:
+    def update(row: Any, values: tuple[Any, Any]) -> None:
+        for name, value in zip(names, values, strict=True):
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+
+    return update
+
+
+def _sync_sign_in(session: Session, change: _Change, stored: _Stored) -> list[Any]:
+    """The identity providers a system trusts for sign-in, and the software it runs."""
+    new: list[Any] = []
+    system_id = stored.id_of("systems", change.key)
+    if "sign_in_via" in change.refs:
+        wanted = {
+            stored.id_of("systems", idp): value for idp, value in change.refs["sign_in_via"].items()
+        }
+
+        def federation(idp_id: int, value: tuple[str, bool]) -> Federation:
+            privilege, mfa = value
+            return Federation(
+                identity_provider_id=idp_id,
+                system_id=system_id,
+                privilege=privilege,
+                mfa_enforced=mfa,
+            )
+
+        update = _set_pair(("privilege", "mfa_enforced"))
+        new += _sync(session, stored.federations.get(system_id, {}), wanted, federation, update)
+    if "runs_software" in change.refs:
+        wanted = {
+            (stored.id_of("vendors", vendor), software): value
+            for (vendor, software), value in change.refs["runs_software"].items()
+        }
+
+        def supply(key: tuple[int, str], value: tuple[str, bool]) -> SoftwareSupply:
+            return SoftwareSupply(
+                system_id=system_id,
+                vendor_id=key[0],
+                software=key[1],
+                privilege=value[0],
+                automatic_updates=value[1],
+            )
+
+        update = _set_pair(("privilege", "automatic_updates"))
+        new += _sync(session, stored.software.get(system_id, {}), wanted, supply, update)
     return new
 
 
@@ -226,6 +316,7 @@ def _apply(session: Session, plan: Mapping[str, list[_Change]], stored: _Stored)
     changes = {s: [c for c in plan[s] if c.is_change] for s in SECTIONS}
     for section in SECTIONS:  # in order: each section refers to those before it
         _save_rows(session, section, changes[section], stored)
+    _set_operators(changes["systems"], stored)
     new_rows = []
     for change in changes["systems"] + changes["vendors"]:
         if "data" in change.refs:
@@ -233,18 +324,27 @@ def _apply(session: Session, plan: Mapping[str, list[_Change]], stored: _Stored)
     for change in changes["credentials"]:
         if "stored_in" in change.refs:
             new_rows += _sync_copies(session, change, stored)
+    for change in changes["network_zones"] + changes["systems"]:
+        new_rows += _sync_zone_lists(session, change, stored)
+    for change in changes["systems"]:
+        new_rows += _sync_sign_in(session, change, stored)
     # New links need their ids before the data they pass on can be saved.
     with_links = [c for c in changes["vendors"] if "subprocessors" in c.refs]
     new_links = [link for c in with_links for link in _sync_links(session, c, stored)]
     session.add_all(new_rows)
     session.flush()  # updates and deletions before the inserts below
     for link in _insert(session, SubprocessorLink, new_links):
-        stored.links.setdefault(link.vendor_id, {})[link.subprocessor_id] = link
+        stored.links.setdefault(link.vendor_id, {})[link_key(link)] = link
     session.add_all(row for c in with_links for row in _sync_link_data(session, c, stored))
     session.flush()
 
 
-def _report(plan: Mapping[str, list[_Change]], *, dry_run: bool) -> ImportReport:
+def _report(
+    plan: Mapping[str, list[_Change]], document: Mapping[str, Any], *, dry_run: bool
+) -> ImportReport:
+    """By section; the optional sections (network zones, fourth parties) when the file gives
+    them."""
+    plan = {s: c for s, c in plan.items() if s not in OPTIONAL_SECTIONS or s in document}
     sections = {
         section: SectionReport(
             created=tuple(c.name for c in changes if c.row is None),
@@ -287,7 +387,7 @@ def _import_checked(
     source: str | None,
 ) -> ImportReport:
     plan = _plan(document, stored)
-    report = _report(plan, dry_run=dry_run)
+    report = _report(plan, document, dry_run=dry_run)
     if not dry_run:
         _apply(session, plan, stored)
         _audit(session, report, actor=actor, source=source)

@@ -22,6 +22,8 @@ from ....models import (
     Criticality,
     DataCategory,
     Environment,
+    FourthParty,
+    NetworkZone,
     Privilege,
     Sensitivity,
     Substitutability,
@@ -31,16 +33,32 @@ from ....models import (
     VendorStatus,
 )
 
-# In the order they are written and saved: each section refers only to those before it.
-SECTIONS = ("data_categories", "systems", "vendors", "credentials")
+# In the order they are written and saved: each section's rows refer only to those before it
+# (a credential to its holder and the system it opens). The lists of an entry (a system's zones,
+# identity providers, operator and vendor software, a zone's reach) are saved once every row
+# is, so they may name entries of any section.
+SECTIONS = (
+    "data_categories",
+    "network_zones",
+    "fourth_parties",
+    "systems",
+    "vendors",
+    "credentials",
+)
+# Reported (by an import, the command line and the audit event) only when the file gives them.
+OPTIONAL_SECTIONS = frozenset({"network_zones", "fourth_parties"})
 _NOUN = {
     "data_categories": "data category",
+    "network_zones": "network zone",
+    "fourth_parties": "fourth party",
     "systems": "system",
     "vendors": "vendor",
     "credentials": "credential",
 }
 _MODEL = {
     "data_categories": DataCategory,
+    "network_zones": NetworkZone,
+    "fourth_parties": FourthParty,
     "systems": System,
     "vendors": Vendor,
     "credentials": Credential,
@@ -79,6 +97,8 @@ _TIMESTAMP = _Field(_optional(parse_timestamp), _optional(format_timestamp))
 # References to other entries (holder, opens) and lists are handled apart.
 _FIELDS: Mapping[str, Mapping[str, _Field]] = {
     "data_categories": {"sensitivity": _choice(Sensitivity), "description": _TEXT},
+    "network_zones": {"description": _TEXT},
+    "fourth_parties": {"service": _TEXT},
     "systems": {
         "kind": _choice(SystemKind),
         "environment": _choice(Environment),

@@ -16,12 +16,18 @@ from ....core.names import name_key
 from ....models import (
     Credential,
     CredentialCopy,
+    Federation,
+    NetworkZone,
+    SoftwareSupply,
     SubprocessorData,
     SubprocessorLink,
     System,
     SystemData,
+    SystemOpenZone,
+    SystemZone,
     Vendor,
     VendorData,
+    ZoneReach,
 )
 from .sections import (
     _MODEL,
@@ -30,11 +36,26 @@ from .sections import (
 )
 
 
-def _grouped(session: Session, model: type, outer: str, inner: str) -> dict[int, dict[int, Any]]:
-    groups: dict[int, dict[int, Any]] = defaultdict(dict)
+def _grouped(
+    session: Session, model: type, outer: str, inner: str | Callable[[Any], Any]
+) -> dict[int, dict[Any, Any]]:
+    """Rows by ``outer`` then by ``inner`` (a column, or a function of the row)."""
+    key = inner if callable(inner) else (lambda row: getattr(row, inner))
+    groups: dict[int, dict[Any, Any]] = defaultdict(dict)
     for row in session.scalars(sa.select(model)):
-        groups[getattr(row, outer)][getattr(row, inner)] = row
+        groups[getattr(row, outer)][key(row)] = row
     return groups
+
+
+def link_key(link: SubprocessorLink) -> tuple[str, int]:
+    """A link by its subprocessor: ``("vendors", id)`` or ``("fourth_parties", id)``."""
+    if link.subprocessor_id is not None:
+        return ("vendors", link.subprocessor_id)
+    return ("fourth_parties", link.fourth_party_id)
+
+
+def _software_key(supply: SoftwareSupply) -> tuple[int, str]:
+    return (supply.vendor_id, supply.software)
 
 
 @dataclass
@@ -46,8 +67,13 @@ class _Stored:
     system_data: dict[int, dict[int, SystemData]]
     vendor_data: dict[int, dict[int, VendorData]]
     copies: dict[int, dict[int, CredentialCopy]]
-    links: dict[int, dict[int, SubprocessorLink]]
+    links: dict[int, dict[tuple[str, int], SubprocessorLink]]  # by link_key
     link_data: dict[int, dict[int, SubprocessorData]]
+    zone_reach: dict[int, dict[int, ZoneReach]]
+    system_zones: dict[int, dict[int, SystemZone]]
+    open_zones: dict[int, dict[int, SystemOpenZone]]
+    federations: dict[int, dict[int, Federation]]  # system -> identity provider -> row
+    software: dict[int, dict[tuple[int, str], SoftwareSupply]]  # system -> (vendor, software)
     # Row id -> name key (what references are compared by) and -> name (what an export writes).
     keys: dict[str, dict[int, str]] = field(init=False)
     names: dict[str, dict[int, str]] = field(init=False)
@@ -73,8 +99,13 @@ class _Stored:
             system_data=_grouped(session, SystemData, "system_id", "data_category_id"),
             vendor_data=_grouped(session, VendorData, "vendor_id", "data_category_id"),
             copies=_grouped(session, CredentialCopy, "credential_id", "system_id"),
-            links=_grouped(session, SubprocessorLink, "vendor_id", "subprocessor_id"),
+            links=_grouped(session, SubprocessorLink, "vendor_id", link_key),
             link_data=_grouped(session, SubprocessorData, "link_id", "data_category_id"),
+            zone_reach=_grouped(session, ZoneReach, "from_zone_id", "to_zone_id"),
+            system_zones=_grouped(session, SystemZone, "system_id", "zone_id"),
+            open_zones=_grouped(session, SystemOpenZone, "system_id", "zone_id"),
+            federations=_grouped(session, Federation, "system_id", "identity_provider_id"),
+            software=_grouped(session, SoftwareSupply, "system_id", _software_key),
         )
 
     def id_of(self, section: str, key: str) -> int:
@@ -96,17 +127,38 @@ def _holdings(rows: Mapping[int, SystemData | VendorData], labels: _Labels) -> d
 
 
 def _system_refs(stored: _Stored, system: System, labels: _Labels) -> dict[str, Any]:
-    return {"data": _holdings(stored.system_data.get(system.id, {}), labels)}
+    zone, vendor = labels["network_zones"], labels["vendors"]
+    return {
+        "data": _holdings(stored.system_data.get(system.id, {}), labels),
+        "operated_by": vendor.get(system.operator_vendor_id),
+        "zones": frozenset(zone[z] for z in stored.system_zones.get(system.id, {})),
+        "accepts_unauthenticated_from": frozenset(
+            zone[z] for z in stored.open_zones.get(system.id, {})
+        ),
+        "sign_in_via": {
+            labels["systems"][idp]: (str(row.privilege), row.mfa_enforced)
+            for idp, row in stored.federations.get(system.id, {}).items()
+        },
+        "runs_software": {
+            (vendor[vendor_id], software): (str(row.privilege), row.automatic_updates)
+            for (vendor_id, software), row in stored.software.get(system.id, {}).items()
+        },
+    }
+
+
+def _zone_refs(stored: _Stored, zone: NetworkZone, labels: _Labels) -> dict[str, Any]:
+    label = labels["network_zones"]
+    return {"reaches": frozenset(label[z] for z in stored.zone_reach.get(zone.id, {}))}
 
 
 def _vendor_refs(stored: _Stored, vendor: Vendor, labels: _Labels) -> dict[str, Any]:
-    category, vendor_label = labels["data_categories"], labels["vendors"]
+    category = labels["data_categories"]
     subprocessors = {
-        vendor_label[subprocessor_id]: (
+        (section, labels[section][subprocessor_id]): (
             link.purpose,
-            frozenset(category[c] for c in stored.link_data.get(link.id, {})),
+            {category[c]: row.records for c, row in stored.link_data.get(link.id, {}).items()},
         )
-        for subprocessor_id, link in stored.links.get(vendor.id, {}).items()
+        for (section, subprocessor_id), link in stored.links.get(vendor.id, {}).items()
     }
     data = _holdings(stored.vendor_data.get(vendor.id, {}), labels)
     return {"data": data, "subprocessors": subprocessors}
@@ -123,6 +175,8 @@ def _credential_refs(stored: _Stored, credential: Credential, labels: _Labels) -
 
 _REFS: Mapping[str, Callable[[_Stored, Any, _Labels], dict[str, Any]]] = {
     "data_categories": lambda stored, category, labels: {},
+    "network_zones": _zone_refs,
+    "fourth_parties": lambda stored, party, labels: {},
     "systems": _system_refs,
     "vendors": _vendor_refs,
     "credentials": _credential_refs,
@@ -143,12 +197,34 @@ def _wanted(section: str, entry: Mapping[str, Any]) -> dict[str, Any]:
         }
     if "subprocessors" in entry:
         wanted["subprocessors"] = {
-            name_key(s["vendor"]): (
+            _subprocessor(s): (
                 s.get("purpose") or "",
-                frozenset(name_key(category) for category in s.get("data") or ()),
+                dict(_passed(item) for item in s.get("data") or ()),
             )
             for s in entry["subprocessors"]
         }
+    for key in ("reaches", "zones", "accepts_unauthenticated_from"):
+        if key in entry:
+            wanted[key] = frozenset(name_key(zone) for zone in entry[key])
+    if "sign_in_via" in entry:
+        wanted["sign_in_via"] = {
+            name_key(f["identity_provider"]): (
+                f.get("privilege") or "read",
+                bool(f.get("mfa_enforced", False)),
+            )
+            for f in entry["sign_in_via"]
+        }
+    if "runs_software" in entry:
+        wanted["runs_software"] = {
+            (name_key(s["vendor"]), s.get("software") or ""): (
+                s.get("privilege") or "admin",
+                bool(s.get("automatic_updates", True)),
+            )
+            for s in entry["runs_software"]
+        }
+    if "operated_by" in entry:
+        operator = entry["operated_by"]
+        wanted["operated_by"] = None if operator is None else name_key(operator)
     if "holder" in entry:
         wanted["holder"] = None if entry["holder"] is None else name_key(entry["holder"])
     if "opens" in entry:
@@ -156,3 +232,17 @@ def _wanted(section: str, entry: Mapping[str, Any]) -> dict[str, Any]:
     if "stored_in" in entry:
         wanted["stored_in"] = frozenset(name_key(system) for system in entry["stored_in"])
     return wanted
+
+
+def _subprocessor(link: Mapping[str, Any]) -> tuple[str, str]:
+    """A subprocessor of the file, keyed like :func:`link_key` but by name key."""
+    if link.get("fourth_party") is not None:
+        return ("fourth_parties", name_key(link["fourth_party"]))
+    return ("vendors", name_key(link["vendor"]))
+
+
+def _passed(item: Any) -> tuple[str, int | None]:
+    """A category passed on: its name alone, or ``{category, records}``."""
+    if isinstance(item, str):
+        return name_key(item), None
+    return name_key(item["category"]), _NUMBER.to_model(item.get("records"))
