@@ -195,7 +195,10 @@ def test_building_the_assessment_reads_the_database_a_bounded_number_of_times(de
             sa.event.remove(engine, "before_cursor_execute", count)
     answers = sum(len(s.answers) for q in report.questionnaires for s in q.sections)
     assert answers > 50
-    assert len(statements) < 40, len(statements)
+    # A fixed number per table and per hop of the breach: 32 before issue 14's edges, whose
+    # tables (federation, vendor software, zones, fourth parties) the blast radius now reads
+    # too, each once per hop at most.
+    assert len(statements) < 60, len(statements)
 
 
 def test_a_vendor_never_assessed_gets_a_valid_pdf_that_says_so_and_hostile_text_stays_text(
