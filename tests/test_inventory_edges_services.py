@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from conftest import login_as
 
 from vendor_risk.core import inventory_file
 from vendor_risk.db import db
-from vendor_risk.models import AuditAction, AuditEvent, NetworkZone, System, Vendor, ZoneReach
+from vendor_risk.models import (
+    AuditAction,
+    AuditEvent,
+    NetworkZone,
+    Role,
+    System,
+    Vendor,
+    ZoneReach,
+)
 from vendor_risk.services import ValidationFailed, inventory
 from vendor_risk.services.audit import Actor
 from vendor_risk.services.inventory import bulk as inventory_io
@@ -174,3 +183,34 @@ def test_every_new_table_marks_the_portfolio_stale(stored):
             db.session.commit()
             after = db.session.scalar(sa.select(PortfolioState.inventory_version))
             assert after > before, model.__tablename__
+
+
+@pytest.fixture
+def officer(client, make_user):
+    user = make_user(Role.procurement)
+    login_as(client, user)
+    return user
+
+
+def _page_text(response) -> str:
+    assert response.status_code == 200
+    return " ".join(response.get_data(as_text=True).split())
+
+
+def test_the_deletion_pages_say_which_edges_go_and_what_stays(stored, client, officer):
+    with stored.app_context():
+        snowflake = _by_name(Vendor, "Snowflake").id
+        idp, warehouse, build = (
+            _by_name(System, name).id for name in ("Identity provider", "Warehouse", "Build server")
+        )
+    page = _page_text(client.get(f"/inventory/vendors/{snowflake}/delete"))
+    assert "fourth parties it relies on (they stay, for the other vendors using them): AWS" in page
+    assert "its software running on our systems: Build server: loader" in page
+    assert "It operates Warehouse for us: that system stays, operated by nobody" in page
+    page = _page_text(client.get(f"/inventory/systems/{idp}/delete"))
+    assert "systems trusting it for sign-in (they stay, without this sign-in): Wiki" in page
+    page = _page_text(client.get(f"/inventory/systems/{warehouse}/delete"))
+    assert "its network zones (the zones stay): Office" in page
+    assert "Snowflake operates it for us and stays a vendor." in page
+    page = _page_text(client.get(f"/inventory/systems/{build}/delete"))
+    assert "vendor software recorded on it: Snowflake: loader." in page
