@@ -1064,3 +1064,15 @@ def test_breached_fourth_parties_expose_the_records_passed_on_to_them(inv, data)
     )
     known = [r for link in links for r in passed_records(inv, link) if r is not None]
     assert result.figures.fourth_party_records == (sum(known) if known else None)
+
+
+def test_the_text_says_none_under_an_empty_heading_rather_than_leaving_it_blank():
+    text = render_text(breach())
+    for heading in (
+        "Systems reached despite controls:",
+        "Data reached despite controls:",
+        "Barriers that held:",
+    ):
+        assert text.split(heading)[1].startswith("\n  none\n"), heading
+    held = render_text(breach(cred(1, 1, status="revoked"), since=SINCE))
+    assert "Barriers that held:\n  none" not in held

@@ -112,7 +112,11 @@ def render_text(result: BlastRadius) -> str:
     ]
     for reached in result.despite_controls.systems:
         lines.append(f"  {reached.system.name} [{reached.privilege}]: {reached.path_text}")
+    if not result.despite_controls.systems:
+        lines.append("  none")
     lines += ["", "Data reached despite controls:"]
+    if not result.despite_controls.data:
+        lines.append("  none")
     for data in result.despite_controls.data:
         sensitivity = SENSITIVITY_WORDS[data.category.sensitivity]
         lines.append(
@@ -126,6 +130,8 @@ def render_text(result: BlastRadius) -> str:
             f"  {held.credential.label} -> {held.system.name}: {BARRIER_WORDS[held.barrier]}"
         )
     lines += [f"  {link_held_words(held)}" for held in result.links_held]
+    if not result.barriers_held and not result.links_held:
+        lines.append("  none")
     lines += [
         "",
         f"Credentials to rotate ({len(result.credentials_to_rotate)}), still valid in the "
