@@ -242,6 +242,12 @@ class SubprocessorLinkForm(ModelForm):
                 "or a new one.",
             ]
             valid = False
+        if self.records.data is not None and not self.data_category_ids.data:
+            self.records.errors = [
+                *self.records.errors,
+                "Choose the data categories passed on: these are their records.",
+            ]
+            valid = False
         if self.fourth_party_service.data and not self.fourth_party_name.data:
             self.fourth_party_service.errors = [
                 *self.fourth_party_service.errors,
