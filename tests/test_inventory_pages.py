@@ -665,7 +665,10 @@ def test_subprocessors_are_added_with_the_data_passed_on_and_removed(app, client
     }
     assert client.post(tab, data=form).status_code == 302
     page = text(client.get(tab))
-    assert "MailRelay" in page and "Customer PII, Internal documents" in page
+    assert (
+        "MailRelay" in page
+        and "Customer PII (records unknown), Internal documents (records unknown)" in page
+    )
     fourth = text(client.get(f"/inventory/vendors/{email}/subprocessors"))
     assert "Vendors relying on MailRelay" in fourth and "Pipeline CRM" in fourth
 
