@@ -207,7 +207,8 @@ class SubprocessorLinkForm(ModelForm):
     fourth_party_service = text_field(
         "The new fourth party's service",
         TEXT_MAX,
-        description="What it does, such as e-mail delivery or cloud hosting.",
+        description="What it does, such as e-mail delivery or cloud hosting (a fourth party "
+        "recorded already keeps its own: edit it on its page).",
     )
     purpose = text_field("Purpose", 500, description="What the subprocessor does for the vendor.")
     data_category_ids = SelectMultipleField(
