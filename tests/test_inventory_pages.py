@@ -22,6 +22,8 @@ from vendor_risk.models import (
     CredentialStatus,
     Criticality,
     DataCategory,
+    FourthParty,
+    NetworkZone,
     Role,
     Sensitivity,
     SubprocessorData,
@@ -31,6 +33,7 @@ from vendor_risk.models import (
     Vendor,
     VendorData,
     VendorStatus,
+    ZoneReach,
 )
 from vendor_risk.services.pages import PAGE_SIZE, Page
 
@@ -665,7 +668,10 @@ def test_subprocessors_are_added_with_the_data_passed_on_and_removed(app, client
     }
     assert client.post(tab, data=form).status_code == 302
     page = text(client.get(tab))
-    assert "MailRelay" in page and "Customer PII, Internal documents" in page
+    assert (
+        "MailRelay" in page
+        and "Customer PII (records unknown), Internal documents (records unknown)" in page
+    )
     fourth = text(client.get(f"/inventory/vendors/{email}/subprocessors"))
     assert "Vendors relying on MailRelay" in fourth and "Pipeline CRM" in fourth
 
@@ -1136,10 +1142,14 @@ def inventory_world(app, make_vendor):
         ),
         SubprocessorLink(vendor_id=vendor, subprocessor_id=other),
     )
+    [zone, reached, party] = add(
+        app, NetworkZone(name="Office"), NetworkZone(name="Production"), FourthParty(name="Host")
+    )
     add(
         app,
         VendorData(vendor_id=vendor, data_category_id=category),
         SystemData(system_id=system, data_category_id=category),
+        ZoneReach(from_zone_id=zone, to_zone_id=reached),
     )
     return {
         "vendor_id": vendor,
@@ -1147,6 +1157,9 @@ def inventory_world(app, make_vendor):
         "data_category_id": category,
         "credential_id": credential,
         "link_id": link,
+        "zone_id": zone,
+        "to_zone_id": reached,
+        "fourth_party_id": party,
     }
 
 
@@ -1169,12 +1182,14 @@ def test_vendor_contacts_and_admins_get_403_on_every_inventory_page(
     vendor_id = inventory_world["vendor_id"] if role is Role.vendor_contact else None
     login_as(client, make_user(role, vendor_id=vendor_id))
     requests = inventory_requests(app, inventory_world)
-    assert len(requests) == 50
+    assert len(requests) == 68
     for method, path in requests:
         response = client.open(path, method=method, data={"name": "x"})
         assert response.status_code == 403, (method, path)
     assert count(app, Vendor) == 2 and count(app, Credential) == 1
-    assert len(events(app, "access.denied")) == 50
+    assert count(app, NetworkZone) == 2 and count(app, FourthParty) == 1
+    assert count(app, ZoneReach) == 1
+    assert len(events(app, "access.denied")) == 68
 
 
 @pytest.mark.parametrize("role", [Role.procurement, Role.risk_officer])
@@ -1191,6 +1206,8 @@ def test_procurement_and_risk_officers_see_every_inventory_page(
         "/inventory/credentials",
         "/inventory/systems",
         "/inventory/data-categories",
+        "/inventory/zones",
+        "/inventory/fourth-parties",
     ):
         assert f'href="{path}"' in navigation
 

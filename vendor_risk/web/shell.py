@@ -57,6 +57,8 @@ INVENTORY_NAVIGATION = [  # procurement and risk officers share the inventory
     ("inventory.credentials", "Credentials"),
     ("inventory.systems", "Systems"),
     ("inventory.data_categories", "Data categories"),
+    ("inventory.zones", "Zones"),
+    ("inventory.fourth_parties", "Fourth parties"),
 ]
 INCIDENTS = ("incidents.index", "Incidents")  # procurement and risk officers too
 LIBRARY = ("library.index", "Questionnaires")  # procurement and risk officers

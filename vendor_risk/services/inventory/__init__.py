@@ -16,7 +16,8 @@ Where things are (this module only re-exports what the rest of the app uses):
 - ``vendors``, ``data_holdings`` (the data a vendor or a system holds), ``subprocessor_links``,
   ``systems``, ``data_categories``, ``credentials``: one module per entity, with its list page,
   its choices or names, create, update and delete; ``network_zones`` and ``fourth_parties``
-  (issue 14: no pages yet) with their choices, create, update and delete;
+  (issue 14) likewise; ``subprocessor_links`` also has the portfolio's concentration of
+  subprocessors (how many of our vendors rely on each);
 - ``bulk``: the inventory file's import and export, and CSV lists of vendors;
 - ``contacts``: a vendor contact's own vendor.
 """
@@ -51,17 +52,24 @@ from .fourth_parties import (
     fourth_party_deletion,
     fourth_party_problems,
     get_fourth_party,
+    relying_vendors,
+    search_fourth_parties,
     update_fourth_party,
 )
 from .network_zones import (
+    add_reach,
     create_zone,
     delete_zone,
+    get_reach,
     get_zone,
     reached_zones,
+    remove_reach,
+    search_zones,
     set_reaches,
     update_zone,
     zone_choices,
     zone_deletion,
+    zone_neighbours,
     zone_problems,
 )
 from .rotation import RotationStatus, rotation_status
@@ -69,6 +77,7 @@ from .subprocessor_links import (
     add_subprocessor,
     get_subprocessor_link,
     remove_subprocessor,
+    subprocessor_concentration,
     subprocessor_problems,
     subprocessors,
 )
@@ -106,6 +115,7 @@ __all__ = [
     "SUGGESTED",
     "VENDOR_SORTS",
     "RotationStatus",
+    "add_reach",
     "add_subprocessor",
     "check_version",
     "create_credential",
@@ -133,6 +143,7 @@ __all__ = [
     "get_data_category",
     "get_fourth_party",
     "get_holding",
+    "get_reach",
     "get_subprocessor_link",
     "get_system",
     "get_vendor",
@@ -140,16 +151,21 @@ __all__ = [
     "has_other_vendors",
     "holdings",
     "reached_zones",
+    "relying_vendors",
     "remove_holding",
+    "remove_reach",
     "remove_subprocessor",
     "rotation_status",
     "search_credentials",
     "search_data_categories",
+    "search_fourth_parties",
     "search_systems",
     "search_vendors",
+    "search_zones",
     "set_holding",
     "set_reaches",
     "stored_in",
+    "subprocessor_concentration",
     "subprocessor_problems",
     "subprocessors",
     "system_choices",
@@ -168,5 +184,6 @@ __all__ = [
     "vendor_problems",
     "zone_choices",
     "zone_deletion",
+    "zone_neighbours",
     "zone_problems",
 ]

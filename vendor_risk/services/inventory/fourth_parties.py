@@ -1,4 +1,5 @@
-"""Fourth parties (subprocessors of our vendors that are not our vendors): the choices a form
+"""Fourth parties (subprocessors of our vendors that are not our vendors): their list page and
+a fourth party's page (the vendors relying on it, with the data they pass), the choices a form
 offers, create and update, and deletion with the links that go with it (issue 14).
 """
 
@@ -11,9 +12,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ...models import AuditAction, FourthParty, SubprocessorLink, Vendor
+from ...models import (
+    AuditAction,
+    DataCategory,
+    FourthParty,
+    SubprocessorData,
+    SubprocessorLink,
+    Vendor,
+)
 from ..audit import Actor
+from ..pages import Page, one_page
 from .edits import _apply, _checked, _flush, _names, _problems, _record, check_version
+from .list_queries import _contains, _count_by, _name_contains
 
 FOURTH_PARTY_FIELDS = ("name", "service")
 FOURTH_PARTY_TEXT = ("name", "service")
@@ -22,6 +32,74 @@ FOURTH_PARTY_TEXT = ("name", "service")
 def fourth_party_choices(session: Session) -> list[tuple[int, str]]:
     query = sa.select(FourthParty.id, FourthParty.name).order_by(sa.func.lower(FourthParty.name))
     return [(row.id, row.name) for row in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class FourthPartyRow:
+    id: int
+    name: str
+    service: str
+    relied_on_by: int  # our vendors relying on it
+
+
+def search_fourth_parties(
+    session: Session, *, search: str | None = None, page: int = 1
+) -> Page[FourthPartyRow]:
+    # One link per (vendor, fourth party): counting links counts the vendors.
+    relying = _count_by(
+        SubprocessorLink.fourth_party_id, SubprocessorLink.fourth_party_id.is_not(None)
+    )
+    query = (
+        sa.select(
+            FourthParty.id,
+            FourthParty.name,
+            FourthParty.service,
+            sa.func.coalesce(relying.c.n, 0),
+        )
+        .outerjoin(relying, relying.c.key == FourthParty.id)
+        .order_by(sa.func.lower(FourthParty.name), FourthParty.id)
+    )
+    if search:
+        query = query.where(
+            sa.or_(_name_contains(FourthParty, search), _contains(FourthParty.service, search))
+        )
+    return one_page(session, query, page, lambda row: FourthPartyRow(*row[:4]))
+
+
+@dataclass(frozen=True)
+class RelyingVendor:
+    vendor_id: int
+    name: str
+    purpose: str
+    data: tuple[tuple[str, int | None], ...]  # (data category, records passed or None)
+
+
+def relying_vendors(session: Session, party: FourthParty) -> tuple[RelyingVendor, ...]:
+    """Our vendors relying on ``party`` with the data each passes to it, in one statement."""
+    rows = session.execute(
+        sa.select(
+            SubprocessorLink.id,
+            Vendor.id,
+            Vendor.name,
+            SubprocessorLink.purpose,
+            DataCategory.name,
+            SubprocessorData.records,
+        )
+        .join(Vendor, Vendor.id == SubprocessorLink.vendor_id)
+        .outerjoin(SubprocessorData, SubprocessorData.link_id == SubprocessorLink.id)
+        .outerjoin(DataCategory, DataCategory.id == SubprocessorData.data_category_id)
+        .where(SubprocessorLink.fourth_party_id == party.id)
+        .order_by(sa.func.lower(Vendor.name), Vendor.id, sa.func.lower(DataCategory.name))
+    )
+    found: dict[int, tuple[int, str, str, list[tuple[str, int | None]]]] = {}
+    for link_id, vendor_id, name, purpose, category, records in rows:
+        entry = found.setdefault(link_id, (vendor_id, name, purpose, []))
+        if category is not None:
+            entry[3].append((category, records))
+    return tuple(
+        RelyingVendor(vendor_id, name, purpose, tuple(data))
+        for vendor_id, name, purpose, data in found.values()
+    )
 
 
 def get_fourth_party(session: Session, fourth_party_id: int) -> FourthParty | None:

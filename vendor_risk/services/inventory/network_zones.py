@@ -1,5 +1,6 @@
-"""Network zones: the choices a form offers, create and update (the fields a form may set, and
-the zones a zone reaches), and deletion with what goes with it (issue 14).
+"""Network zones: their list page and a zone's page, the choices a form offers, create and
+update (the fields a form may set, and the zones a zone reaches), and deletion with what goes
+with it (issue 14).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from sqlalchemy.orm import Session, aliased
 from ...models import AuditAction, NetworkZone, System, SystemOpenZone, SystemZone, ZoneReach
 from .. import ValidationFailed
 from ..audit import Actor
+from ..pages import Page, one_page
 from .edits import _apply, _checked, _flush, _names, _problems, _record, check_version
+from .list_queries import _contains, _count_by, _name_contains
 
 ZONE_FIELDS = ("name", "description")
 ZONE_TEXT = ("name", "description")
@@ -23,6 +26,89 @@ ZONE_TEXT = ("name", "description")
 def zone_choices(session: Session) -> list[tuple[int, str]]:
     query = sa.select(NetworkZone.id, NetworkZone.name).order_by(sa.func.lower(NetworkZone.name))
     return [(row.id, row.name) for row in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class ZoneRow:
+    id: int
+    name: str
+    description: str
+    members: int  # systems in the zone
+    open_to: int  # systems accepting unauthenticated access from it
+    reaches: int  # zones it reaches
+    reached_from: int  # zones reaching it
+
+
+def search_zones(session: Session, *, search: str | None = None, page: int = 1) -> Page[ZoneRow]:
+    members = _count_by(SystemZone.zone_id)
+    open_to = _count_by(SystemOpenZone.zone_id)
+    reaches = _count_by(ZoneReach.from_zone_id)
+    reached_from = _count_by(ZoneReach.to_zone_id)
+    query = (
+        sa.select(
+            NetworkZone.id,
+            NetworkZone.name,
+            NetworkZone.description,
+            sa.func.coalesce(members.c.n, 0),
+            sa.func.coalesce(open_to.c.n, 0),
+            sa.func.coalesce(reaches.c.n, 0),
+            sa.func.coalesce(reached_from.c.n, 0),
+        )
+        .outerjoin(members, members.c.key == NetworkZone.id)
+        .outerjoin(open_to, open_to.c.key == NetworkZone.id)
+        .outerjoin(reaches, reaches.c.key == NetworkZone.id)
+        .outerjoin(reached_from, reached_from.c.key == NetworkZone.id)
+        .order_by(sa.func.lower(NetworkZone.name), NetworkZone.id)
+    )
+    if search:
+        query = query.where(
+            sa.or_(_name_contains(NetworkZone, search), _contains(NetworkZone.description, search))
+        )
+    return one_page(session, query, page, lambda row: ZoneRow(*row[:7]))
+
+
+@dataclass(frozen=True)
+class ZoneNeighbours:
+    """A zone's page: (id, name) pairs, each list by name."""
+
+    reaches: tuple[tuple[int, str], ...]  # zones its systems can connect to
+    reached_from: tuple[tuple[int, str], ...]  # zones whose systems can connect to it
+    members: tuple[tuple[int, str], ...]  # systems in it
+    open_to: tuple[tuple[int, str], ...]  # systems accepting unauthenticated access from it
+
+
+def zone_neighbours(session: Session, zone: NetworkZone) -> ZoneNeighbours:
+    """Everything a zone's page lists, in one statement."""
+    other = aliased(NetworkZone)
+    parts = [
+        sa.select(sa.literal("reaches").label("part"), other.id, other.name)
+        .join(ZoneReach, ZoneReach.to_zone_id == other.id)
+        .where(ZoneReach.from_zone_id == zone.id),
+        sa.select(sa.literal("reached_from").label("part"), other.id, other.name)
+        .join(ZoneReach, ZoneReach.from_zone_id == other.id)
+        .where(ZoneReach.to_zone_id == zone.id),
+        *(
+            sa.select(sa.literal(part).label("part"), System.id, System.name)
+            .join(model, model.system_id == System.id)
+            .where(model.zone_id == zone.id)
+            for part, model in (("members", SystemZone), ("open_to", SystemOpenZone))
+        ),
+    ]
+    union = sa.union_all(*parts).subquery()
+    found: dict[str, list[tuple[int, str]]] = {
+        "reaches": [],
+        "reached_from": [],
+        "members": [],
+        "open_to": [],
+    }
+    rows = session.execute(
+        sa.select(union.c.part, union.c.id, union.c.name).order_by(
+            sa.func.lower(union.c.name), union.c.id
+        )
+    )
+    for part, row_id, name in rows:
+        found[part].append((row_id, name))
+    return ZoneNeighbours(**{part: tuple(rows) for part, rows in found.items()})
 
 
 def get_zone(session: Session, zone_id: int) -> NetworkZone | None:
@@ -118,6 +204,58 @@ def set_reaches(
         changed=["reaches"],
     )
     return True
+
+
+def add_reach(session: Session, zone: NetworkZone, to_zone_id: int, *, actor: Actor) -> str:
+    """Systems of ``zone`` can now connect to those of ``to_zone_id`` (a cycle is allowed:
+    two zones may reach each other); returns the name of the zone reached."""
+    if to_zone_id == zone.id:
+        raise ValidationFailed({"to_zone_id": ["A zone cannot reach itself."]})
+    target = session.get(NetworkZone, to_zone_id)
+    if target is None:
+        raise ValidationFailed({"to_zone_id": ["Unknown network zone."]})
+    if session.get(ZoneReach, (zone.id, to_zone_id)) is not None:
+        raise ValidationFailed({"to_zone_id": [f"{zone.name} reaches {target.name} already."]})
+    session.add(ZoneReach(from_zone_id=zone.id, to_zone_id=to_zone_id))
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:  # added by a concurrent request
+        raise ValidationFailed(
+            {"to_zone_id": [f"{zone.name} reaches {target.name} already."]}
+        ) from None
+    _record(
+        session,
+        AuditAction.network_zone_updated,
+        actor=actor,
+        object_type="network_zone",
+        object_id=zone.id,
+        name=zone.name,
+        changed=["reaches"],
+        reach_added=target.name,
+    )
+    return target.name
+
+
+def get_reach(session: Session, zone: NetworkZone, to_zone_id: int) -> ZoneReach | None:
+    return session.get(ZoneReach, (zone.id, to_zone_id))
+
+
+def remove_reach(session: Session, zone: NetworkZone, reach: ZoneReach, *, actor: Actor) -> str:
+    """Returns the name of the zone no longer reached."""
+    name = session.scalar(sa.select(NetworkZone.name).where(NetworkZone.id == reach.to_zone_id))
+    session.delete(reach)
+    session.flush()
+    _record(
+        session,
+        AuditAction.network_zone_updated,
+        actor=actor,
+        object_type="network_zone",
+        object_id=zone.id,
+        name=zone.name,
+        changed=["reaches"],
+        reach_removed=name,
+    )
+    return name or ""
 
 
 @dataclass(frozen=True)

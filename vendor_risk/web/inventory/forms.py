@@ -191,7 +191,25 @@ class HoldingRecordsForm(ModelForm):
 
 
 class SubprocessorLinkForm(ModelForm):
-    subprocessor_id = VendorField("Subprocessor", validators=[DataRequired(CHOOSE)])
+    """A subprocessor of a vendor: one of our vendors, a recorded fourth party, or a new fourth
+    party typed with its service (recorded in the same step); the data passed on to it."""
+
+    subprocessor_id = VendorField(
+        "One of our vendors", validators=[Optional()], placeholder="None: a fourth party"
+    )
+    fourth_party_id = id_field("Or a recorded fourth party", validators=[Optional()])
+    fourth_party_name = StringField(
+        "Or a new fourth party: its name",
+        validators=[Optional(), Length(max=200)],
+        filters=[strip_text],
+        description="A subprocessor that is not one of our vendors, recorded under this vendor.",
+    )
+    fourth_party_service = text_field(
+        "The new fourth party's service",
+        TEXT_MAX,
+        description="What it does, such as e-mail delivery or cloud hosting (a fourth party "
+        "recorded already keeps its own: edit it on its page).",
+    )
     purpose = text_field("Purpose", 500, description="What the subprocessor does for the vendor.")
     data_category_ids = SelectMultipleField(
         "Data categories passed on",
@@ -201,6 +219,61 @@ class SubprocessorLinkForm(ModelForm):
         "choose several.",
         render_kw={"size": 6},
     )
+    records = IntegerField(
+        "Approximate records passed on",
+        validators=[Optional(), NumberRange(min=0, max=RECORDS_MAX)],
+        description="Of each category chosen. Leave empty when nobody knows.",
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        ways = (self.subprocessor_id, self.fourth_party_id, self.fourth_party_name)
+        chosen = [f for f in ways if f.data not in (None, "") or f.errors]
+        if not chosen:
+            self.subprocessor_id.errors = [
+                *self.subprocessor_id.errors,
+                "Choose one of our vendors or a recorded fourth party, or type a new "
+                "fourth party's name.",
+            ]
+            return False
+        for extra in chosen[1:]:
+            extra.errors = [
+                *extra.errors,
+                "Choose only one subprocessor: one of our vendors, a recorded fourth party, "
+                "or a new one.",
+            ]
+            valid = False
+        if self.records.data is not None and not self.data_category_ids.data:
+            self.records.errors = [
+                *self.records.errors,
+                "Choose the data categories passed on: these are their records.",
+            ]
+            valid = False
+        if self.fourth_party_service.data and not self.fourth_party_name.data:
+            self.fourth_party_service.errors = [
+                *self.fourth_party_service.errors,
+                "This is for a new fourth party: type its name too, or clear this box.",
+            ]
+            valid = False
+        return valid
+
+
+class NetworkZoneForm(VersionedForm):
+    name = _name("Name", "Enter the zone's name.")
+    description = _area(
+        "Description", description="What is in it, such as the office network or production."
+    )
+
+
+class ZoneReachForm(ModelForm):
+    """Add a zone this one reaches: its systems can connect to those of that zone."""
+
+    to_zone_id = id_field("Reaches zone", validators=[DataRequired(CHOOSE)])
+
+
+class FourthPartyForm(VersionedForm):
+    name = _name("Name", "Enter the fourth party's name.")
+    service = _area("Service", description="What it does for the vendors relying on it.")
 
 
 class CredentialForm(VersionedForm):
@@ -272,6 +345,14 @@ def _search(text: str):
 
 class SystemFilterForm(ListForm):
     q = _search("Search name or owner")
+
+
+class ZoneFilterForm(ListForm):
+    q = _search("Search name or description")
+
+
+class FourthPartyFilterForm(ListForm):
+    q = _search("Search name or service")
 
 
 class VendorFilterForm(ListForm):

@@ -1,5 +1,6 @@
 """What a vendor or a system holds: the data holdings (a vendor's tab and a system's page share
-them) and a vendor's subprocessors, with the data passed on to each."""
+them) and a vendor's subprocessors (our vendors or fourth parties), with the data passed on to
+each."""
 
 from __future__ import annotations
 
@@ -108,6 +109,7 @@ def remove_vendor_data(vendor_id: int, data_category_id: int):
 
 def _subprocessor_form(vendor: Vendor, form=None) -> SubprocessorLinkForm:
     form = form or SubprocessorLinkForm(formdata=None)
+    form.fourth_party_id.choices = _choices(inventory.fourth_party_choices(db.session), "None")
     form.data_category_ids.choices = _choices(inventory.data_category_choices(db.session))
     return form
 
@@ -139,8 +141,12 @@ def add_subprocessor(vendor_id: int):
             db.session,
             vendor,
             subprocessor_id=values["subprocessor_id"],
+            fourth_party_id=values["fourth_party_id"],
+            fourth_party_name=values["fourth_party_name"],
+            fourth_party_service=values["fourth_party_service"],
             purpose=values["purpose"],
             data_category_ids=values["data_category_ids"],
+            records=values["records"],
             actor=request_actor(),
         ),
     )

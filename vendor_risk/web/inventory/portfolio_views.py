@@ -1,4 +1,5 @@
-"""The inventory's portfolio page: concentration, super-nodes, rotation."""
+"""The inventory's portfolio page: concentration, super-nodes, the subprocessors most of our
+vendors rely on, rotation."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def portfolio_view():
         tiers=portfolio.tier_counts(db.session),
         super_nodes=portfolio.super_nodes(db.session),
         concentration=portfolio.concentration(db.session),
+        relied_on=inventory.subprocessor_concentration(db.session),
         rotation=portfolio.rotation_counts(db.session),
         overdue=overdue,
     )

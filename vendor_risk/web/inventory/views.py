@@ -5,7 +5,8 @@ once. Refused forms answer 400 with the errors at their fields, refused deletion
 
 One module per kind of page, each joining the blueprint of ``blueprint``: ``vendor_views``,
 ``holding_views`` (data held, subprocessors), ``rating_views``, ``system_views``,
-``data_category_views``, ``credential_views``, ``portfolio_views``; what they share is in
+``data_category_views``, ``credential_views``, ``zone_views`` (network zones),
+``fourth_party_views``, ``portfolio_views``; what they share is in
 ``common``. This module imports them all, so that every route is registered, and re-exports
 what the other areas use.
 """
@@ -16,11 +17,13 @@ from __future__ import annotations
 from . import (  # noqa: F401 - their routes join the blueprint
     credential_views,
     data_category_views,
+    fourth_party_views,
     holding_views,
     portfolio_views,
     rating_views,
     system_views,
     vendor_views,
+    zone_views,
 )
 from .blueprint import bp
 from .common import _filter_args, _found, _linker, _show_errors, _submit
