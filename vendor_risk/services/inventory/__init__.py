@@ -16,7 +16,9 @@ Where things are (this module only re-exports what the rest of the app uses):
 - ``vendors``, ``data_holdings`` (the data a vendor or a system holds), ``subprocessor_links``,
   ``systems``, ``data_categories``, ``credentials``: one module per entity, with its list page,
   its choices or names, create, update and delete; ``network_zones`` and ``fourth_parties``
-  (issue 14: no pages yet) with their choices, create, update and delete;
+  (issue 14: no pages yet) with their choices, create, update and delete; ``federations``
+  (systems trusting an identity provider for sign-in) and ``software_supply`` (vendor
+  software a system runs), listed, added and removed on a system's page;
 - ``bulk``: the inventory file's import and export, and CSV lists of vendors;
 - ``contacts``: a vendor contact's own vendor.
 """
@@ -44,6 +46,13 @@ from .data_categories import (
 )
 from .data_holdings import get_holding, holdings, remove_holding, set_holding
 from .edits import check_version
+from .federations import (
+    add_federation,
+    federation_problems,
+    federations,
+    get_federation,
+    remove_federation,
+)
 from .fourth_parties import (
     create_fourth_party,
     delete_fourth_party,
@@ -65,6 +74,14 @@ from .network_zones import (
     zone_problems,
 )
 from .rotation import RotationStatus, rotation_status
+from .software_supply import (
+    add_software,
+    get_software_supply,
+    remove_software,
+    software_of_system,
+    software_of_vendor,
+    software_problems,
+)
 from .subprocessor_links import (
     add_subprocessor,
     get_subprocessor_link,
@@ -80,6 +97,9 @@ from .systems import (
     system_choices,
     system_deletion,
     system_problems,
+    system_zone_names,
+    system_zones,
+    systems_operated_by,
     update_system,
 )
 from .vendors import (
@@ -106,6 +126,8 @@ __all__ = [
     "SUGGESTED",
     "VENDOR_SORTS",
     "RotationStatus",
+    "add_federation",
+    "add_software",
     "add_subprocessor",
     "check_version",
     "create_credential",
@@ -126,13 +148,17 @@ __all__ = [
     "delete_vendor",
     "delete_zone",
     "email_domain_suggestions",
+    "federation_problems",
+    "federations",
     "fourth_party_choices",
     "fourth_party_deletion",
     "fourth_party_problems",
     "get_credential",
     "get_data_category",
+    "get_federation",
     "get_fourth_party",
     "get_holding",
+    "get_software_supply",
     "get_subprocessor_link",
     "get_system",
     "get_vendor",
@@ -140,7 +166,9 @@ __all__ = [
     "has_other_vendors",
     "holdings",
     "reached_zones",
+    "remove_federation",
     "remove_holding",
+    "remove_software",
     "remove_subprocessor",
     "rotation_status",
     "search_credentials",
@@ -149,12 +177,18 @@ __all__ = [
     "search_vendors",
     "set_holding",
     "set_reaches",
+    "software_of_system",
+    "software_of_vendor",
+    "software_problems",
     "stored_in",
     "subprocessor_problems",
     "subprocessors",
     "system_choices",
     "system_deletion",
     "system_problems",
+    "system_zone_names",
+    "system_zones",
+    "systems_operated_by",
     "update_credential",
     "update_data_category",
     "update_fourth_party",
