@@ -22,8 +22,10 @@ from vendor_risk.models import (
     CredentialStatus,
     Criticality,
     DataCategory,
+    Federation,
     Role,
     Sensitivity,
+    SoftwareSupply,
     SubprocessorData,
     SubprocessorLink,
     System,
@@ -1141,12 +1143,20 @@ def inventory_world(app, make_vendor):
         VendorData(vendor_id=vendor, data_category_id=category),
         SystemData(system_id=system, data_category_id=category),
     )
+    [idp] = add(app, System(name="Okta-like"))
+    [federation, supply] = add(
+        app,
+        Federation(identity_provider_id=idp, system_id=system),
+        SoftwareSupply(system_id=system, vendor_id=vendor, software="agent"),
+    )
     return {
         "vendor_id": vendor,
         "system_id": system,
         "data_category_id": category,
         "credential_id": credential,
         "link_id": link,
+        "federation_id": federation,
+        "supply_id": supply,
     }
 
 
@@ -1169,12 +1179,12 @@ def test_vendor_contacts_and_admins_get_403_on_every_inventory_page(
     vendor_id = inventory_world["vendor_id"] if role is Role.vendor_contact else None
     login_as(client, make_user(role, vendor_id=vendor_id))
     requests = inventory_requests(app, inventory_world)
-    assert len(requests) == 50
+    assert len(requests) == 54
     for method, path in requests:
         response = client.open(path, method=method, data={"name": "x"})
         assert response.status_code == 403, (method, path)
     assert count(app, Vendor) == 2 and count(app, Credential) == 1
-    assert len(events(app, "access.denied")) == 50
+    assert len(events(app, "access.denied")) == 54
 
 
 @pytest.mark.parametrize("role", [Role.procurement, Role.risk_officer])
