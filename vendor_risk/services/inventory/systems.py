@@ -132,7 +132,15 @@ def system_problems(
 ) -> dict[str, list[str]]:
     """The shared checks, a vendor operating it that exists, and ``zones`` (zone ids by the
     field that sets them: ``zones``, ``accepts_unauthenticated_from``) that all exist."""
-    errors = _problems(session, System, values, SYSTEM_TEXT, system_id)
+    return _problems(session, System, values, SYSTEM_TEXT, system_id) | _edge_problems(
+        session, values, zones
+    )
+
+
+def _edge_problems(
+    session: Session, values: Mapping[str, Any], zones: Mapping[str, Collection[int] | None] | None
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
     operator = values.get("operator_vendor_id")
     if operator is not None and _unknown(session, Vendor, [operator]):
         errors["operator_vendor_id"] = ["Choose one of the listed options."]
@@ -209,7 +217,7 @@ def _checked_system(
     unknown = set(zones) - set(_ZONE_MODELS)
     if unknown:
         raise ValueError(f"not zone fields of System: {sorted(unknown)}")
-    errors = system_problems(session, values, system_id=system_id, zones=zones)
+    errors = _edge_problems(session, values, zones)
     if errors:
         raise ValidationFailed(errors)
     return values
