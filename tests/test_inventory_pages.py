@@ -22,10 +22,12 @@ from vendor_risk.models import (
     CredentialStatus,
     Criticality,
     DataCategory,
+    Federation,
     FourthParty,
     NetworkZone,
     Role,
     Sensitivity,
+    SoftwareSupply,
     SubprocessorData,
     SubprocessorLink,
     System,
@@ -1151,6 +1153,12 @@ def inventory_world(app, make_vendor):
         SystemData(system_id=system, data_category_id=category),
         ZoneReach(from_zone_id=zone, to_zone_id=reached),
     )
+    [idp] = add(app, System(name="Okta-like"))
+    [federation, supply] = add(
+        app,
+        Federation(identity_provider_id=idp, system_id=system),
+        SoftwareSupply(system_id=system, vendor_id=vendor, software="agent"),
+    )
     return {
         "vendor_id": vendor,
         "system_id": system,
@@ -1160,6 +1168,8 @@ def inventory_world(app, make_vendor):
         "zone_id": zone,
         "to_zone_id": reached,
         "fourth_party_id": party,
+        "federation_id": federation,
+        "supply_id": supply,
     }
 
 
@@ -1182,14 +1192,14 @@ def test_vendor_contacts_and_admins_get_403_on_every_inventory_page(
     vendor_id = inventory_world["vendor_id"] if role is Role.vendor_contact else None
     login_as(client, make_user(role, vendor_id=vendor_id))
     requests = inventory_requests(app, inventory_world)
-    assert len(requests) == 68
+    assert len(requests) == 72
     for method, path in requests:
         response = client.open(path, method=method, data={"name": "x"})
         assert response.status_code == 403, (method, path)
     assert count(app, Vendor) == 2 and count(app, Credential) == 1
     assert count(app, NetworkZone) == 2 and count(app, FourthParty) == 1
     assert count(app, ZoneReach) == 1
-    assert len(events(app, "access.denied")) == 68
+    assert len(events(app, "access.denied")) == 72
 
 
 @pytest.mark.parametrize("role", [Role.procurement, Role.risk_officer])

@@ -17,7 +17,9 @@ Where things are (this module only re-exports what the rest of the app uses):
   ``systems``, ``data_categories``, ``credentials``: one module per entity, with its list page,
   its choices or names, create, update and delete; ``network_zones`` and ``fourth_parties``
   (issue 14) likewise; ``subprocessor_links`` also has the portfolio's concentration of
-  subprocessors (how many of our vendors rely on each);
+  subprocessors (how many of our vendors rely on each); ``federations`` (systems trusting an
+  identity provider for sign-in) and ``software_supply`` (vendor software a system runs),
+  listed, added and removed on a system's page;
 - ``bulk``: the inventory file's import and export, and CSV lists of vendors;
 - ``contacts``: a vendor contact's own vendor.
 """
@@ -45,6 +47,13 @@ from .data_categories import (
 )
 from .data_holdings import get_holding, holdings, remove_holding, set_holding
 from .edits import check_version
+from .federations import (
+    add_federation,
+    federation_problems,
+    federations,
+    get_federation,
+    remove_federation,
+)
 from .fourth_parties import (
     create_fourth_party,
     delete_fourth_party,
@@ -73,6 +82,14 @@ from .network_zones import (
     zone_problems,
 )
 from .rotation import RotationStatus, rotation_status
+from .software_supply import (
+    add_software,
+    get_software_supply,
+    remove_software,
+    software_of_system,
+    software_of_vendor,
+    software_problems,
+)
 from .subprocessor_links import (
     add_subprocessor,
     get_subprocessor_link,
@@ -89,6 +106,9 @@ from .systems import (
     system_choices,
     system_deletion,
     system_problems,
+    system_zone_names,
+    system_zones,
+    systems_operated_by,
     update_system,
 )
 from .vendors import (
@@ -115,7 +135,9 @@ __all__ = [
     "SUGGESTED",
     "VENDOR_SORTS",
     "RotationStatus",
+    "add_federation",
     "add_reach",
+    "add_software",
     "add_subprocessor",
     "check_version",
     "create_credential",
@@ -136,14 +158,18 @@ __all__ = [
     "delete_vendor",
     "delete_zone",
     "email_domain_suggestions",
+    "federation_problems",
+    "federations",
     "fourth_party_choices",
     "fourth_party_deletion",
     "fourth_party_problems",
     "get_credential",
     "get_data_category",
+    "get_federation",
     "get_fourth_party",
     "get_holding",
     "get_reach",
+    "get_software_supply",
     "get_subprocessor_link",
     "get_system",
     "get_vendor",
@@ -152,8 +178,10 @@ __all__ = [
     "holdings",
     "reached_zones",
     "relying_vendors",
+    "remove_federation",
     "remove_holding",
     "remove_reach",
+    "remove_software",
     "remove_subprocessor",
     "rotation_status",
     "search_credentials",
@@ -164,6 +192,9 @@ __all__ = [
     "search_zones",
     "set_holding",
     "set_reaches",
+    "software_of_system",
+    "software_of_vendor",
+    "software_problems",
     "stored_in",
     "subprocessor_concentration",
     "subprocessor_problems",
@@ -171,6 +202,9 @@ __all__ = [
     "system_choices",
     "system_deletion",
     "system_problems",
+    "system_zone_names",
+    "system_zones",
+    "systems_operated_by",
     "update_credential",
     "update_data_category",
     "update_fourth_party",

@@ -1,16 +1,19 @@
 """Systems: their list page, the choices a form offers, create and update (the fields a form
-may set), and deletion with what it removes and what stops it.
+may set, the vendor operating it and its network zones), and deletion with what it removes
+and what stops it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import flag_modified
 
+from ...db import row_id
 from ...models import (
     AuditAction,
     Credential,
@@ -41,8 +44,18 @@ from .list_queries import _contains, _count_by, _name_contains
 
 # What a form may set on a system: field names equal model attributes. The free-text ones
 # are checked for secret-looking values.
-SYSTEM_FIELDS = ("name", "kind", "environment", "owner", "mfa_required", "description")
+SYSTEM_FIELDS = (
+    "name",
+    "kind",
+    "environment",
+    "owner",
+    "mfa_required",
+    "description",
+    "operator_vendor_id",
+)
 SYSTEM_TEXT = ("name", "owner", "description")
+# The zone memberships a form sets beside the fields, by the field that sets them.
+_ZONE_MODELS = {"zones": SystemZone, "accepts_unauthenticated_from": SystemOpenZone}
 
 
 def system_choices(session: Session) -> list[tuple[int, str]]:
@@ -61,6 +74,8 @@ class SystemRow:
     opened_by: int  # credentials that open it
     stored: int  # credentials with a copy stored in it
     data_categories: int
+    operator_vendor_id: int | None = None  # the vendor that runs it (a SaaS application)
+    operator: str | None = None
 
 
 def search_systems(
@@ -80,7 +95,10 @@ def search_systems(
             sa.func.coalesce(opened.c.n, 0),
             sa.func.coalesce(stored.c.n, 0),
             sa.func.coalesce(data.c.n, 0),
+            System.operator_vendor_id,
+            Vendor.name,
         )
+        .outerjoin(Vendor, Vendor.id == System.operator_vendor_id)
         .outerjoin(opened, opened.c.key == System.id)
         .outerjoin(stored, stored.c.key == System.id)
         .outerjoin(data, data.c.key == System.id)
@@ -88,7 +106,17 @@ def search_systems(
     )
     if search:
         query = query.where(sa.or_(_name_contains(System, search), _contains(System.owner, search)))
-    return one_page(session, query, page, lambda row: SystemRow(*row[:9]))
+    return one_page(session, query, page, lambda row: SystemRow(*row[:11]))
+
+
+def systems_operated_by(session: Session, vendor_id: int) -> list[tuple[int, str]]:
+    """The systems a vendor runs for us (id, name), by name."""
+    query = (
+        sa.select(System.id, System.name)
+        .where(System.operator_vendor_id == vendor_id)
+        .order_by(sa.func.lower(System.name))
+    )
+    return [(row.id, row.name) for row in session.execute(query)]
 
 
 def get_system(session: Session, system_id: int) -> System | None:
@@ -96,15 +124,129 @@ def get_system(session: Session, system_id: int) -> System | None:
 
 
 def system_problems(
-    session: Session, values: Mapping[str, Any], *, system_id: int | None = None
+    session: Session,
+    values: Mapping[str, Any],
+    *,
+    system_id: int | None = None,
+    zones: Mapping[str, Collection[int] | None] | None = None,
 ) -> dict[str, list[str]]:
-    return _problems(session, System, values, SYSTEM_TEXT, system_id)
+    """The shared checks, a vendor operating it that exists, and ``zones`` (zone ids by the
+    field that sets them: ``zones``, ``accepts_unauthenticated_from``) that all exist."""
+    return _problems(session, System, values, SYSTEM_TEXT, system_id) | _edge_problems(
+        session, values, zones
+    )
 
 
-def create_system(session: Session, values: Mapping[str, Any], *, actor: Actor) -> System:
-    system = System(**_checked(session, System, values, SYSTEM_FIELDS, SYSTEM_TEXT))
+def _edge_problems(
+    session: Session, values: Mapping[str, Any], zones: Mapping[str, Collection[int] | None] | None
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    operator = values.get("operator_vendor_id")
+    if operator is not None and _unknown(session, Vendor, [operator]):
+        errors["operator_vendor_id"] = ["Choose one of the listed options."]
+    for field, ids in (zones or {}).items():
+        if ids and _unknown(session, NetworkZone, ids):
+            errors[field] = ["Choose one of the listed network zones."]
+    return errors
+
+
+def _unknown(session: Session, model, ids: Collection[Any]) -> bool:
+    """Whether any of ``ids`` is no row of ``model`` (an id no row can have included)."""
+    wanted = {row_id(value) for value in ids}
+    if None in wanted:
+        return True
+    found = session.scalar(sa.select(sa.func.count()).where(model.id.in_(wanted)))
+    return found != len(wanted)
+
+
+def system_zones(session: Session, system: System) -> dict[str, list[int]]:
+    """The zone ids of the system by the form field that sets them."""
+    return {
+        field: list(
+            session.scalars(
+                sa.select(model.zone_id).where(model.system_id == system.id).order_by(model.zone_id)
+            )
+        )
+        for field, model in _ZONE_MODELS.items()
+    }
+
+
+def system_zone_names(session: Session, system: System) -> dict[str, tuple[str, ...]]:
+    """The zone names of the system by field, as its page shows them."""
+    return {
+        field: _names(
+            session,
+            sa.select(NetworkZone.name)
+            .join(model, model.zone_id == NetworkZone.id)
+            .where(model.system_id == system.id)
+            .order_by(sa.func.lower(NetworkZone.name)),
+        )
+        for field, model in _ZONE_MODELS.items()
+    }
+
+
+def _set_zones(
+    session: Session, system: System, zones: Mapping[str, Collection[int] | None]
+) -> list[str]:
+    """Make the memberships exactly ``zones`` (a field left None is left as it is); returns
+    the fields that changed."""
+    current = system_zones(session, system)
+    changed = []
+    for field, ids in zones.items():
+        if ids is None:
+            continue
+        model = _ZONE_MODELS[field]
+        wanted, held = set(ids), set(current[field])
+        if wanted == held:
+            continue
+        session.execute(
+            sa.delete(model).where(model.system_id == system.id, model.zone_id.in_(held - wanted))
+        )
+        session.add_all(model(system_id=system.id, zone_id=z) for z in sorted(wanted - held))
+        changed.append(field)
+    return changed
+
+
+def _checked_system(
+    session: Session,
+    values: Mapping[str, Any],
+    zones: Mapping[str, Collection[int] | None],
+    system_id: int | None = None,
+) -> dict[str, Any]:
+    values = _checked(session, System, values, SYSTEM_FIELDS, SYSTEM_TEXT, system_id)
+    unknown = set(zones) - set(_ZONE_MODELS)
+    if unknown:
+        raise ValueError(f"not zone fields of System: {sorted(unknown)}")
+    errors = _edge_problems(session, values, zones)
+    if errors:
+        raise ValidationFailed(errors)
+    return values
+
+
+def _flush_system(session: Session) -> None:
+    """Flush; a vendor or zone deleted meanwhile is reported like a name taken meanwhile."""
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:
+        raise ValidationFailed(
+            {"": ["A system with this name, or a vendor or zone it names, changed meanwhile."]}
+        ) from None
+
+
+def create_system(
+    session: Session,
+    values: Mapping[str, Any],
+    *,
+    actor: Actor,
+    zones: Mapping[str, Collection[int] | None] | None = None,
+) -> System:
+    """``zones``: zone ids by field (``zones``, ``accepts_unauthenticated_from``)."""
+    zones = zones or {}
+    system = System(**_checked_system(session, values, zones))
     session.add(system)
     _flush(session, System)
+    _set_zones(session, system, zones)
+    _flush_system(session)
     _record(
         session,
         AuditAction.system_created,
@@ -112,6 +254,8 @@ def create_system(session: Session, values: Mapping[str, Any], *, actor: Actor) 
         object_type="system",
         object_id=system.id,
         name=system.name,
+        operator_vendor_id=system.operator_vendor_id,
+        **{field: sorted(set(ids)) for field, ids in zones.items() if ids},
     )
     return system
 
@@ -123,11 +267,28 @@ def update_system(
     *,
     actor: Actor,
     expected_version: int | None = None,
+    zones: Mapping[str, Collection[int] | None] | None = None,
 ) -> list[str]:
+    """``zones``: zone ids by field; a field left out (or None) keeps its zones."""
+    zones = zones or {}
     check_version(session, system, expected_version, values)
-    values = _checked(session, System, values, SYSTEM_FIELDS, SYSTEM_TEXT, system.id)
+    values = _checked_system(session, values, zones, system.id)
+    previous_operator = system.operator_vendor_id
     changed = _apply(system, values)
+    zones_changed = _set_zones(session, system, zones)
+    if zones_changed and not changed:
+        # The row's version counts the memberships too: a form opened before is then stale.
+        flag_modified(system, "name")
+    changed += zones_changed
     if changed:
+        _flush_system(session)
+        details: dict[str, Any] = {}
+        if "operator_vendor_id" in changed:
+            details |= {
+                "previous_operator_vendor_id": previous_operator,
+                "operator_vendor_id": system.operator_vendor_id,
+            }
+        details |= {field: sorted(set(zones[field] or ())) for field in zones_changed}
         _flush(session, System)
         _record(
             session,
@@ -137,6 +298,7 @@ def update_system(
             object_id=system.id,
             name=system.name,
             changed=changed,
+            **details,
         )
     return changed
 

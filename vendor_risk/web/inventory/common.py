@@ -24,10 +24,12 @@ def _found(obj):
 
 
 def _show_errors(form, errors: dict[str, list[str]]) -> None:
-    """Each message at its field; messages about the whole form as a flash."""
+    """Each message at its field (once: the form and the service may both refuse an id);
+    messages about the whole form as a flash."""
     for name, messages in errors.items():
         if name and name in form:
-            form[name].errors = [*form[name].errors, *messages]
+            shown = list(form[name].errors)
+            form[name].errors = [*shown, *(m for m in messages if m not in shown)]
         else:
             flash(" ".join(messages), "error")
 

@@ -159,6 +159,21 @@ class VendorForm(VersionedForm):
             raise ValidationError("The contract cannot end before it starts.")
 
 
+ZONE_FIELDS = ("zones", "accepts_unauthenticated_from")
+
+
+def _zones_field(text: str, description: str):
+    """A multi-select of network zones by id; the view sets its choices."""
+    return SelectMultipleField(
+        text,
+        coerce=int,
+        invalid_value_message=CHOOSE,
+        invalid_choice_message="Choose one of the listed network zones.",
+        description=f"{description} Hold Ctrl (⌘ on a Mac) to choose several.",
+        render_kw={"size": 5},
+    )
+
+
 class SystemForm(VersionedForm):
     name = _name("Name", "Enter the system's name.")
     kind = enum_field("Kind", SystemKind, default=SystemKind.other)
@@ -169,6 +184,71 @@ class SystemForm(VersionedForm):
         description="A barrier for stolen passwords; tokens and service accounts pass it.",
     )
     description = _area("Description")
+    operator_vendor_id = VendorField(
+        "Operated by",
+        description="The vendor running it for us (a SaaS application): its breach reaches "
+        "the system's data and the credentials stored in it. Leave empty when we run it.",
+        placeholder="None: we run it",
+    )
+    zones = _zones_field(
+        "Network zones",
+        "The zones it is in: a foothold on it connects to the systems of the zones they reach.",
+    )
+    accepts_unauthenticated_from = _zones_field(
+        "Accepts unauthenticated network access from",
+        "Zones whose systems can use it with no sign-in at all (an open share, an "
+        "unauthenticated service).",
+    )
+
+    def values(self) -> dict:
+        values = super().values()
+        for name in ZONE_FIELDS:  # memberships are rows of their own, set apart
+            del values[name]
+        return values
+
+    def zone_ids(self) -> dict[str, list[int]]:
+        return {name: self[name].data or [] for name in ZONE_FIELDS}
+
+
+class FederationForm(ModelForm):
+    """The system trusts an identity provider (another system) for sign-in (Federation)."""
+
+    identity_provider_id = id_field(
+        "Identity provider", validators=[DataRequired("Choose the identity provider.")]
+    )
+    privilege = enum_field(
+        "Privilege it grants here",
+        Privilege,
+        default=Privilege.read,
+        description="What a session signed in via the identity provider may do in this system.",
+    )
+    mfa_enforced = BooleanField(
+        "This system asks its own MFA on top",
+        description="A barrier for an interactive login; a stolen session passes the "
+        "identity provider's MFA, not this one.",
+    )
+
+
+class SoftwareSupplyForm(ModelForm):
+    """The system runs software a vendor supplies (SoftwareSupply)."""
+
+    vendor_id = VendorField("Vendor", validators=[DataRequired(CHOOSE)])
+    software = text_field(
+        "Software", 200, description="An agent, a self-hosted server, a CI step: its name."
+    )
+    privilege = enum_field(
+        "Privilege it has",
+        Privilege,
+        default=Privilege.admin,
+        description="A breach of the vendor's build or update channel reaches the system "
+        "with this privilege; MFA is no barrier.",
+    )
+    automatic_updates = BooleanField(
+        "Updates apply automatically",
+        default=True,
+        description="Untick when we approve each update before it runs: a barrier that "
+        "holds until the controls fail.",
+    )
 
 
 class DataCategoryForm(VersionedForm):

@@ -166,7 +166,13 @@ def delete_vendor(vendor_id: int):
 
 @bp.get("/vendors/<int:vendor_id>")
 def vendor(vendor_id: int):
-    return _vendor_tab("inventory/vendor.html", _vendor(vendor_id))
+    vendor = _vendor(vendor_id)
+    return _vendor_tab(
+        "inventory/vendor.html",
+        vendor,
+        operated=inventory.systems_operated_by(db.session, vendor.id),
+        software=inventory.software_of_vendor(db.session, vendor.id),
+    )
 
 
 @bp.get("/vendors/<int:vendor_id>/credentials")
