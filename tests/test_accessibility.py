@@ -34,8 +34,8 @@ from browser import module_database_url as module_database_url
 
 from vendor_risk import create_app
 from vendor_risk.db import db, utcnow
-from vendor_risk.models import Finding, Role
-from vendor_risk.services import blast_radius, incidents
+from vendor_risk.models import DataCategory, Finding, Role, System, SystemZone, Vendor
+from vendor_risk.services import blast_radius, incidents, inventory
 from vendor_risk.services.accounts import users as accounts
 from vendor_risk.services.audit import Actor
 from vendor_risk.services.demo import IDENTITY_PROVIDER
@@ -69,6 +69,11 @@ PAGES = [
     ("vendor-risk", "officer", "/inventory/vendors/{vendor}/risk"),
     ("portfolio", "officer", "/inventory/portfolio"),
     ("credentials", "officer", "/inventory/credentials"),
+    ("vendor-subprocessors", "procurement", "/inventory/vendors/{vendor}/subprocessors"),
+    ("zones", "officer", "/inventory/zones"),
+    ("zone", "officer", "/inventory/zones/{zone}"),
+    ("fourth-parties", "officer", "/inventory/fourth-parties"),
+    ("fourth-party", "officer", "/inventory/fourth-parties/{fourth_party}"),
     ("findings", "officer", "/findings/"),
     ("finding", "officer", "/findings/{finding}"),
     ("requests", "procurement", "/requests/"),
@@ -151,6 +156,7 @@ def _prepare(app) -> tuple[dict[str, str | None], dict[str, int]]:
             },
             actor=Actor(label=officer.email, user_id=officer.id),
         )
+        made = _zones_and_fourth_party(vendor)
         db.session.commit()
         contact = accounts.get_by_email(db.session, USERS["contact"][0])
         queue = review.review_queue(db.session).rows
@@ -165,8 +171,40 @@ def _prepare(app) -> tuple[dict[str, str | None], dict[str, int]]:
             "review": queue[0].id,
             "portal_request": next(r.id for r in portal if r.editable),
             "incident": incident.id,
+            **made,
         }
     return secrets, ids
+
+
+def _zones_and_fourth_party(vendor_id: int):
+    """Two network zones, one reaching the other with a system in it, and a fourth party the
+    identity provider passes data to (the demo has none): their ids for the pages' paths."""
+    actor = Actor.system("tests")
+    office = inventory.create_zone(
+        db.session, {"name": "Office network (a11y)", "description": "Desks"}, actor=actor
+    )
+    production = inventory.create_zone(db.session, {"name": "Production (a11y)"}, actor=actor)
+    inventory.add_reach(db.session, office, production.id, actor=actor)
+    system = db.session.scalar(sa.select(System.id).order_by(System.id).limit(1))
+    db.session.add(SystemZone(system_id=system, zone_id=office.id))
+    categories = list(
+        db.session.scalars(sa.select(DataCategory.id).order_by(DataCategory.id).limit(2))
+    )
+    link = inventory.add_subprocessor(
+        db.session,
+        db.session.get(Vendor, vendor_id),
+        fourth_party_name="Postbox Relay (a11y)",
+        fourth_party_service="E-mail delivery",
+        purpose="Sends the sign-in e-mails",
+        data_category_ids=categories,
+        actor=actor,
+    )
+    return {
+        "zone": office.id,
+        "fourth_party": link.fourth_party_id,
+        "link": link.id,
+        "data_category": categories[0],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +271,15 @@ def test_a_form_showing_its_errors_has_no_serious_violation(site):
     assert page.is_visible("#name-error") and page.is_visible("#website-error")
     assert page.get_attribute("#name", "aria-invalid") == "true"
     assert_accessible(site, page, "new-vendor-with-errors")
+
+
+def test_a_subprocessor_row_showing_its_error_has_no_serious_violation(site):
+    """The records of one data category passed on, refused at that row's field."""
+    page = site.pages["procurement"]
+    page.goto(f"{site.base}/inventory/vendors/{site.ids['vendor']}/subprocessors")
+    field = f"#link-{site.ids['link']}-data-{site.ids['data_category']}-records"
+    page.fill(field, "-1")
+    page.locator(field).press("Enter")
+    page.wait_for_selector(f"{field}-error")
+    assert page.get_attribute(field, "aria-invalid") == "true"
+    assert_accessible(site, page, "vendor-subprocessors-with-errors")

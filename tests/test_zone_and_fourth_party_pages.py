@@ -270,12 +270,17 @@ def test_a_new_fourth_party_typed_on_the_tab_is_recorded_once(app, client, offic
         data_category_ids=[str(pii), str(docs)],
         records="250000",
     )
+    # One records figure for two categories: refused at the field, nothing saved.
+    several = client.post(tab, data=form)
+    assert several.status_code == 400 and "one data category" in field_error(several, "records")
+    assert count(app, FourthParty) == count(app, SubprocessorLink) == 0
+    form["records"] = ""
     assert client.post(tab, data=form).status_code == 302
     [party] = [p.id for p in _all(app, FourthParty)]
     assert get(app, FourthParty, party).service == "Object storage"
     page = text(client.get(tab))
     assert "CloudStore" in page and "fourth party" in page
-    assert "Customer PII (250,000 records), Internal documents (250,000 records)" in page
+    assert passed_records(app) == {"Customer PII": None, "Internal documents": None}
     assert f"/inventory/fourth-parties/{party}" in page
 
     # The same again: refused at the field, no second fourth party.
@@ -302,7 +307,8 @@ def test_a_new_fourth_party_typed_on_the_tab_is_recorded_once(app, client, offic
         (crm, "CloudStore"),
         (mail, "CloudStore"),
     ]
-    assert added[0].details["records"] == 250000
+    assert added[0].details["records"] is None
+    assert added[0].details["data_categories"] == ["Customer PII", "Internal documents"]
 
     # Removing the link leaves the fourth party recorded.
     [link] = re.findall(r"/subprocessors/(\d+)/remove", client.get(tab).get_data(as_text=True))
@@ -331,9 +337,10 @@ def test_the_tab_adds_our_vendors_and_recorded_fourth_parties_and_removes_both(
     with app.app_context():
         records = set(db.session.scalars(sa.select(SubprocessorData.records)))
     assert records == {None, BIGINT_MAX}
-    page = text(client.get(tab))
-    assert "Customer PII (records unknown)" in page and f"{BIGINT_MAX:,} records" in page
-    assert "Pipeline CRM" in text(client.get(f"/inventory/vendors/{mail}/subprocessors"))
+    page = client.get(tab).get_data(as_text=True)
+    assert f'value="{BIGINT_MAX}"' in page
+    relying = text(client.get(f"/inventory/vendors/{mail}/subprocessors"))
+    assert "Pipeline CRM" in relying and "Customer PII (records unknown)" in relying
 
     links = re.findall(r"/subprocessors/(\d+)/remove", client.get(tab).get_data(as_text=True))
     assert len(links) == 2
@@ -369,6 +376,211 @@ def test_records_without_a_category_are_refused(app, client, officer):
     refused = client.post(tab, data=subprocessor_form(fourth_party_name="CloudStore", records="5"))
     assert refused.status_code == 400 and "categories" in field_error(refused, "records")
     assert count(app, FourthParty) == 0
+
+
+# ---- the data passed on a link: a row per data category, with its own records -------------
+
+
+def passed_records(app, link: int | None = None) -> dict[str, int | None]:
+    """The records passed on per data category (of one link, or of every link)."""
+    query = sa.select(DataCategory.name, SubprocessorData.records).join(
+        SubprocessorData, SubprocessorData.data_category_id == DataCategory.id
+    )
+    if link is not None:
+        query = query.where(SubprocessorData.link_id == link)
+    with app.app_context():
+        return dict(db.session.execute(query).all())
+
+
+def field_value(page: str, field: str) -> str | None:
+    """The value of the input of that id ('' when it has none), or None without the input."""
+    tag = re.search(rf'<input[^>]*\bid="{re.escape(field)}"[^>]*>', page)
+    if tag is None:
+        return None
+    value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
+    return html.unescape(value.group(1)) if value else ""
+
+
+def inventory_version(app) -> int:
+    """Bumped by every inventory change: the portfolio aggregates are stale until recomputed."""
+    from vendor_risk.services.portfolio import aggregates as portfolio
+
+    with app.app_context():
+        return portfolio.freshness(db.session).inventory_version
+
+
+def data_changes(app) -> list[dict]:
+    return [
+        e.details
+        for e in events(app, "inventory.vendor.updated")
+        if e.details["change"].startswith("subprocessor data")
+    ]
+
+
+@pytest.fixture
+def link_with_data(app, client, officer):
+    """Pipeline CRM passes Customer PII and Internal documents to the fourth party CloudStore
+    (records unknown); a third category, Source code, is not passed on."""
+    [crm, pii, docs, code] = add(
+        app,
+        Vendor(name="Pipeline CRM"),
+        DataCategory(name="Customer PII"),
+        DataCategory(name="Internal documents"),
+        DataCategory(name="Source code"),
+    )
+    tab = f"/inventory/vendors/{crm}/subprocessors"
+    form = subprocessor_form(
+        fourth_party_name="CloudStore", data_category_ids=[str(pii), str(docs)]
+    )
+    assert client.post(tab, data=form).status_code == 302
+    [link] = [link.id for link in _all(app, SubprocessorLink)]
+    return {"crm": crm, "pii": pii, "docs": docs, "code": code, "tab": tab, "link": link}
+
+
+def test_each_category_passed_on_has_its_own_records_edited_at_its_row(app, client, link_with_data):
+    d = link_with_data
+    tab, link, pii, docs = d["tab"], d["link"], d["pii"], d["docs"]
+    page = client.get(tab).get_data(as_text=True)
+    # A labelled records field per category passed on.
+    for category, category_id in (("Customer PII", pii), ("Internal documents", docs)):
+        field = f"link-{link}-data-{category_id}-records"
+        assert f'for="{field}">Approximate records of {category} passed on to CloudStore' in page
+        assert f'id="{field}"' in page
+
+    version = inventory_version(app)
+    row = f"{tab}/{link}/data/{pii}"
+    assert client.post(row, data={f"link-{link}-data-{pii}-records": "1500000"}).status_code == 302
+    assert passed_records(app, link) == {"Customer PII": 1500000, "Internal documents": None}
+    assert inventory_version(app) > version  # the portfolio's aggregates are stale
+    page = client.get(tab).get_data(as_text=True)
+    assert "Records saved." in page
+    assert field_value(page, f"link-{link}-data-{pii}-records") == "1500000"
+    assert field_value(page, f"link-{link}-data-{docs}-records") == ""
+
+    # The largest figure, then back to unknown (the field emptied).
+    big = {f"link-{link}-data-{docs}-records": str(BIGINT_MAX)}
+    assert client.post(f"{tab}/{link}/data/{docs}", data=big).status_code == 302
+    assert client.post(row, data={f"link-{link}-data-{pii}-records": ""}).status_code == 302
+    assert passed_records(app, link) == {"Customer PII": None, "Internal documents": BIGINT_MAX}
+    # Saving the same figure again changes nothing and records nothing.
+    assert client.post(f"{tab}/{link}/data/{docs}", data=big).status_code == 302
+
+    assert [(c["data_category"], c["records"], c["change"]) for c in data_changes(app)] == [
+        ("Customer PII", 1500000, "subprocessor data records changed"),
+        ("Internal documents", BIGINT_MAX, "subprocessor data records changed"),
+        ("Customer PII", None, "subprocessor data records changed"),
+    ]
+    assert {c["subprocessor"] for c in data_changes(app)} == {"CloudStore"}
+    [event] = events(app, "inventory.vendor.updated")[-1:]
+    assert event.vendor_id == d["crm"] and event.details["name"] == "Pipeline CRM"
+
+
+@pytest.mark.parametrize("records", ["-1", str(2**63), str(10**30), "12abc", "1e3", "1.5", " "])
+def test_bad_records_on_a_row_are_refused_at_that_row_and_nothing_is_saved(
+    app, client, link_with_data, records
+):
+    d = link_with_data
+    tab, link, pii, docs = d["tab"], d["link"], d["pii"], d["docs"]
+    assert (
+        client.post(f"{tab}/{link}/data/{docs}", data={f"link-{link}-data-{docs}-records": "7"})
+    ).status_code == 302
+    before = len(data_changes(app))
+    version = inventory_version(app)
+    field = f"link-{link}-data-{pii}-records"
+    refused = client.post(f"{tab}/{link}/data/{pii}", data={field: records})
+    if records == " ":  # blank is "unknown", as it was: nothing to save
+        assert refused.status_code == 302
+    else:
+        assert refused.status_code == 400
+        assert field_error(refused, field)
+        assert not field_error(refused, f"link-{link}-data-{docs}-records")  # not the other row
+        body = refused.get_data(as_text=True)
+        assert f'aria-describedby="{field}-error"' in body
+        assert field_value(body, f"link-{link}-data-{docs}-records") == "7"  # as saved
+        assert field_value(body, field) == records  # what was typed stays
+    assert passed_records(app, link) == {"Customer PII": None, "Internal documents": 7}
+    assert len(data_changes(app)) == before and inventory_version(app) == version
+
+
+def test_a_category_is_added_to_a_link_and_removed_from_it(app, client, link_with_data):
+    d = link_with_data
+    tab, link, pii, code = d["tab"], d["link"], d["pii"], d["code"]
+    add_url = f"{tab}/{link}/data"
+    # The add form offers only the category not passed on yet.
+    page = client.get(tab).get_data(as_text=True)
+    offered = re.search(
+        rf'<select id="link-{link}-data_category_id"[^>]*>(.*?)</select>', page, re.S
+    )
+    assert offered and "Source code" in offered.group(1) and "Customer PII" not in offered.group(1)
+    assert f'for="link-{link}-data_category_id">Another data category passed on to CloudStore' in (
+        page
+    )
+
+    # Bad input at the field, nothing saved.
+    version = inventory_version(app)
+    for values, field in (
+        ({f"link-{link}-data_category_id": str(code), f"link-{link}-records": "-5"}, "records"),
+        ({f"link-{link}-data_category_id": str(code), f"link-{link}-records": "x"}, "records"),
+        ({f"link-{link}-data_category_id": "", f"link-{link}-records": "5"}, "data_category_id"),
+        ({f"link-{link}-data_category_id": "999", f"link-{link}-records": ""}, "data_category_id"),
+    ):
+        refused = client.post(add_url, data=values)
+        assert refused.status_code == 400, values
+        assert field_error(refused, f"link-{link}-{field}"), values
+    assert "Source code" not in passed_records(app, link)
+    assert inventory_version(app) == version and data_changes(app) == []
+
+    added = client.post(
+        add_url, data={f"link-{link}-data_category_id": str(code), f"link-{link}-records": "42"}
+    )
+    assert added.status_code == 302
+    assert passed_records(app, link) == {
+        "Customer PII": None,
+        "Internal documents": None,
+        "Source code": 42,
+    }
+    assert inventory_version(app) > version
+    # Every category passed on: no add form left on the row.
+    assert f'id="link-{link}-data_category_id"' not in client.get(tab).get_data(as_text=True)
+
+    version = inventory_version(app)
+    assert client.post(f"{tab}/{link}/data/{pii}/remove").status_code == 302
+    assert passed_records(app, link) == {"Internal documents": None, "Source code": 42}
+    assert count(app, SubprocessorLink) == 1  # the link stays, with its other data
+    assert inventory_version(app) > version
+    # Gone: a second removal, or an edit of its records, finds nothing.
+    assert client.post(f"{tab}/{link}/data/{pii}/remove").status_code == 404
+    gone = {f"link-{link}-data-{pii}-records": "1"}
+    assert client.post(f"{tab}/{link}/data/{pii}", data=gone).status_code == 404
+    assert "Source code" in text(client.get(tab))
+
+    assert [(c["change"], c["data_category"], c.get("records")) for c in data_changes(app)] == [
+        ("subprocessor data added", "Source code", 42),
+        ("subprocessor data removed", "Customer PII", None),
+    ]
+    assert all(c["subprocessor"] == "CloudStore" for c in data_changes(app))
+
+
+def test_a_link_is_reached_only_through_its_own_vendor(app, client, link_with_data):
+    d = link_with_data
+    [other] = add(app, Vendor(name="MailRelay"))
+    link, pii = d["link"], d["pii"]
+    elsewhere = f"/inventory/vendors/{other}/subprocessors/{link}"
+    assert client.post(f"{elsewhere}/data/{pii}/remove").status_code == 404
+    field = {f"link-{link}-data-{pii}-records": "1"}
+    assert client.post(f"{elsewhere}/data/{pii}", data=field).status_code == 404
+    assert client.post(f"{elsewhere}/data", data={}).status_code == 404
+    assert passed_records(app, link) == {"Customer PII": None, "Internal documents": None}
+
+
+def test_one_records_figure_with_one_category_is_that_categorys(app, client, officer):
+    [crm, pii] = add(app, Vendor(name="Pipeline CRM"), DataCategory(name="Customer PII"))
+    tab = f"/inventory/vendors/{crm}/subprocessors"
+    form = subprocessor_form(
+        fourth_party_name="CloudStore", data_category_ids=[str(pii)], records="250000"
+    )
+    assert client.post(tab, data=form).status_code == 302
+    assert passed_records(app) == {"Customer PII": 250000}
 
 
 HOSTILE = "<script>alert(1)</script>"

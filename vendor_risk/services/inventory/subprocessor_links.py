@@ -1,7 +1,9 @@
 """Subprocessors: the links from a vendor to those it passes our data to (one of our vendors,
 or a fourth party that is not), both directions of a vendor's page, adding one (a new fourth
-party recorded in the same step) or removing one on the vendor's audit trail, and the
-portfolio's concentration: how many of our vendors rely on the same subprocessor.
+party recorded in the same step) or removing one on the vendor's audit trail, the data passed
+on a link (each data category with its own records, added, changed and removed like the
+vendor's own holdings), and the portfolio's concentration: how many of our vendors rely on the
+same subprocessor.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ RECORDS_MAX = 2**63 - 1  # the records column is a BIGINT
 
 ALREADY_VENDOR = "This vendor is already one of its subprocessors."
 ALREADY_FOURTH_PARTY = "This fourth party is already one of its subprocessors."
+RECORDS_PROBLEM = f"Enter a whole number from 0 to {RECORDS_MAX}."
+RECORDS_OF_ONE = (
+    "Records are one data category's: choose a single category here, or leave the records"
+    " empty and enter each category's records on the subprocessor's row once it is added."
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,7 @@ class SubprocessorRow:
     purpose: str
     data: tuple[tuple[str, int | None], ...]  # (data category, records passed or None)
     fourth_party_id: int | None = None  # a fourth party at the other end
+    category_ids: tuple[int, ...] = ()  # the data categories of ``data``, in the same order
 
     @property
     def data_categories(self) -> tuple[str, ...]:
@@ -78,15 +86,22 @@ def subprocessors(session: Session, vendor_id: int) -> Subprocessors:
         .order_by(sa.func.lower(name), SubprocessorLink.id)
     ).all()
     data: dict[int, list[tuple[str, int | None]]] = {}
+    category_ids: dict[int, list[int]] = {}
     if links:
         rows = session.execute(
-            sa.select(SubprocessorData.link_id, DataCategory.name, SubprocessorData.records)
+            sa.select(
+                SubprocessorData.link_id,
+                DataCategory.id,
+                DataCategory.name,
+                SubprocessorData.records,
+            )
             .join(DataCategory, DataCategory.id == SubprocessorData.data_category_id)
             .where(SubprocessorData.link_id.in_([link.id for link in links]))
-            .order_by(sa.func.lower(DataCategory.name))
+            .order_by(sa.func.lower(DataCategory.name), DataCategory.id)
         )
-        for link_id, category, records in rows:
+        for link_id, category_id, category, records in rows:
             data.setdefault(link_id, []).append((category, records))
+            category_ids.setdefault(link_id, []).append(category_id)
 
     def row(link) -> SubprocessorRow:
         return SubprocessorRow(
@@ -96,6 +111,7 @@ def subprocessors(session: Session, vendor_id: int) -> Subprocessors:
             link.purpose,
             tuple(data.get(link.id, ())),
             link.fourth_party_id if link.outgoing else None,
+            tuple(category_ids.get(link.id, ())),
         )
 
     return Subprocessors(
@@ -127,7 +143,8 @@ def subprocessor_problems(
     """The subprocessor is exactly one of: one of our vendors (``subprocessor_id``), a recorded
     fourth party (``fourth_party_id``), a new fourth party (``fourth_party_name``, with its
     ``fourth_party_service``); not linked to the vendor already; no secret-looking text; the
-    records passed a non-negative whole number a BIGINT holds."""
+    records passed a non-negative whole number a BIGINT holds, given for one data category at
+    most (``data_category_ids``): each category passed on has its own records."""
     errors: dict[str, list[str]] = {}
     subprocessor_id = values.get("subprocessor_id")
     fourth_party_id = values.get("fourth_party_id")
@@ -163,11 +180,20 @@ def subprocessor_problems(
         if problem:
             errors.setdefault(field, []).append(problem)
     records = values.get("records")
-    if records is not None and (
-        isinstance(records, bool) or not isinstance(records, int) or not 0 <= records <= RECORDS_MAX
-    ):
-        errors["records"] = [f"Enter a whole number from 0 to {RECORDS_MAX}."]
+    if records_problem(records):
+        errors["records"] = [RECORDS_PROBLEM]
+    elif records is not None and len(set(values.get("data_category_ids") or ())) > 1:
+        errors["records"] = [RECORDS_OF_ONE]
     return errors
+
+
+def records_problem(records: Any) -> str | None:
+    """None for records that are unknown (None) or a whole number a BIGINT holds."""
+    if records is None:
+        return None
+    if isinstance(records, bool) or not isinstance(records, int) or not 0 <= records <= RECORDS_MAX:
+        return RECORDS_PROBLEM
+    return None
 
 
 def add_subprocessor(
@@ -183,11 +209,15 @@ def add_subprocessor(
     records: int | None = None,
     actor: Actor,
 ) -> SubprocessorLink:
-    """Link ``vendor`` to its subprocessor, passing it the chosen data categories, each with
-    ``records`` (None: unknown). A new fourth party's name that a fourth party has already
-    is that fourth party: it is recorded once, whichever vendor names it first."""
+    """Link ``vendor`` to its subprocessor, passing it the chosen data categories; ``records``
+    (None: unknown) only with a single category, as each category has its own records
+    (:func:`set_subprocessor_data` changes them). A new fourth party's name that a fourth
+    party has already is that fourth party: it is recorded once, whichever vendor names it
+    first."""
     fourth_party_name = fourth_party_name.strip()
+    category_ids = sorted(set(data_category_ids))
     values = {
+        "data_category_ids": category_ids,
         "subprocessor_id": subprocessor_id,
         "fourth_party_id": fourth_party_id,
         "fourth_party_name": fourth_party_name,
@@ -223,7 +253,6 @@ def add_subprocessor(
         field = "subprocessor_id" if subprocessor_id is not None else "fourth_party_id"
         already = ALREADY_VENDOR if subprocessor_id is not None else ALREADY_FOURTH_PARTY
         raise ValidationFailed({field: [already]}) from None
-    category_ids = sorted(set(data_category_ids))
     session.add_all(
         SubprocessorData(link_id=link.id, data_category_id=c, records=records) for c in category_ids
     )
@@ -277,6 +306,91 @@ def remove_subprocessor(
         change="subprocessor removed",
         **details,
     )
+
+
+def get_subprocessor_data(
+    session: Session, link: SubprocessorLink, data_category_id: int
+) -> SubprocessorData | None:
+    return session.get(SubprocessorData, (link.id, data_category_id))
+
+
+def _record_link_data(
+    session: Session,
+    vendor: Vendor,
+    link: SubprocessorLink,
+    change: str,
+    data_category_id: int,
+    actor: Actor,
+    **more,
+) -> None:
+    _record(
+        session,
+        AuditAction.vendor_updated,
+        actor=actor,
+        object_type="vendor",
+        object_id=vendor.id,
+        vendor_id=vendor.id,
+        name=vendor.name,
+        change=change,
+        **_subprocessor_details(session, link),
+        data_category=session.scalar(
+            sa.select(DataCategory.name).where(DataCategory.id == data_category_id)
+        ),
+        **more,
+    )
+
+
+def set_subprocessor_data(
+    session: Session,
+    vendor: Vendor,
+    link: SubprocessorLink,
+    data_category_id: int,
+    records: int | None,
+    *,
+    actor: Actor,
+) -> None:
+    """Pass a data category on a link with its ``records`` (None: unknown), or change the
+    records of a category passed already: the same unit of work as a vendor's own holding."""
+    errors: dict[str, list[str]] = {}
+    if session.get(DataCategory, data_category_id) is None:
+        errors["data_category_id"] = ["Unknown data category."]
+    if records_problem(records):
+        errors["records"] = [RECORDS_PROBLEM]
+    if errors:
+        raise ValidationFailed(errors)
+    passed = get_subprocessor_data(session, link, data_category_id)
+    if passed is None:
+        session.add(
+            SubprocessorData(link_id=link.id, data_category_id=data_category_id, records=records)
+        )
+        change = "subprocessor data added"
+    elif passed.records != records:
+        passed.records = records
+        change = "subprocessor data records changed"
+    else:
+        return
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:  # the same category passed on by a concurrent request
+        raise ValidationFailed(
+            {"data_category_id": ["This data category is passed on already: reload the page."]}
+        ) from None
+    _record_link_data(session, vendor, link, change, data_category_id, actor, records=records)
+
+
+def remove_subprocessor_data(
+    session: Session,
+    vendor: Vendor,
+    link: SubprocessorLink,
+    passed: SubprocessorData,
+    *,
+    actor: Actor,
+) -> None:
+    """Stop passing a data category on a link (the link stays, with its other data)."""
+    data_category_id = passed.data_category_id
+    session.delete(passed)
+    session.flush()
+    _record_link_data(session, vendor, link, "subprocessor data removed", data_category_id, actor)
 
 
 @dataclass(frozen=True)

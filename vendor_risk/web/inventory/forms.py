@@ -302,7 +302,8 @@ class SubprocessorLinkForm(ModelForm):
     records = IntegerField(
         "Approximate records passed on",
         validators=[Optional(), NumberRange(min=0, max=RECORDS_MAX)],
-        description="Of each category chosen. Leave empty when nobody knows.",
+        description="Of the one category chosen (with several, each one's records are entered "
+        "on the subprocessor's row once it is added). Leave empty when nobody knows.",
     )
 
     def validate(self, extra_validators=None) -> bool:
