@@ -555,9 +555,10 @@ def test_the_demo_incident_stays_open_while_credentials_taken_from_reached_syste
     demo_app, keystone, make_user
 ):
     """A breach of the identity provider began ten days ago. Its seven credentials (the stolen
-    session token among them) are rotated; the deploy key taken from source control and the deployer credential taken from the build
-    pipeline are not: the gap holds those two, the incident cannot close, and the page, the
-    checklist, the list and the PDF all say so with the same counts."""
+    session token among them) are rotated; the deploy key taken from source control and the
+    deployer credential taken from the build pipeline are not: the gap holds those two, the
+    incident cannot close, and the page, the checklist, the list and the PDF all say so with the
+    same counts."""
     client, _ = staff_client(demo_app, make_user, Role.procurement)
     started = (utcnow() - timedelta(days=10)).date()
     opened = client.post(
