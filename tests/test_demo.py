@@ -1,6 +1,8 @@
 """The demo inventory tells the 2023 story: a breach of the identity provider reaches the wiki,
-ticketing and source control through four machine credentials; MFA stops it elsewhere. Its
-questionnaires tell it too: the identity provider's answers on support tokens cap its score."""
+ticketing and source control through four machine credentials; MFA stops the credentials it
+guards, but not the stolen session token, which signs in to the identity provider that other
+systems trust (those asking their own MFA hold). Its questionnaires tell it too: the identity
+provider's answers on support tokens cap its score."""
 
 import json
 from datetime import timedelta
@@ -21,6 +23,8 @@ WIKI = "Confluence (self-hosted wiki)"
 TICKETING = "Jira (self-hosted ticketing)"
 SOURCE_CONTROL = "Bitbucket (self-hosted source control)"
 THE_FOUR = {"atlassian-automation-token", "svc-worktracker", "svc-bitbucket", "svc-cloud-sandbox"}
+IDP_TENANT = "Identity provider tenant"
+SESSION = "har-session-it-admin"
 
 
 @pytest.fixture
@@ -39,11 +43,13 @@ def breach(demo_app):
 
 def test_breach_of_the_identity_provider_reaches_wiki_ticketing_and_source_control(breach):
     first_hop = {r.system.name: r for r in breach.despite_controls.systems if r.path.hops == 2}
-    assert {WIKI, TICKETING, SOURCE_CONTROL} <= set(first_hop)
+    assert {WIKI, TICKETING, SOURCE_CONTROL, IDP_TENANT} <= set(first_hop)
+    tenant = first_hop.pop(IDP_TENANT)
     used = {c.name for r in first_hop.values() for c in r.credentials}
     assert used == THE_FOUR
     for reached in first_hop.values():
         assert all(not c.interactive for c in reached.credentials)  # machine credentials
+    assert [c.name for c in tenant.credentials] == [SESSION]
     assert first_hop[SOURCE_CONTROL].path.text == (
         f"{IDENTITY_PROVIDER} holds svc-bitbucket (service account, admin)"
         f" -> opens {SOURCE_CONTROL}"
@@ -52,12 +58,32 @@ def test_breach_of_the_identity_provider_reaches_wiki_ticketing_and_source_contr
 
 def test_mfa_stops_the_attacker_where_the_story_says(breach):
     held = {b.credential.name: (b.system.name, b.barrier) for b in breach.barriers_held}
-    assert held["idp-admin-console"] == ("Identity provider tenant", "phishing_resistant_mfa")
+    assert held["idp-admin-console"] == (IDP_TENANT, "phishing_resistant_mfa")
     assert held["customer-dashboard-support"] == ("Customer dashboard", "mfa")
-    reached = {r.system.name for r in breach.despite_controls.systems}
-    assert "Identity provider tenant" not in reached and "Customer dashboard" not in reached
+    reached = {r.system.name: r for r in breach.despite_controls.systems}
+    assert "Customer dashboard" not in reached
     if_failed = {r.system.name for r in breach.if_controls_fail.systems}
-    assert {"Identity provider tenant", "Customer dashboard"} <= if_failed
+    assert {IDP_TENANT, "Customer dashboard"} <= if_failed
+    # The session token from a HAR file carries its sign-in's MFA: the tenant is reached anyway.
+    assert SESSION not in held
+    assert reached[IDP_TENANT].path.text == (
+        f"{IDENTITY_PROVIDER} holds {SESSION} (session token, admin) -> opens {IDP_TENANT}"
+    )
+
+
+def test_the_systems_trusting_the_identity_provider_hold_where_they_ask_their_own_mfa(breach):
+    """Signed in to the identity provider as an administrator, the attacker is trusted by the
+    wiki and ticketing (reached anyway); source control, the CRM, HR and e-mail ask their own
+    MFA: the federation is a link that held, and they are reached only if the controls fail."""
+    held = {(h.edge, h.source.label, h.system.name, h.barrier) for h in breach.links_held}
+    trusting_with_mfa = {SOURCE_CONTROL, "CRM", "HR system", "Corporate e-mail"}
+    assert {("trusted by", IDP_TENANT, name, "mfa") for name in trusting_with_mfa} <= held
+    reached = {r.system.name for r in breach.despite_controls.systems}
+    assert not (trusting_with_mfa - {SOURCE_CONTROL}) & reached
+    if_failed = {r.system.name: r for r in breach.if_controls_fail.systems}
+    assert if_failed["HR system"].path.text.endswith(
+        f"-> opens {IDP_TENANT} -> trusted by HR system for sign-in"
+    )
 
 
 def test_lateral_movement_and_the_rotation_list(breach):
@@ -72,7 +98,7 @@ def test_blast_radius_command(demo_app):
     runner = demo_app.test_cli_runner()
     text = runner.invoke(args=["blast-radius", IDENTITY_PROVIDER.lower()])
     assert text.exit_code == 0, text.output
-    assert "Reached despite controls: 5 systems" in text.output
+    assert "Reached despite controls: 6 systems" in text.output
     assert (
         "idp-admin-console (SSO admin, admin) -> Identity provider tenant: phishing-resistant MFA"
         in text.output
@@ -80,7 +106,7 @@ def test_blast_radius_command(demo_app):
     as_json = runner.invoke(args=["blast-radius", IDENTITY_PROVIDER, "--json"])
     document = json.loads(as_json.output)
     assert document["schema_version"] == 3
-    assert document["figures"]["systems_despite_controls"] == 5
+    assert document["figures"]["systems_despite_controls"] == 6
     unknown = runner.invoke(args=["blast-radius", "Nobody Inc"])
     assert unknown.exit_code == 2 and "no vendor named 'Nobody Inc'" in unknown.output
 
@@ -94,8 +120,14 @@ def test_breach_start_makes_rotated_credentials_stale(demo_app):
     document = json.loads(result.output)
     assert document["since"].startswith("2020-01-01")
     reached = {s["name"] for s in document["despite_controls"]["systems"]}
-    # Only the token that was never rotated still works for an attacker who stole it in 2020.
-    assert reached == {WIKI}
+    # Only what was never rotated still works for an attacker who stole it in 2020: the wiki's
+    # token, and the session token into the identity provider. Ticketing's own service account
+    # was rotated since, but ticketing trusts the identity provider for sign-in with no MFA of
+    # its own: the session signs in there all the same.
+    assert reached == {WIKI, IDP_TENANT, TICKETING}
+    ticketing = next(s for s in document["despite_controls"]["systems"] if s["name"] == TICKETING)
+    assert ticketing["via"]["link"]["kind"] == "federation"
+    assert ticketing["via"]["from"]["name"] == IDP_TENANT
 
 
 def test_blast_radius_tab_explains_the_breach(demo_app, make_user):
@@ -110,14 +142,16 @@ def test_blast_radius_tab_explains_the_breach(demo_app, make_user):
     page = client.get(f"/inventory/vendors/{vendor_id}/blast-radius")
     text = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "reaches <strong>5 systems</strong>" in text
+    assert "reaches <strong>6 systems</strong>" in text
     assert f"{IDENTITY_PROVIDER} holds svc-bitbucket (service account, admin) -&gt; opens" in text
     assert "idp-admin-console (SSO admin, admin) into Identity provider tenant" in text
     assert "phishing-resistant MFA" in text
     assert "Reached only if the controls fail" in text
 
     drill = client.get(f"/inventory/vendors/{vendor_id}/blast-radius?since=2020-01-01")
-    assert "reaches <strong>1 system</strong>" in drill.get_data(as_text=True)
+    drilled = drill.get_data(as_text=True)
+    assert "reaches <strong>3 systems</strong>" in drilled
+    assert f"opens {IDP_TENANT} -&gt; trusted by {TICKETING} for sign-in" in drilled
     bad = client.get(f"/inventory/vendors/{vendor_id}/blast-radius?since=not-a-date")
     assert bad.status_code == 400
     assert "Not a valid date value." in bad.get_data(as_text=True)
@@ -145,7 +179,7 @@ def test_a_credential_rotated_since_the_breach_began_is_a_barrier_not_one_to_rot
         "rotated after the breach began" in held
     )
     assert "idp-admin-console" not in to_rotate and "terraform-deployer" not in to_rotate
-    assert to_rotate.startswith(" (6), still valid in the attacker's hands:")
+    assert to_rotate.startswith(" (7), still valid in the attacker's hands:")
     assert (
         "customer-dashboard-support (support access, read), opens Customer dashboard, owner "
         "Head of Support: held by Keystone Identity; MFA stops its use now" in to_rotate
@@ -153,6 +187,10 @@ def test_a_credential_rotated_since_the_breach_began_is_a_barrier_not_one_to_rot
     assert (
         "ci-deploy-key (SSH key, write), opens Build pipeline, owner Platform: stored in "
         "Bitbucket (self-hosted source control); usable now: no barrier stops it" in to_rotate
+    )
+    assert (
+        f"{SESSION} (session token, admin), opens {IDP_TENANT}, owner Head of IT: held by "
+        "Keystone Identity; usable now: no barrier stops it" in to_rotate
     )
 
     document = json.loads(
@@ -164,7 +202,8 @@ def test_a_credential_rotated_since_the_breach_began_is_a_barrier_not_one_to_rot
     assert "idp-admin-console" not in stopped and "terraform-deployer" not in stopped
     assert stopped["customer-dashboard-support"] == "mfa"
     assert stopped["svc-bitbucket"] is None
-    assert document["figures"]["credentials_to_rotate"] == len(stopped) == 6
+    assert stopped[SESSION] is None  # MFA does not stop a stolen session
+    assert document["figures"]["credentials_to_rotate"] == len(stopped) == 7
 
     client = demo_app.test_client()
     login_as(client, make_user(Role.risk_officer))
@@ -177,7 +216,7 @@ def test_a_credential_rotated_since_the_breach_began_is_a_barrier_not_one_to_rot
         "<strong>rotated after the breach began</strong>" in held
     )
     assert "idp-admin-console" not in to_rotate and "terraform-deployer" not in to_rotate
-    assert "6 credentials to rotate: still valid in the attacker's hands" in tab
+    assert "7 credentials to rotate: still valid in the attacker's hands" in tab
     assert "customer-dashboard-support" in to_rotate and "MFA stops its use now" in to_rotate
     assert "usable now: no barrier stops it" in to_rotate
 
@@ -326,3 +365,60 @@ def test_the_demo_vendor_contact_sees_its_vendors_requests_in_the_portal(demo_ap
     assert "Baseline security" in home and "Credentials you hold for us" in home
     assert "Fill in" in home  # the credentials questionnaire, half answered
     assert "Session tokens in customer uploads are kept" in home  # a finding to remediate
+
+
+def test_the_other_ways_in_saas_vendor_software_networks(demo_app):
+    """Pipeline CRM runs our CRM: its breach exposes the CRM's data and the billing token kept
+    in it, which opens the finance ledger, whose network the payment terminals accept with no
+    sign-in. StatusWatch's agent runs as admin on the build pipeline with automatic updates;
+    BuildRight's runner there takes approved updates only: a barrier despite the controls."""
+    with demo_app.app_context():
+        ids = dict(db.session.execute(sa.select(Vendor.name, Vendor.id)).all())
+
+        def breach(name):
+            return blast_radius.vendor_blast_radius(db.session, [ids[name]])
+
+        crm = breach("Pipeline CRM")
+        paths = {r.system.name: r.path.text for r in crm.despite_controls.systems}
+        assert paths["CRM"] == "Pipeline CRM operates CRM"
+        assert paths["Finance ledger"] == (
+            "Pipeline CRM operates CRM -> stores crm-billing-sync (access token, write)"
+            " -> opens Finance ledger"
+        )
+        assert paths["Payment terminals"].endswith(
+            "-> can connect to Payment terminals (zone Corporate network, no sign-in needed)"
+        )
+        rotate = {
+            i.credential.name: [s.name for s in i.stored_in] for i in crm.credentials_to_rotate
+        }
+        assert rotate["crm-billing-sync"] == ["CRM"]
+        # The VPN wants its own sign-in: reached from the ledger's network only if controls fail.
+        assert "VPN" not in paths
+        assert "VPN" in {r.system.name for r in crm.if_controls_fail.systems}
+
+        agent = breach("StatusWatch")
+        paths = {r.system.name: r.path.text for r in agent.despite_controls.systems}
+        assert paths["Build pipeline"] == (
+            "Build pipeline runs software supplied by StatusWatch (StatusWatch monitoring agent,"
+            " admin, updates applied automatically)"
+        )
+        rotate = {i.credential.name for i in agent.credentials_to_rotate}
+        assert "terraform-deployer" in rotate  # stored in the build pipeline
+
+        runner = breach("BuildRight CI")
+        assert "Build pipeline" not in {r.system.name for r in runner.despite_controls.systems}
+        held = {(h.edge, h.system.name, h.barrier) for h in runner.links_held}
+        assert ("runs software supplied by", "Build pipeline", "update_approval") in held
+        assert "Build pipeline" in {r.system.name for r in runner.if_controls_fail.systems}
+
+
+def test_the_fourth_parties_carry_their_records(demo_app):
+    with demo_app.app_context():
+        from vendor_risk.models import FourthParty
+
+        party = db.session.scalar(sa.select(FourthParty).where(FourthParty.name == "Transcribo"))
+        result = blast_radius.vendor_blast_radius(db.session, [], fourth_party_ids=[party.id])
+    [exposure] = result.fourth_party_exposure
+    assert exposure.vendor.name == "SupportDesk"
+    passed = {p.category.name: p.records for p in exposure.passed_on}
+    assert passed == {"Support tickets": 60_000, "Customer PII": 60_000}

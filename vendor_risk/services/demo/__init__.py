@@ -5,7 +5,18 @@ The story (see shared/background): attackers took the support system of an ident
 and, with it, tokens and service-account credentials its customer had shared in support
 tickets. One access token and three service accounts that were never rotated opened the
 customer's self-hosted wiki, ticketing and source control; interactive logins protected by
-MFA (the identity provider's admin console, the customer dashboard) held.
+MFA (the identity provider's admin console, the customer dashboard) held against the
+credentials themselves. But a session token copied from a HAR file in a support case carries
+the MFA of its sign-in: it opens the identity provider as an administrator, and the wiki and
+ticketing trust the identity provider for sign-in with no MFA of their own (source control,
+the CRM, HR and e-mail ask theirs, and hold).
+
+The other vendors show the other ways in: Pipeline CRM operates our CRM (its customer data,
+and the billing token stored in it, which opens the finance ledger on the corporate network,
+where the payment terminals accept connections with no sign-in); StatusWatch's monitoring
+agent runs as administrator on the build pipeline with automatic updates, while BuildRight's
+runner there takes only the updates we approve; and PayFlow, SignSure and SupportDesk pass
+records on to fourth parties recorded under them.
 
 The questionnaires tell the same story: the identity provider answers well, except on how its
 support staff handle the session tokens in customers' HAR files and who can sign in to its
@@ -34,7 +45,21 @@ from .assessments import (
     SUPPORTDESK_BASELINE,
     Assessment,
 )
-from .inventory import CATEGORIES, CREDENTIALS, IDENTITY_PROVIDER, SUBPROCESSORS, SYSTEMS, VENDORS
+from .inventory import (
+    CATEGORIES,
+    CREDENTIALS,
+    FEDERATIONS,
+    FOURTH_PARTIES,
+    FOURTH_PARTY_LINKS,
+    IDENTITY_PROVIDER,
+    OPERATED_BY,
+    SOFTWARE,
+    SUBPROCESSORS,
+    SYSTEMS,
+    VENDORS,
+    ZONE_MEMBERS,
+    ZONES,
+)
 from .loading import inventory_is_empty, load_assessments, load_demo, load_inventory
 from .people import DEMO_USERS, PROCUREMENT, RISK_OFFICER, VENDOR_CONTACT, VENDOR_CONTACTS
 from .replies import LEANS, RECENT_DAYS, Replies, best_answer, fair_answer, planned_answers
@@ -46,6 +71,9 @@ __all__ = [
     "DECISIONS",
     "DEMO_USERS",
     "DUE_IN_DAYS",
+    "FEDERATIONS",
+    "FOURTH_PARTIES",
+    "FOURTH_PARTY_LINKS",
     "IDENTITY_PROVIDER",
     "KEYSTONE_BASELINE",
     "KEYSTONE_CREDENTIALS",
@@ -54,17 +82,21 @@ __all__ = [
     "MAILRELAY_BASELINE",
     "MANUAL_FINDING",
     "NIMBUS_BASELINE",
+    "OPERATED_BY",
     "OUTCOMES",
     "PROCUREMENT",
     "RECENT_DAYS",
     "RISK_ACCEPTANCE",
     "RISK_OFFICER",
+    "SOFTWARE",
     "SUBPROCESSORS",
     "SUPPORTDESK_BASELINE",
     "SYSTEMS",
     "VENDORS",
     "VENDOR_CONTACT",
     "VENDOR_CONTACTS",
+    "ZONES",
+    "ZONE_MEMBERS",
     "Assessment",
     "Replies",
     "best_answer",

@@ -1,5 +1,7 @@
 """The demo's inventory as data: data categories, systems, vendors, credentials and
-subprocessors, with the identity provider of the breach story among the vendors."""
+subprocessors, with the identity provider of the breach story among the vendors; the sign-ins
+that trust our identity provider, the system a vendor operates for us, the vendor software
+running on our build pipeline, the network zones and the fourth parties of our vendors."""
 
 IDENTITY_PROVIDER = "Keystone Identity"
 
@@ -74,6 +76,9 @@ SYSTEMS = {
     "Monitoring": ("monitoring", "production", "Platform", False, {"Telemetry": None}),
     "Finance ledger": ("finance", "corporate", "Finance", True, {"Payment data": 12_000}),
     "VPN": ("other", "corporate", "IT", True, {}),
+    # The card terminals of our shop and events: on the corporate network, and they take
+    # connections from it with no sign-in (the 2013 retail breach's way in).
+    "Payment terminals": ("other", "production", "Finance", False, {"Payment data": 45_000}),
 }
 
 # name: (legal name, services, status, criticality, substitutability, business owner,
@@ -131,7 +136,7 @@ VENDORS = {
         "high",
         "moderate",
         "VP Sales",
-        {"Customer PII": 820_000},
+        {},  # the customers' data it holds is in the CRM it operates for us
     ),
     "Northwind Contractors": (
         "Northwind Consulting LLP",
@@ -279,6 +284,23 @@ CREDENTIALS = {
         "active",
         [],
     ),
+    # The October wave: a support engineer's session copied from a HAR file uploaded to a
+    # support case. It carries the MFA of its sign-in: the admin console's MFA does not stop it.
+    "har-session-it-admin": (
+        "session_token",
+        IDENTITY_PROVIDER,
+        "Identity provider tenant",
+        "admin",
+        True,
+        True,
+        False,
+        False,
+        "Head of IT",
+        None,
+        None,
+        "active",
+        [],
+    ),
     "customer-dashboard-support": (
         "support_access",
         IDENTITY_PROVIDER,
@@ -325,6 +347,22 @@ CREDENTIALS = {
         90,
         "revoked",
         ["Jira (self-hosted ticketing)"],
+    ),
+    # The CRM (run by Pipeline CRM) keeps the token of its billing integration.
+    "crm-billing-sync": (
+        "api_token",
+        None,
+        "Finance ledger",
+        "write",
+        False,
+        False,
+        False,
+        False,
+        "Finance",
+        200,
+        90,
+        "active",
+        ["CRM"],
     ),
     "terraform-deployer": (
         "service_account",
@@ -500,4 +538,58 @@ SUBPROCESSORS = [
     ("SupportDesk", "ChatterBox", "Live chat widget", ["Support tickets", "Customer PII"]),
     ("PayFlow Payroll", "LedgerLine", "Payroll accounting", ["HR records"]),
     (IDENTITY_PROVIDER, "SupportDesk", "Support case tooling", ["Support tickets"]),
+]
+
+# Systems a vendor operates for us (SaaS): a breach of the vendor exposes the system's data and
+# the credentials stored in it, with no credential needed.
+OPERATED_BY = {"CRM": "Pipeline CRM"}
+
+# Sign-in through our identity provider: (identity provider, trusting system, privilege
+# granted there, whether the system asks its own MFA on top).
+FEDERATIONS = [
+    ("Identity provider tenant", "Confluence (self-hosted wiki)", "write", False),
+    ("Identity provider tenant", "Jira (self-hosted ticketing)", "write", False),
+    ("Identity provider tenant", "Bitbucket (self-hosted source control)", "write", True),
+    ("Identity provider tenant", "CRM", "read", True),
+    ("Identity provider tenant", "HR system", "read", True),
+    ("Identity provider tenant", "Corporate e-mail", "write", True),
+]
+
+# Vendor software running on our systems: (system, vendor, software, privilege, updates
+# applied automatically). An update we must approve is a barrier despite the controls.
+SOFTWARE = [
+    ("Build pipeline", "StatusWatch", "StatusWatch monitoring agent", "admin", True),
+    ("Build pipeline", "BuildRight CI", "BuildRight runner", "admin", False),
+]
+
+# Network zones: name: (description, zones it can connect to).
+ZONES = {
+    "Corporate network": ("Offices and the VPN", ["Build network"]),
+    "Build network": ("The build servers and their monitoring", []),
+}
+# system: (zones it is in, zones it accepts connections from with no sign-in)
+ZONE_MEMBERS = {
+    "VPN": (["Corporate network"], []),
+    "Corporate e-mail": (["Corporate network"], []),
+    "Finance ledger": (["Corporate network"], []),
+    "Payment terminals": (["Corporate network"], ["Corporate network"]),
+    "Build pipeline": (["Build network"], []),
+    "Monitoring": (["Build network"], []),
+}
+
+# Subprocessors of our vendors that are not our vendors: name: service.
+FOURTH_PARTIES = {
+    "Stratus Hosting": "Managed hosting",
+    "Transcribo": "Speech-to-text for recorded calls",
+}
+# (vendor, fourth party, purpose, {category: records passed})
+FOURTH_PARTY_LINKS = [
+    ("PayFlow Payroll", "Stratus Hosting", "Hosts the payroll application", {"HR records": 3_000}),
+    ("SignSure", "Stratus Hosting", "Hosts signed documents", {"HR records": 400}),
+    (
+        "SupportDesk",
+        "Transcribo",
+        "Transcribes support calls",
+        {"Support tickets": 60_000, "Customer PII": 60_000},
+    ),
 ]

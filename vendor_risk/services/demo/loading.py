@@ -22,16 +22,23 @@ from ...models import (
     Credential,
     CredentialCopy,
     DataCategory,
+    Federation,
+    FourthParty,
+    NetworkZone,
     QuestionnaireRequest,
     QuestionnaireVersion,
     Role,
+    SoftwareSupply,
     SubprocessorData,
     SubprocessorLink,
     System,
     SystemData,
+    SystemOpenZone,
+    SystemZone,
     User,
     Vendor,
     VendorData,
+    ZoneReach,
 )
 from .. import audit, findings
 from ..accounts import users as accounts
@@ -49,7 +56,21 @@ from .assessments import (
     RISK_ACCEPTANCE,
     Assessment,
 )
-from .inventory import CATEGORIES, CREDENTIALS, IDENTITY_PROVIDER, SUBPROCESSORS, SYSTEMS, VENDORS
+from .inventory import (
+    CATEGORIES,
+    CREDENTIALS,
+    FEDERATIONS,
+    FOURTH_PARTIES,
+    FOURTH_PARTY_LINKS,
+    IDENTITY_PROVIDER,
+    OPERATED_BY,
+    SOFTWARE,
+    SUBPROCESSORS,
+    SYSTEMS,
+    VENDORS,
+    ZONE_MEMBERS,
+    ZONES,
+)
 from .people import DEMO_USERS, PROCUREMENT, RISK_OFFICER, VENDOR_CONTACT, VENDOR_CONTACTS
 from .replies import planned_answers
 
@@ -148,8 +169,72 @@ def load_inventory(session: Session, *, now: datetime | None = None) -> dict[str
         session.add_all(
             SubprocessorData(link_id=link.id, data_category_id=categories[c].id) for c in passed
         )
+    _load_edges(session, categories, systems, vendors)
     session.flush()
     return {name: vendor.id for name, vendor in vendors.items()}
+
+
+def _load_edges(
+    session: Session,
+    categories: Mapping[str, DataCategory],
+    systems: Mapping[str, System],
+    vendors: Mapping[str, Vendor],
+) -> None:
+    """The edges that need no credential (issue 14): the system a vendor operates, sign-in
+    through the identity provider, vendor software, network zones, and the fourth parties."""
+    for system, vendor in OPERATED_BY.items():
+        systems[system].operator_vendor_id = vendors[vendor].id
+    session.add_all(
+        Federation(
+            identity_provider_id=systems[idp].id,
+            system_id=systems[system].id,
+            privilege=privilege,
+            mfa_enforced=mfa,
+        )
+        for idp, system, privilege, mfa in FEDERATIONS
+    )
+    session.add_all(
+        SoftwareSupply(
+            system_id=systems[system].id,
+            vendor_id=vendors[vendor].id,
+            software=software,
+            privilege=privilege,
+            automatic_updates=automatic,
+        )
+        for system, vendor, software, privilege, automatic in SOFTWARE
+    )
+    zones = {
+        name: NetworkZone(name=name, description=description)
+        for name, (description, _) in ZONES.items()
+    }
+    session.add_all(zones.values())
+    parties = {
+        name: FourthParty(name=name, service=service) for name, service in FOURTH_PARTIES.items()
+    }
+    session.add_all(parties.values())
+    session.flush()
+    session.add_all(
+        ZoneReach(from_zone_id=zones[name].id, to_zone_id=zones[to].id)
+        for name, (_, reaches) in ZONES.items()
+        for to in reaches
+    )
+    for system, (member_of, open_to) in ZONE_MEMBERS.items():
+        session.add_all(
+            SystemZone(system_id=systems[system].id, zone_id=zones[z].id) for z in member_of
+        )
+        session.add_all(
+            SystemOpenZone(system_id=systems[system].id, zone_id=zones[z].id) for z in open_to
+        )
+    for vendor, party, purpose, passed in FOURTH_PARTY_LINKS:
+        link = SubprocessorLink(
+            vendor_id=vendors[vendor].id, fourth_party_id=parties[party].id, purpose=purpose
+        )
+        session.add(link)
+        session.flush()
+        session.add_all(
+            SubprocessorData(link_id=link.id, data_category_id=categories[c].id, records=n)
+            for c, n in passed.items()
+        )
 
 
 # ---- questionnaires sent, answered, reviewed and decided --------------------------------------

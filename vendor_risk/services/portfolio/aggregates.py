@@ -71,7 +71,9 @@ class Aggregates:
 
 
 def _profiles(session: Session, inventory: engine.Inventory) -> dict[int, inherent.Profile]:
-    """What inherent risk reads of each vendor: the inventory plus two fields of the vendor."""
+    """What inherent risk reads of each vendor: the inventory (the data it holds, directly or in
+    a system it operates; its access, by credential, as operator or through its software) plus
+    two fields of the vendor."""
     dependence = {
         row.id: (str(row.criticality), str(row.substitutability), row.declared_risk or {})
         for row in session.execute(
@@ -85,10 +87,22 @@ def _profiles(session: Session, inventory: engine.Inventory) -> dict[int, inhere
             if credential.status == "active":
                 environment = inventory.systems[credential.system_id].environment
                 access[vendor_id].append(inherent.Access(credential.privilege, environment))
+    # A vendor that operates a system for us (SaaS) holds the system's data and has
+    # administrator access to it; software it supplies runs with its privilege there.
+    operated: dict[int, list] = defaultdict(list)
+    for vendor_id, system_ids in inventory.systems_operated_by.items():
+        for system_id in system_ids:
+            system = inventory.systems[system_id]
+            operated[vendor_id].extend(system.holdings)
+            access[vendor_id].append(inherent.Access("admin", system.environment))
+    for supply in inventory.software:
+        environment = inventory.systems[supply.system_id].environment
+        access[supply.vendor_id].append(inherent.Access(supply.privilege, environment))
     profiles = {}
     for vendor in inventory.vendors.values():
-        levels = [inventory.categories[h.category_id].sensitivity for h in vendor.holdings]
-        counts = [h.records for h in vendor.holdings]
+        holdings = [*vendor.holdings, *operated.get(vendor.id, ())]
+        levels = [inventory.categories[h.category_id].sensitivity for h in holdings]
+        counts = [h.records for h in holdings]
         counted = sum(n for n in counts if n is not None)
         criticality, substitutability, declared = dependence.get(
             vendor.id, ("medium", "moderate", {})
