@@ -3,10 +3,14 @@
 Generates a portfolio through the models into a fresh database (SQLite by default), then times
 in the same run: the database loader, the counts for every vendor, one explained breach for a
 typical vendor and for the one with the largest reach, and the networkx reference (descendants
-of each vendor in a graph of the same usable edges). Prints one JSON object per measurement on
-stdout and nothing else; progress goes to stderr. See bench/README.md.
+of each vendor in a graph of the same edges, one graph per view: despite the controls, if they
+fail). The portfolio has issue 14's edges (federation, systems run by vendors, vendor software,
+network zones, session tokens, named fourth parties) unless --without-new-edges. Prints one
+JSON object per measurement on stdout and nothing else; progress goes to stderr. See
+bench/README.md.
 
     .venv/bin/python bench/blast_radius.py --stored 0.05
+    .venv/bin/python bench/blast_radius.py --stored 0.05 --without-new-edges
     .venv/bin/python bench/blast_radius.py --scaling
 """
 
