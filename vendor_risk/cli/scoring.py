@@ -21,7 +21,7 @@ from ..services import audit
 from ..services.assessments import scoring
 from ..services.blast_radius import vendor_id_by_name
 from ..services.portfolio import aggregates as portfolio
-from .common import cli_actor
+from .common import cli_actor, no_vendor_named
 
 
 def _target(vendor: str | None, every: bool) -> None:
@@ -37,7 +37,7 @@ def _vendor(session: Session, name: str) -> Vendor:
     """The vendor by its name in any case, checked before any work is done."""
     vendor_id = vendor_id_by_name(session, name)
     if vendor_id is None:
-        raise click.UsageError(f"no vendor named {name!r}")
+        raise click.UsageError(no_vendor_named(session, name))
     return session.get_one(Vendor, vendor_id)
 
 
