@@ -11,7 +11,7 @@ from vendor_risk.db import db
 from vendor_risk.models import User
 from vendor_risk.services.close_names import close_vendor_names
 
-PASSWORD = "correct horse battery staple\n"  # noqa: S105 - the new account's, in a test
+PASSWORD = "correct horse battery staple\n"
 
 # Each command with a vendor name, and the exit code of its refusal (report says "Error:" and
 # exits 1, the others are usage errors, 2).
