@@ -14,6 +14,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
+from ..core.plurals import plural
 from ..core.scoring import MISSING_WORDS
 from ..db import db
 from ..models import AuditAction, ScoreTrigger, Vendor
@@ -51,7 +52,7 @@ def _rescore_all(session: Session) -> scoring.Rescored:
 
 
 def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+    return plural(count, word)
 
 
 def _rating_words(session: Session, vendor: Vendor) -> str:
