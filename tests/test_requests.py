@@ -145,7 +145,7 @@ def test_a_new_request_is_sent_with_an_invite_per_contact(app, client, world, sm
     assert page.status_code == 200
     assert 'name="vendor_id-name"' in page.get_data(as_text=True)
     assert 'value="Keystone Identity"' in page.get_data(as_text=True)
-    assert "Short intake: version 1, 1 questions (filled in by our staff)" in text(page)
+    assert "Short intake: version 1, 1 question (filled in by our staff)" in text(page)
 
     contacts = "jane@keystone.example\n\n  JOE@Keystone.example \njane@keystone.example\n"
     response = client.post("/requests/new", data=form(world, contact_emails=contacts))
