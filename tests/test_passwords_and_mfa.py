@@ -128,7 +128,7 @@ def test_codes_stored_as_argon2id_before_keep_working_beside_new_ones():
     assert mfa.match_recovery_code(stored, old, KEY, hasher) == stored[0]
     assert mfa.match_recovery_code(stored, new, KEY, hasher) == stored[1]
     assert mfa.match_recovery_code(stored, "aaaa-bbbb-cccc-dddd", KEY, hasher) is None
-    broken = ["hmac-sha256$zz$00", "hmac-sha256$", "plain-text", ""]
+    broken = ["hmac-sha256$zz$00", "hmac-sha256$", "hmac-sha256$00$é", "plain-text", ""]
     assert mfa.match_recovery_code(broken, new, KEY, hasher) is None
 
 

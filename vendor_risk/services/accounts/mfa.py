@@ -104,12 +104,14 @@ def hash_recovery_code(code: str, key: bytes) -> str:
 
 def _matches(stored: str, candidate: str, key: bytes, hasher: PasswordHasher) -> bool:
     if stored.startswith(f"{RECOVERY_HASH_SCHEME}$"):
-        _, salt, digest = stored.split("$", 2)
+        parts = stored.split("$")
+        if len(parts) != 3:
+            return False  # damaged: matches nothing
         try:
-            expected = _recovery_digest(key, bytes.fromhex(salt), candidate)
+            expected = _recovery_digest(key, bytes.fromhex(parts[1]), candidate)
         except ValueError:
             return False
-        return hmac.compare_digest(expected, digest)
+        return hmac.compare_digest(expected.encode(), parts[2].encode())
     if stored.startswith(_LEGACY_HASH_PREFIX):
         try:
             return hasher.verify(stored, candidate)
