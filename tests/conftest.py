@@ -218,7 +218,7 @@ def make_user(app):
     recovery codes already confirmed."""
     from vendor_risk.db import utcnow
     from vendor_risk.services.accounts import mfa, passwords
-    from vendor_risk.services.accounts.users import new_session_token
+    from vendor_risk.services.accounts.users import hash_recovery_codes, new_session_token
 
     counter = iter(range(1, 10_000))
 
@@ -247,9 +247,7 @@ def make_user(app):
                 codes = mfa.new_recovery_codes()
                 user.totp_secret = mfa.new_totp_secret()
                 user.totp_confirmed_at = utcnow()
-                user.recovery_code_hashes = [
-                    mfa.hash_recovery_code(c, passwords.hasher()) for c in codes
-                ]
+                user.recovery_code_hashes = hash_recovery_codes(codes)
             db.session.add(user)
             db.session.commit()
             return TestUser(user.id, email, role, password, user.totp_secret, codes, vendor_id)

@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 
 from vendor_risk.db import db
 from vendor_risk.models import Role, User
-from vendor_risk.services.accounts import mfa, passwords
+from vendor_risk.services.accounts import users as accounts
 
 TOKEN_FIELD = re.compile(r'name="csrf_token"[^>]*\bvalue="([^"]+)"')
 REFUSAL = "missing security token"
@@ -149,7 +149,7 @@ def attempt_recovery(s: Setup) -> Attempt:
         s.still_half_logged_in()
         hashes = get_user(s.app, admin.id).recovery_code_hashes
         with s.app.app_context():
-            still_valid = mfa.match_recovery_code(hashes, code, passwords.hasher())
+            still_valid = accounts.matching_recovery_code(hashes, code)
         assert still_valid is not None, "the code was used up"
 
     return Attempt({"code": code}, nothing_changed)
@@ -197,8 +197,7 @@ def attempt_new_recovery_codes(s: Setup) -> Attempt:
     def nothing_changed():
         hashes = get_user(s.app, admin.id).recovery_code_hashes
         with s.app.app_context():
-            hasher = passwords.hasher()
-            assert all(mfa.match_recovery_code(hashes, c, hasher) for c in admin.recovery_codes)
+            assert all(accounts.matching_recovery_code(hashes, c) for c in admin.recovery_codes)
 
     return Attempt({"code": totp_code(s.app, admin)}, nothing_changed)
 

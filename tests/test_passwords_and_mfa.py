@@ -92,18 +92,44 @@ def test_totp_step_already_used_is_a_replay():
     assert mfa.matching_step(secret, code, step - 1, now) == step
 
 
-def test_recovery_codes_are_random_distinct_and_stored_as_salted_argon2id():
+KEY = mfa.recovery_code_key("test secret key, not for production")
+
+
+def test_recovery_codes_are_random_distinct_and_stored_as_keyed_salted_digests():
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     codes = mfa.new_recovery_codes()
     assert len(codes) == 10 == len(set(codes))
-    hashes = [mfa.hash_recovery_code(c, hasher) for c in codes]
-    assert all(h.startswith("$argon2id$") for h in hashes)
-    assert mfa.hash_recovery_code(codes[0], hasher) != hashes[0]  # salted
-    assert mfa.match_recovery_code(hashes, codes[0].upper(), hasher) == hashes[0]
-    assert mfa.match_recovery_code(hashes, codes[0].replace("-", " "), hasher) == hashes[0]
-    assert mfa.match_recovery_code(hashes[1:], codes[0], hasher) is None
-    assert mfa.match_recovery_code(hashes, "aaaa-bbbb-cccc-dddd", hasher) is None
-    assert mfa.match_recovery_code(hashes, "not a code at all", hasher) is None
+    hashes = [mfa.hash_recovery_code(c, KEY) for c in codes]
+    assert all(h.startswith("hmac-sha256$") for h in hashes)
+    assert not any(c.replace("-", "") in h for c in codes for h in hashes)  # never in clear
+    assert mfa.hash_recovery_code(codes[0], KEY) != hashes[0]  # salted
+    assert mfa.match_recovery_code(hashes, codes[0].upper(), KEY, hasher) == hashes[0]
+    assert mfa.match_recovery_code(hashes, codes[0].replace("-", " "), KEY, hasher) == hashes[0]
+    assert mfa.match_recovery_code(hashes[1:], codes[0], KEY, hasher) is None
+    assert mfa.match_recovery_code(hashes, "aaaa-bbbb-cccc-dddd", KEY, hasher) is None
+    assert mfa.match_recovery_code(hashes, "not a code at all", KEY, hasher) is None
+
+
+def test_recovery_code_digests_need_the_apps_key():
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    [code] = mfa.new_recovery_codes()[:1]
+    stored = [mfa.hash_recovery_code(code, KEY)]
+    other_key = mfa.recovery_code_key("another secret key, another deployment")
+    assert mfa.match_recovery_code(stored, code, other_key, hasher) is None
+    assert mfa.match_recovery_code(stored, code, KEY, hasher) == stored[0]
+
+
+def test_codes_stored_as_argon2id_before_keep_working_beside_new_ones():
+    """Hashes stored before issue 15 are argon2id: their plain codes are unknown, so they are
+    verified as they are until used or replaced."""
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    old, new = mfa.new_recovery_codes()[:2]
+    stored = [hasher.hash(mfa.normalise_recovery_code(old)), mfa.hash_recovery_code(new, KEY)]
+    assert mfa.match_recovery_code(stored, old, KEY, hasher) == stored[0]
+    assert mfa.match_recovery_code(stored, new, KEY, hasher) == stored[1]
+    assert mfa.match_recovery_code(stored, "aaaa-bbbb-cccc-dddd", KEY, hasher) is None
+    broken = ["hmac-sha256$zz$00", "hmac-sha256$", "hmac-sha256$00$é", "plain-text", ""]
+    assert mfa.match_recovery_code(broken, new, KEY, hasher) is None
 
 
 def test_enrolment_qr_code_is_plain_svg():

@@ -145,7 +145,7 @@ def test_a_new_request_is_sent_with_an_invite_per_contact(app, client, world, sm
     assert page.status_code == 200
     assert 'name="vendor_id-name"' in page.get_data(as_text=True)
     assert 'value="Keystone Identity"' in page.get_data(as_text=True)
-    assert "Short intake: version 1, 1 questions (filled in by our staff)" in text(page)
+    assert "Short intake: version 1, 1 question (filled in by our staff)" in text(page)
 
     contacts = "jane@keystone.example\n\n  JOE@Keystone.example \njane@keystone.example\n"
     response = client.post("/requests/new", data=form(world, contact_emails=contacts))
@@ -163,7 +163,7 @@ def test_a_new_request_is_sent_with_an_invite_per_contact(app, client, world, sm
     ]
     assert all("Short security" in m["Subject"] for m in smtp_server.messages)
     shown = text(client.get(f"/requests/{request_id}"))
-    assert "Short security for Keystone Identity" in shown
+    assert "Short security: Keystone Identity" in shown
     assert "jane@keystone.example" in shown and "joe@keystone.example" in shown
     assert invite_states(shown) == {"jane@keystone.example": "sent", "joe@keystone.example": "sent"}
     assert "0/2" in shown  # progress

@@ -227,7 +227,11 @@ def test_a_vendor_downloads_fills_and_uploads_the_workbook(app, client, world):
     assert dropdown(book, "mfa") == ["Yes", "No"]
     assert dropdown(book, "mfa-kind") == ["An authenticator app", "A security key"]
     sheet, row = row_of(book, "mfa-kind")
-    assert "Answer only if mfa is “Yes”." in sheet.cell(row=row, column=7).value
+    # The note names the question by its text, as the vendor reads it, not by its id.
+    assert (
+        "Answer only if “Do all staff sign in with MFA?” is “Yes”."
+        in sheet.cell(row=row, column=7).value
+    )
     assert sheet.cell(row=row, column=2).value == "Which second factor?"
     assert sheet.cell(row=row_of(book, "mfa")[1], column=2).value == (
         "Do all staff sign in with MFA?"  # plain text: no markup in a spreadsheet

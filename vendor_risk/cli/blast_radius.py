@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from ..core.blast_radius.words import render_text
 from ..db import db, read_only, snapshot
 from ..services import blast_radius as service
+from .common import no_vendor_named
 
 
 @click.command("blast-radius")
@@ -27,7 +28,7 @@ def blast_radius_command(vendor: str, since: datetime | None, as_json: bool) -> 
     read_only()
     vendor_id = service.vendor_id_by_name(db.session, vendor)
     if vendor_id is None:
-        raise click.UsageError(f"no vendor named {vendor!r}")
+        raise click.UsageError(no_vendor_named(db.session, vendor))
     with snapshot(db.session):
         result = service.vendor_blast_radius(
             db.session, [vendor_id], since=since.replace(tzinfo=UTC) if since else None

@@ -14,9 +14,22 @@ from typing import Any
 import click
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from ..db import describe_unavailable
 from ..services.audit import Actor
+from ..services.close_names import close_vendor_names
+
+
+def no_vendor_named(session: Session, name: str) -> str:
+    """The one message of every command given a vendor name that matches none, with the
+    closest names offered: "no vendor named 'keystone'; did you mean 'Keystone Identity'?"."""
+    words = f"no vendor named {name!r}"
+    close = [repr(found) for found in close_vendor_names(session, name)]
+    if close:
+        either = close[0] if len(close) == 1 else f"{', '.join(close[:-1])} or {close[-1]}"
+        words += f"; did you mean {either}?"
+    return words
 
 
 def cli_actor() -> Actor:

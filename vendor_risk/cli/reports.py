@@ -15,7 +15,7 @@ from flask.cli import with_appcontext
 from ..db import db, row_id
 from ..models import Vendor
 from ..services import blast_radius
-from .common import OutputFile, cli_actor, write_private
+from .common import OutputFile, cli_actor, no_vendor_named, write_private
 
 # The assessor a report names when no risk officer has decided on the vendor yet.
 CLI_ASSESSOR = "command line"
@@ -68,7 +68,7 @@ def report_command(
     else:
         vendor_id = _vendor_id(vendor)
         if vendor_id is None:
-            _fail(f"no vendor named {vendor!r} (give its name or its id)")
+            _fail(f"{no_vendor_named(db.session, vendor)} (give its name or its id)")
         click.echo(f"Building the assessment of {vendor}…", err=True)
         exported = export_assessment(db.session, vendor_id, actor=actor, exported_by=CLI_ASSESSOR)
     # The export is audited before the file leaves: a report nobody can account for is worse

@@ -14,6 +14,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
+from ..core.plurals import plural
 from ..core.scoring import MISSING_WORDS
 from ..db import db
 from ..models import AuditAction, ScoreTrigger, Vendor
@@ -21,7 +22,7 @@ from ..services import audit
 from ..services.assessments import scoring
 from ..services.blast_radius import vendor_id_by_name
 from ..services.portfolio import aggregates as portfolio
-from .common import cli_actor
+from .common import cli_actor, no_vendor_named
 
 
 def _target(vendor: str | None, every: bool) -> None:
@@ -37,7 +38,7 @@ def _vendor(session: Session, name: str) -> Vendor:
     """The vendor by its name in any case, checked before any work is done."""
     vendor_id = vendor_id_by_name(session, name)
     if vendor_id is None:
-        raise click.UsageError(f"no vendor named {name!r}")
+        raise click.UsageError(no_vendor_named(session, name))
     return session.get_one(Vendor, vendor_id)
 
 
@@ -51,7 +52,7 @@ def _rescore_all(session: Session) -> scoring.Rescored:
 
 
 def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+    return plural(count, word)
 
 
 def _rating_words(session: Session, vendor: Vendor) -> str:

@@ -12,7 +12,7 @@ from ..models import Role
 from ..services import ValidationFailed
 from ..services.accounts import users as accounts
 from ..services.blast_radius import vendor_id_by_name
-from .common import cli_actor
+from .common import cli_actor, no_vendor_named
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -40,7 +40,7 @@ def create_user(
     if vendor_name:
         vendor_id = vendor_id_by_name(db.session, vendor_name)
         if vendor_id is None:
-            raise click.UsageError(f"no vendor named {vendor_name!r}")
+            raise click.UsageError(no_vendor_named(db.session, vendor_name))
     password = _read_password(password_stdin)
     try:
         user = accounts.create_user(

@@ -47,7 +47,8 @@ class User(SQLModel, table=True):
     totp_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The last accepted 30-second step: a code from this step or an earlier one is a replay.
     totp_last_step: int | None = Field(default=None, sa_type=sa.BigInteger)
-    # SHA-256 of each unused recovery code (80 random bits each, so a fast hash is enough).
+    # A keyed, salted SHA-256 digest of each unused recovery code (services/accounts/mfa.py);
+    # codes stored before issue 15 are argon2id hashes, still verified as such.
     recovery_code_hashes: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     # What Flask-Login keeps in the session; replacing it ends every session of the user.
     session_token: str = Field(max_length=64, unique=True)

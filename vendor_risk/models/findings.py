@@ -31,6 +31,12 @@ class FindingStatus(StrEnum):
     def label(self) -> str:
         return self.value.replace("_", " ")
 
+    @property
+    def vendor_label(self) -> str:
+        """The status as the vendor reads it in the portal: "accepted" alone could read as
+        their fix accepted, when it means that we accepted the risk."""
+        return "risk accepted by us" if self is FindingStatus.accepted else self.label
+
 
 class FindingSource(StrEnum):
     critical_answer = "critical_answer"  # a failing answer to a critical question

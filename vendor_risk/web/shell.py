@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.routing import IntegerConverter
 
+from ..core.plurals import plural
 from ..db import MAX_ROW_ID, db
 from ..models import Role
 
@@ -186,6 +187,7 @@ def init_app(app: Flask) -> None:
     added."""
     app.url_map.converters["int"] = RowIdConverter
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters["plural"] = plural  # {{ n | plural("user") }}: "1 user", "2 users"
     app.before_request(refuse_nul_bytes)
     app.after_request(set_security_headers)
     app.register_error_handler(CSRFError, handle_csrf_error)

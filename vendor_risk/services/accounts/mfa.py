@@ -75,10 +75,49 @@ def normalise_recovery_code(code: str) -> str:
     return "".join(ch for ch in code.lower() if ch.isalnum())
 
 
-def hash_recovery_code(code: str, hasher: PasswordHasher) -> str:
-    """A salted argon2id hash: a code carries 80 random bits, below the 112 that would make a
-    fast unsalted hash acceptable (ASVS 6.5.2)."""
-    return hasher.hash(normalise_recovery_code(code))
+# How a recovery code is stored: ``hmac-sha256$<salt, hex>$<HMAC-SHA256 of salt and code, hex>``.
+# Codes stored before issue 15 are argon2id hashes (``$argon2id$...``): they are still verified
+# as such (``match_recovery_code``) until used or replaced, as their plain codes are unknown.
+RECOVERY_HASH_SCHEME = "hmac-sha256"
+_LEGACY_HASH_PREFIX = "$argon2"
+
+
+def recovery_code_key(secret_key: str) -> bytes:
+    """The key recovery codes are hashed with: derived from the app's secret key for this use
+    only, so it lives in the configuration and never beside the hashes it protects."""
+    return hmac.new(secret_key.encode(), b"recovery-codes", hashlib.sha256).digest()
+
+
+def _recovery_digest(key: bytes, salt: bytes, candidate: str) -> str:
+    return hmac.new(key, salt + candidate.encode(), hashlib.sha256).hexdigest()
+
+
+def hash_recovery_code(code: str, key: bytes) -> str:
+    """A keyed, salted SHA-256 digest (HMAC), computed in microseconds. A code carries 80
+    random bits: guessing it from the digest needs the key, which the database does not hold,
+    and then 2**79 HMACs on average for one code. The random salt per code keeps two equal
+    codes (of two users) from having equal digests."""
+    salt = secrets.token_bytes(16)
+    digest = _recovery_digest(key, salt, normalise_recovery_code(code))
+    return f"{RECOVERY_HASH_SCHEME}${salt.hex()}${digest}"
+
+
+def _matches(stored: str, candidate: str, key: bytes, hasher: PasswordHasher) -> bool:
+    if stored.startswith(f"{RECOVERY_HASH_SCHEME}$"):
+        parts = stored.split("$")
+        if len(parts) != 3:
+            return False  # damaged: matches nothing
+        try:
+            expected = _recovery_digest(key, bytes.fromhex(parts[1]), candidate)
+        except ValueError:
+            return False
+        return hmac.compare_digest(expected.encode(), parts[2].encode())
+    if stored.startswith(_LEGACY_HASH_PREFIX):
+        try:
+            return hasher.verify(stored, candidate)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+    return False
 
 
 def new_recovery_codes() -> list[str]:
@@ -90,16 +129,20 @@ def new_recovery_codes() -> list[str]:
     return codes
 
 
-def match_recovery_code(hashes: list[str], code: str, hasher: PasswordHasher) -> str | None:
+def match_recovery_code(
+    hashes: list[str], code: str, key: bytes, hasher: PasswordHasher
+) -> str | None:
     """The stored hash the code matches, or None. Input that cannot be a code is refused
-    before any (deliberately slow) hash is computed."""
+    before any hash is computed. Digests are compared in constant time; an argon2id hash of a
+    code stored before issue 15 is verified with ``hasher`` (slow, as it always was)."""
     candidate = normalise_recovery_code(code)
     if len(candidate) != 16 or not set(candidate) <= set(_RECOVERY_ALPHABET):
         return None
+    found = None
     for stored in hashes:
-        try:
-            if hasher.verify(stored, candidate):
-                return stored
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            continue
-    return None
+        # Every digest is compared, so the time does not tell which code of the list matched.
+        if _matches(stored, candidate, key, hasher) and found is None:
+            found = stored
+            if stored.startswith(_LEGACY_HASH_PREFIX):
+                break  # a legacy hash is slow: no need to verify the others
+    return found

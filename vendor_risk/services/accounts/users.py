@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from ...db import utcnow
@@ -202,11 +203,25 @@ def _lock(session: Session, user: User) -> None:
     session.refresh(user, with_for_update=True)
 
 
+def recovery_code_key() -> bytes:
+    """The key of this app's recovery-code digests (mfa.recovery_code_key)."""
+    return mfa.recovery_code_key(current_app.config["SECRET_KEY"])
+
+
+def hash_recovery_codes(codes: list[str]) -> list[str]:
+    key = recovery_code_key()
+    return [mfa.hash_recovery_code(code, key) for code in codes]
+
+
+def matching_recovery_code(hashes: list[str], code: str) -> str | None:
+    """The stored hash ``code`` matches (new digests, or argon2id hashes stored before)."""
+    return mfa.match_recovery_code(hashes, code, recovery_code_key(), passwords.hasher())
+
+
 def _new_recovery_codes(user: User) -> list[str]:
     """Replace the user's recovery codes; the plain codes are returned to be shown once."""
     codes = mfa.new_recovery_codes()
-    hasher = passwords.hasher()
-    user.recovery_code_hashes = [mfa.hash_recovery_code(code, hasher) for code in codes]
+    user.recovery_code_hashes = hash_recovery_codes(codes)
     return codes
 
 
@@ -272,7 +287,7 @@ def use_recovery_code(session: Session, user: User, code: str, *, actor: Actor) 
     _lock(session, user)
     match = None
     if user.mfa_enrolled:
-        match = mfa.match_recovery_code(user.recovery_code_hashes, code, passwords.hasher())
+        match = matching_recovery_code(user.recovery_code_hashes, code)
     if match is None:
         _refused(
             session,

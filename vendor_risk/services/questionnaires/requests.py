@@ -539,7 +539,7 @@ def send_reminders(
             message = mail.send_mail(
                 session,
                 to=email,
-                subject=f"Reminder: {title} for {vendor_name} {when}",
+                subject=f"Reminder: “{title}” ({vendor_name}) {when}",
                 body=body,
             )
             (sent if mail.delivered(message) else failed).append(email)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
+from ...core.plurals import plural
 from ...db import db
 from ...models import RequestStatus, Role
 from ...services import ValidationFailed, inventory, mail
@@ -74,7 +75,8 @@ def _request_form(**kwargs) -> RequestForm:
         *(
             SelectChoice(
                 version.id,
-                f"{version.title}: version {version.number}, {version.question_count} questions"
+                f"{version.title}: version {version.number}, "
+                f"{plural(version.question_count, 'question')}"
                 + ("" if audience == request_service.VENDOR_AUDIENCE else staff),
             )
             for version, audience in request_service.questionnaire_choices(db.session)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..markup import plain
 from ..model import Question, Questionnaire, QuestionType, number
-from ..words import condition_in_words
+from ..words import by_text, condition_in_words
 from .layout import (
     _ANSWER,
     _CHOICE,
@@ -149,7 +149,8 @@ def _how_to_answer(question: Question) -> str:
 def _notes(question: Question, questionnaire: Questionnaire) -> str:
     notes = []
     if question.show_if is not None:
-        notes.append(f"Answer only if {condition_in_words(question.show_if, questionnaire)}.")
+        words = condition_in_words(question.show_if, questionnaire, by_text)
+        notes.append(f"Answer only if {words}.")
     notes.append(_how_to_answer(question))
     if question.evidence.value != "none" and question.type is not QuestionType.file:
         notes.append(f"Evidence {question.evidence.value}: attach it in the portal.")
