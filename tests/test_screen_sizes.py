@@ -226,3 +226,22 @@ def test_on_a_wide_screen_the_menu_is_always_open(site):
     assert not page.locator(".site-header .nav-toggle").is_visible()
     for link in page.locator(".site-header nav a").all():
         assert link.is_visible(), link.inner_text()
+
+
+@pytest.mark.parametrize("width", [1366, 1920])
+def test_the_audit_trail_fits_a_laptop_screen_whole(site, width):
+    """The audit trail does not merely scroll in its box at a laptop's width: every column
+    shows (long values wrap), and a long value is folded, its whole text one click away."""
+    page = site.pages["admin"]
+    page.set_viewport_size({"width": width, "height": HEIGHT})
+    page.goto(site.base + "/admin/audit")
+    box = page.locator(".table-scroll:has(table.events)")
+    sizes = box.evaluate("(e) => [e.scrollWidth, e.clientWidth]")
+    assert sizes[0] <= sizes[1], f"the events are {sizes[0]} px wide in a {sizes[1]} px box"
+    folded = page.locator("table.events details.detail").first
+    assert folded.count(), "the demo's long values (a finding's justification) are folded"
+    whole = folded.locator("code")
+    assert not whole.is_visible()
+    folded.locator("summary").click()
+    assert whole.is_visible()
+    assert box.evaluate("(e) => e.scrollWidth <= e.clientWidth")
