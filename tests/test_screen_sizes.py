@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from browser import Screenshots, find_chromium, launched, log_in, new_page, serving
 from browser import module_database_url as module_database_url
-from test_accessibility import PASSWORD, USERS, _prepare
+from test_accessibility import AXE, BLOCKING, PASSWORD, RUN_AXE, USERS, _prepare, describe
 
 from vendor_risk import create_app
 from vendor_risk.db import db
@@ -192,7 +192,8 @@ def test_no_page_scrolls_sideways_at_any_width(site, who):
 @pytest.mark.parametrize("who", ["procurement", "officer", "admin", "contact"])
 def test_on_a_phone_the_menu_opens_and_shows_every_link(site, who):
     """At 390 px the navigation is behind a button that says whether it is open; opened (by
-    the keyboard), every link of the menu is inside the window; Escape closes it again."""
+    the keyboard), every link of the menu is inside the window and axe-core finds nothing
+    serious; Escape closes it again."""
     page = site.pages[who]
     page.set_viewport_size({"width": PHONE, "height": HEIGHT})
     page.goto(site.base + PAGES[who][0])
@@ -209,6 +210,10 @@ def test_on_a_phone_the_menu_opens_and_shows_every_link(site, who):
         assert link.is_visible(), link.inner_text()
         box = link.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE, (link.inner_text(), box)
+    # Open, the phone's layout passes axe-core as the wide one does (test_accessibility).
+    page.evaluate(AXE)
+    blocking = [v for v in page.evaluate(RUN_AXE) if v["impact"] in BLOCKING]
+    assert not blocking, describe(blocking)
     # The menu is a list of links reached in order by Tab, then closed by Escape.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent.trim()") == links.first.inner_text()
