@@ -268,6 +268,8 @@ def test_a_form_showing_its_errors_has_no_serious_violation(site):
     page.goto(f"{site.base}/inventory/vendors/new")
     page.fill("#website", "not a web address")
     page.get_by_role("button", name="Create vendor").click()
+    # The click returns before the refused form's page has loaded: wait for it.
+    page.wait_for_selector("#name-error")
     assert page.is_visible("#name-error") and page.is_visible("#website-error")
     assert page.get_attribute("#name", "aria-invalid") == "true"
     assert_accessible(site, page, "new-vendor-with-errors")
