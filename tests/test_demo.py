@@ -1,8 +1,9 @@
 """The demo inventory tells the 2023 story: a breach of the identity provider reaches the wiki,
 ticketing and source control through four machine credentials; MFA stops the credentials it
-guards, but not the stolen session token, which signs in to the identity provider that other
-systems trust (those asking their own MFA hold). Its questionnaires tell it too: the identity
-provider's answers on support tokens cap its score."""
+guards, and the session token stolen from a support case was revoked before the breach began,
+so the identity provider's tenant holds (were it not revoked, the session would sign in there,
+and the systems trusting it for sign-in would follow). Its questionnaires tell it too: the
+identity provider's answers on support tokens cap its score."""
 
 import json
 from datetime import timedelta
@@ -43,13 +44,12 @@ def breach(demo_app):
 
 def test_breach_of_the_identity_provider_reaches_wiki_ticketing_and_source_control(breach):
     first_hop = {r.system.name: r for r in breach.despite_controls.systems if r.path.hops == 2}
-    assert {WIKI, TICKETING, SOURCE_CONTROL, IDP_TENANT} <= set(first_hop)
-    tenant = first_hop.pop(IDP_TENANT)
+    assert {WIKI, TICKETING, SOURCE_CONTROL} <= set(first_hop)
+    assert IDP_TENANT not in first_hop  # its attempts were denied
     used = {c.name for r in first_hop.values() for c in r.credentials}
     assert used == THE_FOUR
     for reached in first_hop.values():
         assert all(not c.interactive for c in reached.credentials)  # machine credentials
-    assert [c.name for c in tenant.credentials] == [SESSION]
     assert first_hop[SOURCE_CONTROL].path.text == (
         f"{IDENTITY_PROVIDER} holds svc-bitbucket (service account, admin)"
         f" -> opens {SOURCE_CONTROL}"
@@ -61,25 +61,45 @@ def test_mfa_stops_the_attacker_where_the_story_says(breach):
     assert held["idp-admin-console"] == (IDP_TENANT, "phishing_resistant_mfa")
     assert held["customer-dashboard-support"] == ("Customer dashboard", "mfa")
     reached = {r.system.name: r for r in breach.despite_controls.systems}
-    assert "Customer dashboard" not in reached
-    if_failed = {r.system.name for r in breach.if_controls_fail.systems}
-    assert {IDP_TENANT, "Customer dashboard"} <= if_failed
-    # The session token from a HAR file carries its sign-in's MFA: the tenant is reached anyway.
-    assert SESSION not in held
-    assert reached[IDP_TENANT].path.text == (
-        f"{IDENTITY_PROVIDER} holds {SESSION} (session token, admin) -> opens {IDP_TENANT}"
-    )
+    assert not {"Customer dashboard", IDP_TENANT} & set(reached)
+    if_failed = {r.system.name: r for r in breach.if_controls_fail.systems}
+    assert {IDP_TENANT, "Customer dashboard"} <= set(if_failed)
+    # The session token from a HAR file carries its sign-in's MFA, but it was revoked when the
+    # session hijack was detected, before the breach began: the tenant held. If the controls
+    # fail (revocation included), the session signs in there as an administrator.
+    assert held[SESSION] == (IDP_TENANT, "revoked")
+    assert if_failed[IDP_TENANT].path.text in {
+        f"{IDENTITY_PROVIDER} holds {name} ({kind}, admin) -> opens {IDP_TENANT}"
+        for name, kind in ((SESSION, "session token"), ("idp-admin-console", "SSO admin"))
+    }
+    assert {SESSION, "idp-admin-console"} == {c.name for c in if_failed[IDP_TENANT].credentials}
+
+
+def test_the_revoked_session_token_says_when_it_was_revoked(demo_app):
+    """The inventory keeps no revocation date: the demo writes it in the credential's notes,
+    before the breach began (45 days ago), and its last use no later."""
+    from vendor_risk.models import Credential
+
+    with demo_app.app_context():
+        session_token = db.session.scalar(sa.select(Credential).where(Credential.name == SESSION))
+        assert session_token.status == "revoked"
+        revoked_on = (utcnow() - timedelta(days=75)).date()
+        assert session_token.notes.startswith(f"Revoked on {revoked_on.isoformat()}: ")
+        assert "session hijack was detected" in session_token.notes
+        assert session_token.last_used_at.date() == revoked_on
+        assert revoked_on < (utcnow() - timedelta(days=45)).date()
 
 
 def test_the_systems_trusting_the_identity_provider_hold_where_they_ask_their_own_mfa(breach):
-    """Signed in to the identity provider as an administrator, the attacker is trusted by the
-    wiki and ticketing (reached anyway); source control, the CRM, HR and e-mail ask their own
-    MFA: the federation is a link that held, and they are reached only if the controls fail."""
-    held = {(h.edge, h.source.label, h.system.name, h.barrier) for h in breach.links_held}
-    trusting_with_mfa = {SOURCE_CONTROL, "CRM", "HR system", "Corporate e-mail"}
-    assert {("trusted by", IDP_TENANT, name, "mfa") for name in trusting_with_mfa} <= held
-    reached = {r.system.name for r in breach.despite_controls.systems}
-    assert not (trusting_with_mfa - {SOURCE_CONTROL}) & reached
+    """The identity provider held (its session token revoked): no system is reached through
+    sign-in with it, and no federation is a link tried. If the controls fail, an administrator
+    signed in there is trusted by the wiki, ticketing and the systems asking their own MFA."""
+    reached = {r.system.name: r for r in breach.despite_controls.systems}
+    assert all("trusted by" not in r.path.text for r in reached.values())
+    assert {WIKI, TICKETING} <= set(reached)  # through the token and the service account
+    assert not [h for h in breach.links_held if h.edge == "trusted by"]
+    trusting_with_mfa = {"CRM", "HR system", "Corporate e-mail"}
+    assert not trusting_with_mfa & set(reached)
     if_failed = {r.system.name: r for r in breach.if_controls_fail.systems}
     assert if_failed["HR system"].path.text.endswith(
         f"-> opens {IDP_TENANT} -> trusted by HR system for sign-in"
@@ -92,28 +112,35 @@ def test_lateral_movement_and_the_rotation_list(breach):
     to_rotate = {item.credential.name for item in breach.credentials_to_rotate}
     assert THE_FOUR | {"ci-deploy-key", "idp-admin-console"} <= to_rotate
     assert "crm-export-token" not in to_rotate  # revoked already
+    assert SESSION not in to_rotate  # revoked before the breach
+    assert len(to_rotate) == 8
 
 
 def test_blast_radius_command(demo_app):
     runner = demo_app.test_cli_runner()
     text = runner.invoke(args=["blast-radius", IDENTITY_PROVIDER.lower()])
     assert text.exit_code == 0, text.output
-    assert "Reached despite controls: 6 systems" in text.output
+    assert "Reached despite controls: 5 systems, 7 data categories (477,440 records)" in (
+        text.output
+    )
+    assert "Reached if controls fail: 15 systems" in text.output
+    held = text.output.split("Barriers that held:")[1].split("Credentials to rotate")[0]
     assert (
         "idp-admin-console (SSO admin, admin) -> Identity provider tenant: phishing-resistant MFA"
-        in text.output
+        in held
     )
+    assert f"{SESSION} (session token, admin) -> Identity provider tenant: revoked" in held
+    assert "HR records (high, 3,000 records)" in text.output  # held directly, none via the tenant
     as_json = runner.invoke(args=["blast-radius", IDENTITY_PROVIDER, "--json"])
     document = json.loads(as_json.output)
     assert document["schema_version"] == 3
-    assert document["figures"]["systems_despite_controls"] == 6
+    assert document["figures"]["systems_despite_controls"] == 5
     unknown = runner.invoke(args=["blast-radius", "Nobody Inc"])
     assert unknown.exit_code == 2 and "no vendor named 'Nobody Inc'" in unknown.output
 
 
 def test_breach_start_makes_rotated_credentials_stale(demo_app):
-    """An incident that started today: every credential rotated before today still works;
-    one rotated after it (here: none yet) would not. Starting far back, most were rotated."""
+    """Starting far back, most credentials were rotated since: their stolen copies are stale."""
     result = demo_app.test_cli_runner().invoke(
         args=["blast-radius", IDENTITY_PROVIDER, "--since", "2020-01-01", "--json"]
     )
@@ -121,13 +148,12 @@ def test_breach_start_makes_rotated_credentials_stale(demo_app):
     assert document["since"].startswith("2020-01-01")
     reached = {s["name"] for s in document["despite_controls"]["systems"]}
     # Only what was never rotated still works for an attacker who stole it in 2020: the wiki's
-    # token, and the session token into the identity provider. Ticketing's own service account
-    # was rotated since, but ticketing trusts the identity provider for sign-in with no MFA of
-    # its own: the session signs in there all the same.
-    assert reached == {WIKI, IDP_TENANT, TICKETING}
-    ticketing = next(s for s in document["despite_controls"]["systems"] if s["name"] == TICKETING)
-    assert ticketing["via"]["link"]["kind"] == "federation"
-    assert ticketing["via"]["from"]["name"] == IDP_TENANT
+    # token. The session token into the identity provider was never rotated either, but it is
+    # revoked: ticketing, which trusts the identity provider for sign-in with no MFA of its own,
+    # is not reached through it.
+    assert reached == {WIKI}
+    held = {b["credential"]["name"]: b["barrier"] for b in document["barriers_held"]}
+    assert held[SESSION] == "revoked" and held["svc-worktracker"] == "rotated"
 
 
 def test_blast_radius_tab_explains_the_breach(demo_app, make_user):
@@ -142,16 +168,18 @@ def test_blast_radius_tab_explains_the_breach(demo_app, make_user):
     page = client.get(f"/inventory/vendors/{vendor_id}/blast-radius")
     text = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "reaches <strong>6 systems</strong>" in text
+    assert "reaches <strong>5 systems</strong>" in text
     assert f"{IDENTITY_PROVIDER} holds svc-bitbucket (service account, admin) -&gt; opens" in text
     assert "idp-admin-console (SSO admin, admin) into Identity provider tenant" in text
     assert "phishing-resistant MFA" in text
+    assert f"{SESSION} (session token, admin) into Identity provider tenant" in text
     assert "Reached only if the controls fail" in text
 
     drill = client.get(f"/inventory/vendors/{vendor_id}/blast-radius?since=2020-01-01")
     drilled = drill.get_data(as_text=True)
-    assert "reaches <strong>3 systems</strong>" in drilled
-    assert f"opens {IDP_TENANT} -&gt; trusted by {TICKETING} for sign-in" in drilled
+    assert "reaches <strong>1 system</strong>" in drilled
+    despite = drilled.split("Reached only if the controls fail")[0]
+    assert f"trusted by {TICKETING} for sign-in" not in despite
     bad = client.get(f"/inventory/vendors/{vendor_id}/blast-radius?since=not-a-date")
     assert bad.status_code == 400
     assert "Not a valid date value." in bad.get_data(as_text=True)
@@ -164,7 +192,8 @@ def test_a_credential_rotated_since_the_breach_began_is_a_barrier_not_one_to_rot
     credential stored in the build pipeline 20 days ago, after a breach that began 45 days ago:
     the attacker's copies are stale. They are barriers that held, and not on the list to
     rotate, in the command, its JSON and the vendor's tab; the dashboard login, rotated before
-    the breach, stays on the list, saying that MFA stops its use now."""
+    the breach, stays on the list, saying that MFA stops its use now. The session token,
+    revoked before the breach began, is a barrier that held and not on the list either."""
     since = (utcnow() - timedelta(days=45)).date().isoformat()
     runner = demo_app.test_cli_runner()
     result = runner.invoke(args=["blast-radius", IDENTITY_PROVIDER, "--since", since])
@@ -178,8 +207,10 @@ def test_a_credential_rotated_since_the_breach_began_is_a_barrier_not_one_to_rot
         "terraform-deployer (service account, admin) -> Production cloud account: "
         "rotated after the breach began" in held
     )
+    assert f"{SESSION} (session token, admin) -> Identity provider tenant: revoked" in held
     assert "idp-admin-console" not in to_rotate and "terraform-deployer" not in to_rotate
-    assert to_rotate.startswith(" (7), still valid in the attacker's hands:")
+    assert SESSION not in to_rotate
+    assert to_rotate.startswith(" (6), still valid in the attacker's hands:")
     assert (
         "customer-dashboard-support (support access, read), opens Customer dashboard, owner "
         "Head of Support: held by Keystone Identity; MFA stops its use now" in to_rotate
@@ -188,35 +219,34 @@ def test_a_credential_rotated_since_the_breach_began_is_a_barrier_not_one_to_rot
         "ci-deploy-key (SSH key, write), opens Build pipeline, owner Platform: stored in "
         "Bitbucket (self-hosted source control); usable now: no barrier stops it" in to_rotate
     )
-    assert (
-        f"{SESSION} (session token, admin), opens {IDP_TENANT}, owner Head of IT: held by "
-        "Keystone Identity; usable now: no barrier stops it" in to_rotate
-    )
 
     document = json.loads(
         runner.invoke(args=["blast-radius", IDENTITY_PROVIDER, "--since", since, "--json"]).output
     )
     barriers = {b["credential"]["name"]: b["barrier"] for b in document["barriers_held"]}
     assert barriers["idp-admin-console"] == barriers["terraform-deployer"] == "rotated"
+    assert barriers[SESSION] == "revoked"
     stopped = {c["name"]: c["stopped_by"] for c in document["credentials_to_rotate"]}
     assert "idp-admin-console" not in stopped and "terraform-deployer" not in stopped
     assert stopped["customer-dashboard-support"] == "mfa"
     assert stopped["svc-bitbucket"] is None
-    assert stopped[SESSION] is None  # MFA does not stop a stolen session
-    assert document["figures"]["credentials_to_rotate"] == len(stopped) == 7
+    assert SESSION not in stopped  # revoked before the breach began
+    assert document["figures"]["credentials_to_rotate"] == len(stopped) == 6
 
     client = demo_app.test_client()
     login_as(client, make_user(Role.risk_officer))
     with demo_app.app_context():
         vendor_id = blast_radius.vendor_id_by_name(db.session, IDENTITY_PROVIDER)
     tab = text(client.get(f"/inventory/vendors/{vendor_id}/blast-radius?since={since}"))
-    held, to_rotate = tab.split("Barriers that held")[1].split("Credentials to rotate")
+    held, to_rotate = tab.split("Barriers that held")[1].split("Credentials to rotate", 1)
     assert (
         "idp-admin-console (SSO admin, admin) into Identity provider tenant: "
         "<strong>rotated after the breach began</strong>" in held
     )
+    assert f"{SESSION} (session token, admin) into Identity provider tenant: " in held
     assert "idp-admin-console" not in to_rotate and "terraform-deployer" not in to_rotate
-    assert "7 credentials to rotate: still valid in the attacker's hands" in tab
+    assert SESSION not in to_rotate
+    assert "6 credentials to rotate: still valid in the attacker's hands" in tab
     assert "customer-dashboard-support" in to_rotate and "MFA stops its use now" in to_rotate
     assert "usable now: no barrier stops it" in to_rotate
 

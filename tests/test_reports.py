@@ -554,11 +554,11 @@ def test_the_incident_report_and_the_portfolio_summary(demo_app, keystone, make_
 def test_the_demo_incident_stays_open_while_credentials_taken_from_reached_systems_are_pending(
     demo_app, keystone, make_user
 ):
-    """A breach of the identity provider began ten days ago. Its seven credentials (the stolen
-    session token among them) are rotated; the deploy key taken from source control and the
-    deployer credential taken from the build pipeline are not: the gap holds those two, the
-    incident cannot close, and the page, the checklist, the list and the PDF all say so with the
-    same counts."""
+    """A breach of the identity provider began ten days ago. The session token stolen from a
+    support case was revoked before: it is not on the checklist. The six other credentials it
+    holds are rotated; the deploy key taken from source control and the deployer credential
+    taken from the build pipeline are not: the gap holds those two, the incident cannot close,
+    and the page, the checklist, the list and the PDF all say so with the same counts."""
     client, _ = staff_client(demo_app, make_user, Role.procurement)
     started = (utcnow() - timedelta(days=10)).date()
     opened = client.post(
@@ -573,11 +573,20 @@ def test_the_demo_incident_stays_open_while_credentials_taken_from_reached_syste
     assert opened.status_code == 302, opened.get_data(as_text=True)
     incident_id = int(opened.headers["Location"].rsplit("/", 1)[1])
     with demo_app.app_context():
-        held = db.session.scalars(
-            sa.select(Credential.id).where(Credential.holder_vendor_id == keystone)
-        ).all()
+        held = dict(
+            db.session.execute(
+                sa.select(Credential.name, Credential.id).where(
+                    Credential.holder_vendor_id == keystone
+                )
+            ).all()
+        )
     assert len(held) == 7
-    for credential_id in held:
+    revoked = held.pop("har-session-it-admin")
+    not_listed = client.post(
+        f"/incidents/{incident_id}/checklist/{revoked}", data={"action": "rotated"}
+    )
+    assert not_listed.status_code == 404  # revoked before the breach: nothing to rotate
+    for credential_id in held.values():
         marked = client.post(
             f"/incidents/{incident_id}/checklist/{credential_id}", data={"action": "rotated"}
         )
@@ -590,7 +599,8 @@ def test_the_demo_incident_stays_open_while_credentials_taken_from_reached_syste
     with demo_app.app_context():
         detail = incidents.incident_detail(db.session, incident_id)
     assert detail.incident.is_open
-    assert len(detail.checklist) == 9 and detail.pending == 2
+    assert len(detail.checklist) == 8 and detail.pending == 2
+    assert "har-session-it-admin" not in {row.name for row in detail.checklist}
     assert {row.name for row in detail.gap} == {"ci-deploy-key", "terraform-deployer"}
 
     page = page_text(client.get(f"/incidents/{incident_id}"))
@@ -603,8 +613,8 @@ def test_the_demo_incident_stays_open_while_credentials_taken_from_reached_syste
     assert re.search(r'class="num gap-size"><span[^>]*>2<', listing)
 
     whole = "\n".join(pdf_pages(client.get(f"/reports/incidents/{incident_id}/report.pdf").data))
-    assert contains(whole, "rotation 7 of 9 done, gap 2")  # the cover
-    assert contains(whole, "7 of 9 credentials rotated or revoked (78%).")
+    assert contains(whole, "rotation 6 of 8 done, gap 2")  # the cover
+    assert contains(whole, "6 of 8 credentials rotated or revoked (75%).")
     assert contains(whole, "Rotation gap: 2 credentials the attacker obtained")
     assert not contains(whole, "the rotation gap is empty")
     for name in ("ci-deploy-key", "terraform-deployer"):

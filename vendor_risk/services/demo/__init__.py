@@ -6,10 +6,12 @@ and, with it, tokens and service-account credentials its customer had shared in 
 tickets. One access token and three service accounts that were never rotated opened the
 customer's self-hosted wiki, ticketing and source control; interactive logins protected by
 MFA (the identity provider's admin console, the customer dashboard) held against the
-credentials themselves. But a session token copied from a HAR file in a support case carries
-the MFA of its sign-in: it opens the identity provider as an administrator, and the wiki and
-ticketing trust the identity provider for sign-in with no MFA of their own (source control,
-the CRM, HR and e-mail ask theirs, and hold).
+credentials themselves. A session token copied from a HAR file in a support case carries the
+MFA of its sign-in, but it was revoked when that session hijack was detected, before the
+breach of our systems began: the identity provider's tenant held, as in the real incident.
+Were it not revoked (reachable if the controls fail), it would open the identity provider as
+an administrator, and the wiki and ticketing trust the identity provider for sign-in with no
+MFA of their own (source control, the CRM, HR and e-mail ask theirs).
 
 The other vendors show the other ways in: Pipeline CRM operates our CRM (its customer data,
 and the billing token stored in it, which opens the finance ledger on the corporate network,
@@ -53,6 +55,7 @@ from .inventory import (
     FOURTH_PARTY_LINKS,
     IDENTITY_PROVIDER,
     OPERATED_BY,
+    REVOKED,
     SOFTWARE,
     SUBPROCESSORS,
     SYSTEMS,
@@ -86,6 +89,7 @@ __all__ = [
     "OUTCOMES",
     "PROCUREMENT",
     "RECENT_DAYS",
+    "REVOKED",
     "RISK_ACCEPTANCE",
     "RISK_OFFICER",
     "SOFTWARE",

@@ -284,8 +284,10 @@ CREDENTIALS = {
         "active",
         [],
     ),
-    # The October wave: a support engineer's session copied from a HAR file uploaded to a
-    # support case. It carries the MFA of its sign-in: the admin console's MFA does not stop it.
+    # The October wave: an administrator's session copied from a HAR file uploaded to a
+    # support case. It carries the MFA of its sign-in (the admin console's MFA would not stop
+    # it), but it was revoked when the October session hijack was detected, a month before the
+    # November breach began (see REVOKED): the identity provider's tenant held.
     "har-session-it-admin": (
         "session_token",
         IDENTITY_PROVIDER,
@@ -298,7 +300,7 @@ CREDENTIALS = {
         "Head of IT",
         None,
         None,
-        "active",
+        "revoked",
         [],
     ),
     "customer-dashboard-support": (
@@ -529,6 +531,20 @@ CREDENTIALS = {
         "active",
         [],
     ),
+}
+
+# When and why a revoked credential was revoked: name: (days ago, why). A credential records no
+# revocation date of its own (its status says revoked, whatever the date): the loader writes the
+# date and the reason in its notes, and its last use before then. The story's breach of us (the
+# November one, modelled as starting 45 days ago, as the demo's tests and README take it) began
+# a month after the session hijack of the identity provider's support breach was detected.
+REVOKED = {
+    "har-session-it-admin": (
+        75,
+        "copied from a HAR file in a support case of the identity provider; revoked when the "
+        "session hijack was detected, before the breach of our systems began",
+    ),
+    "crm-export-token": (300, "pasted in a ticket; revoked when it was found there"),
 }
 
 # (vendor, relies on, purpose, [categories passed on])

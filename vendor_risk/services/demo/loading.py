@@ -64,6 +64,7 @@ from .inventory import (
     FOURTH_PARTY_LINKS,
     IDENTITY_PROVIDER,
     OPERATED_BY,
+    REVOKED,
     SOFTWARE,
     SUBPROCESSORS,
     SYSTEMS,
@@ -138,6 +139,9 @@ def load_inventory(session: Session, *, now: datetime | None = None) -> dict[str
             status,
             stored_in,
         ) = spec
+        # In use two days ago, but a revoked credential: last used when it was revoked.
+        revoked_days_ago, why = REVOKED.get(name, (None, ""))
+        last_used = now - timedelta(days=2 if revoked_days_ago is None else revoked_days_ago)
         credential = Credential(
             name=name,
             kind=kind,
@@ -153,7 +157,8 @@ def load_inventory(session: Session, *, now: datetime | None = None) -> dict[str
             status=status,
             issued_at=now - timedelta(days=900),
             last_rotated_at=None if rotated_days_ago is None else now - timedelta(rotated_days_ago),
-            last_used_at=now - timedelta(days=2),
+            last_used_at=last_used,
+            notes=f"Revoked on {last_used:%Y-%m-%d}: {why}." if why else "",
         )
         session.add(credential)
         session.flush()
