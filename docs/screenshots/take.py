@@ -27,7 +27,15 @@ from werkzeug.serving import make_server
 
 from vendor_risk import create_app
 from vendor_risk.db import alembic_config, db, utcnow
-from vendor_risk.models import Questionnaire, QuestionnaireRequest, QuestionnaireVersion, Role
+from vendor_risk.models import (
+    FourthParty,
+    NetworkZone,
+    Questionnaire,
+    QuestionnaireRequest,
+    QuestionnaireVersion,
+    Role,
+    System,
+)
 from vendor_risk.services import blast_radius
 from vendor_risk.services.accounts import users as accounts
 from vendor_risk.services.audit import Actor
@@ -52,6 +60,10 @@ PAGES = [
     ("findings.png", OFFICER, "/findings/", True),
     ("review.png", OFFICER, "/review/{review_id}#q-sup-receives-har-files", False),
     ("portal-form.png", CONTACT, "/portal/requests/{portal_id}", False),
+    ("system-sign-in.png", OFFICER, "/inventory/systems/{idp_system_id}#sign-in", False),
+    ("system-software.png", OFFICER, "/inventory/systems/{build_system_id}#software", False),
+    ("zone.png", OFFICER, "/inventory/zones/{zone_id}", True),
+    ("fourth-party.png", OFFICER, "/inventory/fourth-parties/{fourth_party_id}", True),
 ]
 
 
@@ -74,6 +86,11 @@ def enrolled_user(email: str, name: str, role: Role, vendor_id: int | None = Non
     )
     user.totp_secret, user.totp_confirmed_at = pyotp.random_base32(), utcnow()
     return user.totp_secret
+
+
+def _id_of(model, name: str) -> int:
+    """The id of the demo's row of that name (the demo names each once)."""
+    return db.session.scalar(sa.select(model.id).where(model.name == name))
 
 
 def prepare(workdir: Path):
@@ -110,6 +127,10 @@ def prepare(workdir: Path):
         contact = accounts.get_by_email(db.session, CONTACT)
         portal = answers.requests_of_contact(db.session, contact, today=utcnow().date())
         ids = {
+            "idp_system_id": _id_of(System, "Identity provider tenant"),
+            "build_system_id": _id_of(System, "Build pipeline"),
+            "zone_id": _id_of(NetworkZone, "Corporate network"),
+            "fourth_party_id": _id_of(FourthParty, "Stratus Hosting"),
             "vendor_id": vendor_id,
             "review_id": baseline,
             "portal_id": next(r.id for r in portal if r.editable),
