@@ -20,13 +20,14 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    SubmitField,
     TextAreaField,
     URLField,
     ValidationError,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ...core import email_domains
+from ...core import csv_text, email_domains
 from ...core.labels import label
 from ...core.scoring.inherent import Tier
 from ...models import (
@@ -40,6 +41,7 @@ from ...models import (
     SystemKind,
     VendorStatus,
 )
+from ...services import uploads
 from ...services.inventory import CREDENTIAL_SORTS, VENDOR_SORTS, RotationStatus
 from ...services.portfolio_history import UNRATED
 from ..forms import (
@@ -510,13 +512,25 @@ class VendorCsvForm(FlaskForm):
     dry_run = BooleanField("Only check the file: import nothing")
 
     def text(self) -> str | None:
-        """The file as text, or None with the reason at the field (a CSV is UTF-8 text)."""
-        raw = self.file.data.read()
-        if b"\x00" in raw:
-            self.file.errors.append("This is not a CSV file (it contains binary data).")
-            return None
+        """The file as text (UTF-8, UTF-16 or Windows-1252, as spreadsheets save it), or None
+        with what was seen at the field."""
         try:
-            return raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            self.file.errors.append("The file is not UTF-8 text: save the list as CSV UTF-8.")
+            return csv_text.decode(self.file.data.read())
+        except csv_text.CsvUnreadable as exc:
+            self.file.errors.append(str(exc))
             return None
+
+
+class InventoryFileForm(FlaskForm):
+    """An inventory file (docs/inventory-format.md) to check, or to import all or nothing."""
+
+    file = FileField(
+        "Inventory file (YAML or JSON)", validators=[FileRequired("Choose an inventory file.")]
+    )
+    check = SubmitField("Check only")
+    submit = SubmitField("Import")
+
+    def upload(self) -> tuple[str, bytes]:
+        """The file's name (cleaned of any path) and its bytes."""
+        storage = self.file.data
+        return uploads.display_name(storage.filename) or "inventory file", storage.read()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from ....core import csv_text
 from ....core.inventory_file import (
     FORMAT_VERSION,
     JsonPath,
@@ -37,6 +38,21 @@ VENDOR_CSV_COLUMNS = (
     "next_review",
     "notes",
 )
+# The example row of the template (:func:`vendor_csv_template`): every column, valid as it is.
+VENDOR_CSV_EXAMPLE = {
+    "name": "Example Payroll",
+    "legal_name": "Example Payroll Ltd",
+    "website": "https://payroll.example.com",
+    "services": "Payroll and payslips",
+    "status": "active",
+    "criticality": "high",
+    "substitutability": "moderate",
+    "business_owner": "Head of HR",
+    "contract_start": "2025-01-01",
+    "contract_end": "2027-12-31",
+    "next_review": "2026-06-30",
+    "notes": "Replace this row with your vendors; only name is required.",
+}
 # Spreadsheet users write "High": choices are compared in lower case.
 _CSV_CHOICES = {"status", "criticality", "substitutability"}
 
@@ -110,9 +126,37 @@ class _VendorCsv:
         return problem.row, column
 
 
+def vendor_csv_template() -> str:
+    """A CSV file with the columns the import accepts and one example row: it imports as it is."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(VENDOR_CSV_COLUMNS)
+    writer.writerow(VENDOR_CSV_EXAMPLE[column] for column in VENDOR_CSV_COLUMNS)
+    return out.getvalue()
+
+
+def _separator(text: str) -> str | None:
+    """The file's separator (comma, semicolon, tab or vertical bar, as spreadsheets save a
+    CSV in different locales), a comma for a one-column file, None when the header is not one."""
+    found = csv_text.delimiter(text)
+    if found is not None:
+        return found
+    only = csv_text.first_line(text).strip().lower()
+    return "," if only in VENDOR_CSV_COLUMNS or not only else None
+
+
 def _csv_entries(text: str) -> _VendorCsv:
     parsed = _VendorCsv()
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))  # Excel writes a BOM
+    text = text.removeprefix("\ufeff")  # Excel writes a BOM
+    separator = _separator(text)
+    if separator is None:
+        message = (
+            f"the first line ({csv_text.first_line(text)!r}) has no comma, semicolon, tab or "
+            "vertical bar between column names: is this a CSV file?"
+        )
+        parsed.problems.append(RowProblem(1, None, message))
+        return parsed
+    reader = csv.reader(io.StringIO(text), delimiter=separator)
     try:
         header = next(reader, None)
         if not header:
