@@ -243,6 +243,12 @@ def read_document(
             raw = handle.read(max_bytes + 1)
     except OSError as exc:
         return ParsedDocument(name, None, (Problem((), f"cannot read: {exc.strerror}", name),))
+    return parse_bytes(raw, name=name, max_bytes=max_bytes, fmt=fmt)
+
+
+def parse_bytes(raw: bytes, *, name: str, max_bytes: int, fmt: str | None = None) -> ParsedDocument:
+    """The bytes of a file (read from disk, or uploaded) parsed as :func:`parse_document` does,
+    refusing more than ``max_bytes`` and text that is not UTF-8 (with the line it stops at)."""
     if len(raw) > max_bytes:
         mb = 1024 * 1024
         size = f"{max_bytes // mb} MB" if max_bytes >= mb else f"{max_bytes} bytes"
@@ -253,7 +259,7 @@ def read_document(
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return ParsedDocument(name, None, (Problem((), "not UTF-8 text", name, line),))
-    return parse_document(text, name=name, fmt=fmt or format_of(path, text))
+    return parse_document(text, name=name, fmt=fmt or format_of(name, text))
 
 
 # ---- writing -------------------------------------------------------------------------------

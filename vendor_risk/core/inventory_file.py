@@ -46,6 +46,7 @@ __all__ = [
     "format_path",
     "format_timestamp",
     "parse",
+    "parse_bytes",
     "parse_date",
     "parse_timestamp",
     "read",
@@ -73,6 +74,12 @@ def parse(
     """Parse inventory text and (unless ``check`` is false, for a caller that passes the
     document to the import, which checks it anyway) check it against the schema."""
     return _checked(documents.parse_document(text, name=name, fmt=fmt), check)
+
+
+def parse_bytes(raw: bytes, *, name: str, check: bool = True) -> InventoryFile:
+    """An uploaded inventory file (see :func:`parse`), refused above :data:`MAX_BYTES` or when
+    it is not UTF-8; the format comes from the name's extension or the content."""
+    return _checked(documents.parse_bytes(raw, name=name, max_bytes=MAX_BYTES), check)
 
 
 def read(path: str | os.PathLike, *, fmt: str | None = None, check: bool = True) -> InventoryFile:

@@ -6,7 +6,8 @@ once. Refused forms answer 400 with the errors at their fields, refused deletion
 One module per kind of page, each joining the blueprint of ``blueprint``: ``vendor_views``,
 ``holding_views`` (data held, subprocessors), ``rating_views``, ``system_views``,
 ``data_category_views``, ``credential_views``, ``zone_views`` (network zones),
-``fourth_party_views``, ``portfolio_views``; what they share is in
+``fourth_party_views``, ``portfolio_views``, ``import_views`` (the inventory file import,
+the vendor CSV template); what they share is in
 ``common``. This module imports them all, so that every route is registered, and re-exports
 what the other areas use.
 """
@@ -19,6 +20,7 @@ from . import (  # noqa: F401 - their routes join the blueprint
     data_category_views,
     fourth_party_views,
     holding_views,
+    import_views,
     portfolio_views,
     rating_views,
     system_views,

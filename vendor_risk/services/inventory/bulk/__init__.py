@@ -18,14 +18,22 @@ Where things are (this module only re-exports what the rest of the app uses): ``
 (the file's sections and how each field converts), ``stored`` (the stored inventory, loaded
 once, and an entry's references), ``checks`` (every problem of a document), ``importing``
 (the plan, the batched writes, the report and the audit event), ``exporting``, and
-``vendor_csv`` (CSV lists of vendors, checked and saved through the same steps).
+``vendor_csv`` (CSV lists of vendors, checked and saved through the same steps), ``uploaded``
+(an inventory file uploaded through the web, imported as the command line does).
 """
 
 from .checks import InventoryInvalid
 from .exporting import export_inventory
 from .importing import ImportReport, SectionReport, import_inventory
 from .sections import SECTIONS
-from .vendor_csv import VENDOR_CSV_COLUMNS, RowProblem, VendorCsvInvalid, import_vendor_csv
+from .uploaded import import_inventory_file
+from .vendor_csv import (
+    VENDOR_CSV_COLUMNS,
+    RowProblem,
+    VendorCsvInvalid,
+    import_vendor_csv,
+    vendor_csv_template,
+)
 
 __all__ = [
     "SECTIONS",
@@ -37,5 +45,7 @@ __all__ = [
     "VendorCsvInvalid",
     "export_inventory",
     "import_inventory",
+    "import_inventory_file",
     "import_vendor_csv",
+    "vendor_csv_template",
 ]
