@@ -190,3 +190,15 @@ def test_the_admins_home_points_to_it_on_an_empty_instance(app, make_user):
     assert "flask --app app inventory starter" in text(client.get("/admin/"))
     invoke(app)
     assert "inventory starter" not in text(client.get("/admin/"))
+
+
+def test_quickstart_without_the_demo_points_to_it(make_app, tmp_path):
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/fresh.sqlite")
+    runner = app.test_cli_runner()
+    empty = runner.invoke(args=["quickstart", "--no-serve", "--no-demo"])
+    assert empty.exit_code == 0, empty.output
+    assert "`flask --app app inventory starter` creates the common ones" in empty.output
+    demo = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/demo.sqlite")
+    loaded = demo.test_cli_runner().invoke(args=["quickstart", "--no-serve"])
+    assert loaded.exit_code == 0, loaded.output
+    assert "inventory starter" not in loaded.output  # the demo has its categories
