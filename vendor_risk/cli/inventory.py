@@ -1,4 +1,5 @@
-"""``flask --app app inventory import|export``: the inventory file (docs/inventory-format.md)."""
+"""``flask --app app inventory import|export``: the inventory file (docs/inventory-format.md);
+``inventory starter``: the starter catalogue of data categories."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from ..core import inventory_file
 from ..core.inventory_file import Problem
 from ..db import db, expect_writes, read_only
 from ..models import AuditAction
-from ..services import audit
+from ..services import ValidationFailed, audit
 from ..services.inventory import bulk as inventory_io
+from ..services.inventory import starter
 from ..services.inventory.bulk import ImportReport, InventoryInvalid
 from .common import OutputFile, cli_actor, write_private
 
@@ -116,3 +118,34 @@ def export_command(output: Path | None, fmt: str | None) -> None:
         return
     write_private(output, text)
     click.echo(f"Exported the inventory to {output}.")
+
+
+@inventory_cli.command("starter")
+@click.option("--dry-run", is_flag=True, help="Show what would be created, saving nothing.")
+def starter_command(dry_run: bool) -> None:
+    """Create the starter catalogue's data categories (customer PII, payment cards, health,
+    secrets, source code, HR, financial, internal documents, telemetry) with their
+    sensitivity. A category whose name is stored already is left as it is: running it again
+    creates nothing."""
+    try:
+        report = starter.import_starter(db.session, actor=cli_actor(), dry_run=dry_run)
+    except InventoryInvalid as exc:  # the shipped file was edited into a broken one
+        db.session.rollback()
+        _fail(exc.problems)
+    except ValidationFailed as exc:  # a category created meanwhile by someone else
+        db.session.rollback()
+        click.echo(f"{starter.STARTER_SOURCE}: {exc}; run it again.", err=True)
+        sys.exit(1)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    if dry_run:
+        click.echo("Dry run of the starter catalogue: nothing was saved. Importing it would give:")
+    else:
+        click.echo("Imported the starter catalogue:")
+    # Nine categories at most: every name is shown.
+    created = ", ".join(report.created) or "none"
+    kept = ", ".join(report.kept) or "none"
+    click.echo(f"  data categories created: {len(report.created)} ({created})")
+    click.echo(f"  kept as they are, their name being stored already: {len(report.kept)} ({kept})")

@@ -13,6 +13,7 @@ from ..db import alembic_config, db
 from ..models import Role
 from ..services import demo
 from ..services.accounts import users as accounts
+from ..services.inventory import starter
 from .common import cli_actor
 
 
@@ -122,6 +123,12 @@ def _prepare(no_demo: bool) -> list[tuple[str, Role, str]]:
         click.echo(
             f"Demo inventory loaded: {len(demo.VENDORS)} vendors, among them "
             f"{demo.IDENTITY_PROVIDER}, the identity provider of the 2023 breach story."
+        )
+    if starter.starter_is_pending(db.session):
+        click.echo(
+            "No data category yet: `flask --app app inventory starter` creates the common ones "
+            "(customer PII, payment cards, health, secrets...), as does a risk officer's or "
+            "procurement's Data categories page."
         )
     db.session.rollback()  # the read of an inventory found not empty ends here too
     return created

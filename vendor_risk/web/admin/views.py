@@ -6,6 +6,7 @@ from ...db import db
 from ...models import Role
 from ...services import ValidationFailed, audit_log, mail
 from ...services.accounts import users as accounts
+from ...services.inventory import starter
 from ..access import area, request_actor
 from ..forms import PageForm
 from ..inventory.views import _linker, vendor_names_json
@@ -16,7 +17,11 @@ bp = area("admin", __name__, roles={Role.admin}, url_prefix="/admin")
 
 @bp.get("/")
 def home():
-    return render_template("admin/home.html", user_count=accounts.count_users(db.session))
+    return render_template(
+        "admin/home.html",
+        user_count=accounts.count_users(db.session),
+        starter_pending=starter.starter_is_pending(db.session),
+    )
 
 
 @bp.get("/vendor-names")

@@ -1,13 +1,15 @@
-"""The data categories: the list, created, edited, deleted."""
+"""The data categories: the list, created, edited, deleted; the starter catalogue imported."""
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
+from ...core.plurals import plural
 from ...db import db
-from ...services import inventory
+from ...services import ValidationFailed, inventory
+from ...services.inventory import starter
 from ..access import request_actor
-from ..forms import PageForm
+from ..forms import ConfirmForm, PageForm
 from .blueprint import bp
 from .common import _delete, _found, _linker, _submit
 from .forms import DataCategoryForm
@@ -20,7 +22,9 @@ def data_categories():
         abort(400)
     page = inventory.search_data_categories(db.session, page=form.page.data or 1)
     url = _linker("inventory.data_categories", {})
-    return render_template("inventory/data_categories.html", page=page, url=url)
+    return render_template(
+        "inventory/data_categories.html", page=page, url=url, starter_form=ConfirmForm()
+    )
 
 
 def _data_category(data_category_id: int):
@@ -83,3 +87,39 @@ def delete_data_category(data_category_id: int):
         done="inventory.data_categories",
         message=f"Data category {category.name} deleted.",
     )
+
+
+def _starter_page(status: int = 200):
+    categories = starter.starter_categories(db.session)
+    return render_template(
+        "inventory/data_categories_starter.html",
+        categories=categories,
+        new=[c for c in categories if c.stored_as is None],
+        form=ConfirmForm(),
+    ), status
+
+
+@bp.get("/data-categories/starter")
+def data_categories_starter():
+    """The starter catalogue, with the categories stored already under the same name."""
+    return _starter_page()
+
+
+@bp.post("/data-categories/starter")
+def import_data_categories_starter():
+    """Create the catalogue's categories not stored yet; the others are left as they are."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        report = starter.import_starter(db.session, actor=request_actor())
+    except ValidationFailed as exc:  # a category of the same name created meanwhile
+        db.session.rollback()
+        flash(" ".join(m for messages in exc.errors.values() for m in messages), "error")
+        return _starter_page(409)
+    db.session.commit()
+    created = plural(len(report.created), "common data category", "common data categories")
+    message = f"{created} created{': ' + ', '.join(report.created) if report.created else ''}."
+    if report.kept:
+        message += f" Kept as they were (the name exists already): {', '.join(report.kept)}."
+    flash(message, "success")
+    return redirect(url_for("inventory.data_categories"))
