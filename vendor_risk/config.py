@@ -379,8 +379,9 @@ class Settings(BaseSettings):
     SMTP_HOST: Annotated[str, AfterValidator(_smtp_host)] = setting(
         "",
         "the mail server. Unset: nothing is sent; in development each email is written whole "
-        "to the log (standard error, logger `vendor_risk.mail`, level INFO) and kept whole in the admins' outbox (`/admin/outbox`), in production it is "
-        "recorded there as not sent",
+        "to the log (standard error, logger `vendor_risk.mail`, level INFO) and kept whole "
+        "in the admins' outbox (`/admin/outbox`), in production it is recorded there as not "
+        "sent",
         shown="none",
         accepts="a host name or IP address, or empty",
     )
