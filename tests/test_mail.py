@@ -153,6 +153,24 @@ def test_the_outbox_lists_newest_first_by_pages(app, client, make_user):
     assert client.get("/admin/outbox?page=0").status_code == 400
 
 
+def test_without_smtp_in_development_the_app_itself_logs_the_whole_email(
+    make_app, caplog, monkeypatch
+):
+    """Not only when a test raises the level: as the app starts, with Python's default
+    (warnings only) left for the logger, the email's whole text reaches the log at INFO."""
+    mail_log = logging.getLogger("vendor_risk.mail")
+    monkeypatch.setattr(mail_log, "level", logging.NOTSET)
+    app = make_app()
+
+    record = send(app, subject="Due on Friday", body=BODY)
+
+    [logged] = [r for r in caplog.records if r.name == "vendor_risk.mail"]
+    assert logged.levelno == logging.INFO
+    assert "Subject: Due on Friday" in logged.getMessage()
+    assert BODY.strip() in logged.getMessage()
+    assert record.body == BODY  # and the outbox keeps it whole
+
+
 def test_in_production_without_smtp_nothing_is_logged_or_kept(make_app, caplog):
     app = make_app(**PRODUCTION)
 

@@ -22,6 +22,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     from . import db, web
     from .extensions import csrf, limiter, login_manager
+    from .services import mail
     from .services.accounts import users as accounts
     from .web import access, shell, slashes
     from .web.ratelimits import audit_breach
@@ -40,6 +41,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         return accounts.get_by_session_token(db.db.session, token)
 
     shell.init_app(app)
+    mail.init_app(app)
     app.before_request(slashes.redirect_to_canonical_form)  # before the gate: a 404 otherwise
     app.before_request(access.gate)
 

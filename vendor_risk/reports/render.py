@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import DataHandler, Request, url2pathname
 
+import pydyf
 from flask import current_app
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -39,6 +40,18 @@ TEMPLATES = {
 }
 # Shown in the footer of every page; the full digest is on the cover.
 SHORT_DIGEST = 16
+# Tagged PDF for assistive technology (PDF/UA-1): a structure tree of headings, paragraphs,
+# lists, tables and figures in reading order, the catalog's /Lang from <html lang> and the
+# title from <title> shown as the window title. A chart's <svg> is a Figure whose alternate
+# text is its <title> (charts/ and diagram/ write one); the running footer is in a margin box,
+# which WeasyPrint leaves out of the tree. It also implies PDF 1.7.
+PDF_VARIANT = "pdf/ua-1"
+
+
+def _display_title(document: Any, pdf: pydyf.PDF) -> None:
+    """PDF/UA asks viewers to show the document's title, not its file name, as the window
+    title (WeasyPrint writes the title but not this preference)."""
+    pdf.catalog["ViewerPreferences"] = pydyf.Dictionary({"DisplayDocTitle": "true"})
 
 
 class URLRefused(ValueError):
@@ -193,9 +206,9 @@ def report_html(report: Any, *, digest: str, generated_at: datetime) -> str:
 
 
 def html_to_pdf(html: str) -> tuple[bytes, int]:
-    """WeasyPrint alone: the PDF of ``html`` and its number of pages."""
+    """WeasyPrint alone: the tagged PDF of ``html`` and its number of pages."""
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).render()
-    return document.write_pdf(), len(document.pages)
+    return document.write_pdf(pdf_variant=PDF_VARIANT, finisher=_display_title), len(document.pages)
 
 
 def render(report: Any, *, generated_at: datetime | None = None) -> Rendered:

@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from .. import config
@@ -32,6 +32,19 @@ log = logging.getLogger("vendor_risk.mail")
 NOT_KEPT = "(not kept)"
 NO_SMTP_IN_PRODUCTION = "not sent: no SMTP server is configured (set VR_SMTP_HOST)"
 SUBJECT_MAX = 300
+
+
+def init_app(app: Flask) -> None:
+    """In development, make the log show each email kept without SMTP: ``vendor_risk.mail`` is
+    a child of the app's logger (``app.logger``, whose handler writes to standard error), but
+    Python's loggers pass only warnings by default, so the INFO record was dropped. A level an
+    operator set already (logging configuration, gunicorn) is left alone. In production no
+    body is ever logged: the level does not matter there."""
+    if app.config["ENV"] == "production":
+        return
+    app.logger  # noqa: B018 (Flask adds its standard-error handler when nothing else handles the app's logs)
+    if log.level == logging.NOTSET:
+        log.setLevel(logging.INFO)
 
 
 def smtp_configured() -> bool:
