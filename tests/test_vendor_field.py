@@ -272,6 +272,30 @@ def test_in_a_browser_the_box_offers_matching_names(app, world, chromium):
     assert finding.vendor_id == world["harbor"]
 
 
+def test_in_a_browser_a_name_typed_before_the_script_ran_is_offered_too(app, world, chromium):
+    """A fast typist (or a test) may type before the deferred script attaches: the box still
+    offers the names once it does. The script is held back until the text is typed."""
+    from playwright.sync_api import expect
+
+    errors: list[str] = []
+    officer = world["officer"]
+    held: list = []
+    with serving(app) as base, launched(chromium) as browser:
+        page = new_page(browser.new_context(), errors)
+        log_in(page, base, officer.email, PASSWORD, pyotp.TOTP(officer.totp_secret).now)
+        page.route("**/js/vendor-names.js", lambda route: held.append(route))
+        page.goto(f"{base}/findings/new", wait_until="commit")
+        page.wait_for_selector("#vendor_id")
+        page.fill("#vendor_id", "harb")
+        page.wait_for_timeout(300)  # the input event has fired, with no listener yet
+        assert held, "the script was not requested"
+        held[0].continue_()
+        options = page.locator("#vendor_id-names option")
+        expect(options).to_have_count(1)
+        assert options.first.get_attribute("value") == "Harbor Payroll"
+    assert not errors, errors
+
+
 @pytest.mark.parametrize(
     ("url", "field"), [("/findings/", "vendor_id"), ("/inventory/credentials", "holder_vendor_id")]
 )

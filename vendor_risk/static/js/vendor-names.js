@@ -56,6 +56,10 @@
       timer = setTimeout(suggest, DELAY);
     });
     input.addEventListener("focus", suggest);
+    /* Typed into before this deferred script ran (a fast typist, a slow page): suggest now. */
+    if (document.activeElement === input) {
+      suggest();
+    }
   }
 
   document.querySelectorAll("input[data-suggest][list]").forEach(attach);
