@@ -37,6 +37,7 @@ INVOCATIONS: dict[str, list[str]] = {
     "demo": ["demo"],
     "inventory import": ["inventory", "import", "{inventory}"],
     "inventory export": ["inventory", "export", "-o", "{out}/inventory.yaml"],
+    "inventory starter": ["inventory", "starter"],
     "blast-radius": ["blast-radius", "Keystone Identity"],
     "portfolio refresh": ["portfolio", "refresh"],
     "questionnaires import": ["questionnaires", "import", "{questionnaire}"],
