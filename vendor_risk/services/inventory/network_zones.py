@@ -194,15 +194,7 @@ def set_reaches(
     )
     session.add_all(ZoneReach(from_zone_id=zone.id, to_zone_id=z) for z in wanted - current)
     session.flush()
-    _record(
-        session,
-        AuditAction.network_zone_updated,
-        actor=actor,
-        object_type="network_zone",
-        object_id=zone.id,
-        name=zone.name,
-        changed=["reaches"],
-    )
+    _record_reach(session, zone, actor)
     return True
 
 
@@ -223,16 +215,7 @@ def add_reach(session: Session, zone: NetworkZone, to_zone_id: int, *, actor: Ac
         raise ValidationFailed(
             {"to_zone_id": [f"{zone.name} reaches {target.name} already."]}
         ) from None
-    _record(
-        session,
-        AuditAction.network_zone_updated,
-        actor=actor,
-        object_type="network_zone",
-        object_id=zone.id,
-        name=zone.name,
-        changed=["reaches"],
-        reach_added=target.name,
-    )
+    _record_reach(session, zone, actor, reach_added=target.name)
     return target.name
 
 
@@ -245,16 +228,7 @@ def remove_reach(session: Session, zone: NetworkZone, reach: ZoneReach, *, actor
     name = session.scalar(sa.select(NetworkZone.name).where(NetworkZone.id == reach.to_zone_id))
     session.delete(reach)
     session.flush()
-    _record(
-        session,
-        AuditAction.network_zone_updated,
-        actor=actor,
-        object_type="network_zone",
-        object_id=zone.id,
-        name=zone.name,
-        changed=["reaches"],
-        reach_removed=name,
-    )
+    _record_reach(session, zone, actor, reach_removed=name)
     return name or ""
 
 
@@ -312,3 +286,17 @@ def delete_zone(session: Session, zone: NetworkZone, *, actor: Actor) -> ZoneDel
         systems_removed=len(plan.members),
     )
     return plan
+
+
+def _record_reach(session: Session, zone: NetworkZone, actor: Actor, **details) -> None:
+    """The audit event of a change to the zones ``zone`` reaches (one shape for all three)."""
+    _record(
+        session,
+        AuditAction.network_zone_updated,
+        actor=actor,
+        object_type="network_zone",
+        object_id=zone.id,
+        name=zone.name,
+        changed=["reaches"],
+        **details,
+    )
