@@ -439,7 +439,8 @@ def test_cli_reports_every_problem_with_file_and_line_and_imports_nothing(app, t
     assert result.output.splitlines() == [
         f"{at}{line_of(BROKEN, 'source-control')}: systems[0].kind: expected one of "
         "identity_provider, wiki, ticketing, source_control, ci_cd, cloud_account, database, "
-        "crm, email, chat, file_storage, hr, finance, monitoring, support, other, "
+        "data_warehouse, crm, email, chat, file_storage, hr, finance, monitoring, "
+        "endpoint_management, support, other, "
         "not 'source-control'",
         f"{at}{line_of(BROKEN, 'records: -1')}: systems[0].data[0].records: "
         "must be 0 or more, not -1",

@@ -416,7 +416,7 @@ def test_blast_radius_edges_go_down_and_up_with_data(empty_database):
             )
         with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
             conn.execute(sa.text(one_sided))
-        downgrade(empty_database, "-1")
+        downgrade(empty_database, "1a9d93087fa7")  # the revision before 7c3e9a5d2b14
         with engine.connect() as conn:
             assert conn.scalar(sa.text("SELECT kind FROM credential")) == "api_token"
             assert conn.execute(sa.text("SELECT id FROM subprocessor_link")).all() == [(2,)]
@@ -435,6 +435,47 @@ def test_blast_radius_edges_go_down_and_up_with_data(empty_database):
             assert conn.scalar(sa.text("SELECT count(*) FROM software_supply")) == 0
             assert conn.scalar(sa.text("SELECT count(operator_vendor_id) FROM system")) == 0
             assert conn.scalar(sa.text("SELECT count(*) FROM federation")) == 1
+    finally:
+        engine.dispose()
+    assert schema_differences(empty_database) == []
+
+
+def test_new_system_kinds_go_down_as_other_and_the_system_triggers_survive(empty_database):
+    """Revision d4f6b8c02248: endpoint management and data warehouse are stored kinds; going
+    down turns them into ``other``; SQLite's rebuild of ``system`` keeps the triggers that
+    mark the portfolio stale on every change (an edit after the upgrade still bumps it)."""
+    migrate(empty_database)
+    engine = sa.create_engine(empty_database, poolclass=sa.pool.NullPool)
+    now = "2026-12-15 00:00:00"
+    insert = (
+        "INSERT INTO system (name, name_key, kind, environment, owner, mfa_required,"
+        " description, created_at, updated_at) VALUES"
+        " ('Intune', 'intune', 'endpoint_management', 'corporate', '', true, '', :now, :now),"
+        " ('Snowflake', 'snowflake', 'data_warehouse', 'production', '', true, '', :now, :now)"
+    )
+    version = sa.text("SELECT inventory_version FROM portfolio_state WHERE id = 1")
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(insert), {"now": now})
+            before = conn.scalar(version)
+            conn.execute(sa.text("UPDATE system SET owner = 'IT' WHERE name_key = 'intune'"))
+            assert conn.scalar(version) == before + 1
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(sa.text("UPDATE system SET kind = 'laptop' WHERE name_key = 'intune'"))
+        downgrade(empty_database, "7c3e9a5d2b14")
+        with engine.begin() as conn:
+            kinds = conn.execute(sa.text("SELECT kind FROM system ORDER BY name_key")).all()
+            assert kinds == [("other",), ("other",)]
+            before = conn.scalar(version)
+            conn.execute(sa.text("DELETE FROM system WHERE name_key = 'snowflake'"))
+            after_delete = conn.scalar(version)  # PostgreSQL: the cascades bump it too
+            assert after_delete > before
+        migrate(empty_database)
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE system SET kind = 'endpoint_management' WHERE name_key = 'intune'")
+            )
+            assert conn.scalar(version) == after_delete + 1
     finally:
         engine.dispose()
     assert schema_differences(empty_database) == []

@@ -111,6 +111,7 @@ class SystemKind(StrEnum):
     ci_cd = "ci_cd"
     cloud_account = "cloud_account"
     database = "database"
+    data_warehouse = "data_warehouse"
     crm = "crm"
     email = "email"
     chat = "chat"
@@ -118,6 +119,7 @@ class SystemKind(StrEnum):
     hr = "hr"
     finance = "finance"
     monitoring = "monitoring"
+    endpoint_management = "endpoint_management"
     support = "support"
     other = "other"
 
