@@ -55,7 +55,7 @@ __all__ = [
     "show",
 ]
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "inventory.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "inventory.schema.json"
 FORMAT_VERSION = 1
 # Far above any real inventory; a bigger file is a mistake (or an attack on the parser).
 MAX_BYTES = 50 * 1024 * 1024
@@ -99,5 +99,5 @@ def _validator() -> Draft202012Validator:
 
 
 def schema_problems(document: Any) -> list[Problem]:
-    """Every way the document departs from docs/inventory.schema.json, in plain words."""
+    """Every way the document departs from schemas/inventory.schema.json, in plain words."""
     return documents.schema_problems(_validator(), document)

@@ -1,7 +1,7 @@
 """Load a questionnaire file (docs/questionnaire-format.md) into a :class:`Questionnaire`, or
 say every way it is wrong as ``FILE:LINE: path.to.field: what is wrong``.
 
-The JSON Schema (docs/questionnaire.schema.json) is checked first; what a schema cannot say
+The JSON Schema (schemas/questionnaire.schema.json) is checked first; what a schema cannot say
 (unique ids, conditions that refer to earlier questions and to options that exist, fields that
 only some types take, control identifiers) is checked while the questionnaire is built.
 Pure: no Flask, no database.
@@ -47,7 +47,7 @@ from .model import (
     number,
 )
 
-SCHEMA_PATH = Path(__file__).resolve().parents[3] / "docs" / "questionnaire.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "questionnaire.schema.json"
 # Far above any real questionnaire (the largest VSAQ is about 300 KB).
 MAX_BYTES = 5 * 1024 * 1024
 
