@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
@@ -68,6 +68,7 @@ def heat() -> charts.Chart:
         x_labels=["Low", "High"],
         y_labels=["High", "Low"],
         cells=[[3, 7], [11, 0]],
+        risk=[[0.5, 1.0], [0.0, 0.5]],
         x_title="Residual",
         y_title="Inherent",
         hrefs=[["/inventory/vendors?tier=high&residual=low", None], [None, None]],
@@ -89,7 +90,7 @@ ALL = {
     "empty bar": lambda: bar_chart("Nothing", "No vendor yet.", [], value_label="vendors"),
     "empty stacked": lambda: stacked_bar_chart("Nothing", "None.", [], [], value_label="x"),
     "empty heat map": lambda: heat_map(
-        "Nothing", "None.", x_labels=[], y_labels=[], cells=[], x_title="x", y_title="y"
+        "Nothing", "None.", x_labels=[], y_labels=[], cells=[], risk=[], x_title="x", y_title="y"
     ),
     "line without history": lambda: trend([]),
     "line with one point": lambda: trend([(date(2026, 3, 1), 61.0)]),
@@ -163,7 +164,7 @@ def test_bars_and_cells_link_to_their_lists():
     assert "tier=critical&amp;status=active" in str(tiers().svg)  # escaped in the markup
     assert links(stacked()) == {"/findings?vendor=1&status=open": "Acme, Open: 6 findings"}
     assert links(heat()) == {
-        "/inventory/vendors?tier=high&residual=low": "Inherent High, Residual Low: 3"
+        "/inventory/vendors?tier=high&residual=low": "Inherent High, Residual Low: 3 (medium risk)"
     }
     # Each linked bar also has a tooltip, and the links stay in the tab.
     root = parse(tiers())
@@ -189,8 +190,8 @@ def test_a_link_out_of_the_app_is_refused(href):
     with pytest.raises(ValueError, match="paths of this app"):
         Series("Open", (1,), hrefs=(href,))
     with pytest.raises(ValueError, match="paths of this app"):
-        heat_map("H", "d", x_labels=["a"], y_labels=["b"], cells=[[1]], x_title="x",
-                 y_title="y", hrefs=[[href]])  # fmt: skip
+        heat_map("H", "d", x_labels=["a"], y_labels=["b"], cells=[[1]], risk=[[0]],
+                 x_title="x", y_title="y", hrefs=[[href]])  # fmt: skip
 
 
 def test_unknown_tones_and_ragged_data_are_refused():
@@ -199,8 +200,8 @@ def test_unknown_tones_and_ragged_data_are_refused():
     with pytest.raises(ValueError, match="one value per category"):
         stacked_bar_chart("S", "d", ["a", "b"], [Series("s", (1,))], value_label="v")
     with pytest.raises(ValueError, match="one row per y label"):
-        heat_map("H", "d", x_labels=["a"], y_labels=["b", "c"], cells=[[1]], x_title="x",
-                 y_title="y")  # fmt: skip
+        heat_map("H", "d", x_labels=["a"], y_labels=["b", "c"], cells=[[1]], risk=[[0], [1]],
+                 x_title="x", y_title="y")  # fmt: skip
 
 
 def test_the_table_holds_the_data():
@@ -218,7 +219,7 @@ def test_the_table_holds_the_data():
     assert h.cell_links[0][1] == "/inventory/vendors?tier=high&residual=low"
     t = trend()
     assert t.columns == ("Date", "score")
-    assert t.rows == (("2026-01-01", 40.0), ("2026-02-01", 52.5), ("2026-03-01", 61.0))
+    assert t.rows == (("1 Jan 2026", 40.0), ("1 Feb 2026", 52.5), ("1 Mar 2026", 61.0))
 
 
 def test_the_same_data_gives_the_same_bytes():
@@ -280,6 +281,90 @@ def test_every_colour_with_a_figure_on_it_keeps_a_contrast_of_4_5():
     for chart in (stacked(), heat()):
         fills = {t.get("fill") for t in parse(chart).iter(f"{SVG}text")}
         assert fills <= {charts.INK, charts.BACKGROUND, charts.MUTED_INK}
+
+
+def cell_fills(chart: charts.Chart) -> dict[str, str]:
+    """The tooltip of each heat-map cell -> its fill."""
+    fills = {}
+    for group in parse(chart).iter(f"{SVG}g"):
+        title = group.find(f"{SVG}title")
+        path = next(group.iter(f"{SVG}path"), None)
+        if title is not None and path is not None:
+            fills[title.text] = path.get("fill")
+    return fills
+
+
+def test_heat_map_cells_are_coloured_by_their_risk_not_their_count():
+    chart = heat_map(
+        "Inherent against residual tier",
+        "d",
+        x_labels=["Low", "Critical"],
+        y_labels=["Critical", "Low"],
+        cells=[[5, 5], [5, 40]],  # the same count in the least and the most risky cell
+        risk=[[0.5, 1.0], [0.0, 0.5]],
+        x_title="Residual",
+        y_title="Inherent",
+    )
+    fills = cell_fills(chart)
+    lowest = fills["Inherent Low, Residual Low: 5 (lowest risk)"]
+    highest = fills["Inherent Critical, Residual Critical: 5 (highest risk)"]
+    assert lowest == charts.HEAT_COLOURS[0]  # green
+    assert highest == charts.HEAT_COLOURS[-1]  # dark red
+    # Eight times the vendors, the same risk: the same colour.
+    assert (
+        fills["Inherent Critical, Residual Low: 5 (medium risk)"]
+        == fills["Inherent Low, Residual Critical: 40 (medium risk)"]
+    )
+    # The count is printed in each cell, and the risk said in words (not by colour alone).
+    assert {"5", "40"} <= set(texts(chart))
+    # Green to red, darker as the risk grows: the order reads without colour vision.
+    lightness = [charts.contrast(c, charts.INK) for c in charts.HEAT_COLOURS]
+    assert lightness == sorted(lightness, reverse=True)
+
+
+def test_a_risk_out_of_its_range_is_refused():
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        heat_map("H", "d", x_labels=["a"], y_labels=["b"], cells=[[1]], risk=[[3]],
+                 x_title="x", y_title="y")  # fmt: skip
+
+
+DAY_LABEL = re.compile(r"^([1-9]|[12]\d|3[01]) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)$")
+MONTH_LABEL = re.compile(r"^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)$")
+YEAR_LABEL = re.compile(r"^20\d\d$")
+
+
+@pytest.mark.parametrize(
+    ("days", "step", "label"),
+    [
+        (2, 1, DAY_LABEL),
+        (10, 1, DAY_LABEL),
+        (30, 1, DAY_LABEL),
+        (60, 1, DAY_LABEL),
+        (26, 7, MONTH_LABEL),
+        (24, 30, MONTH_LABEL),
+        (60, 60, YEAR_LABEL),
+    ],
+)
+def test_a_date_axis_reads_as_dates(days, step, label):
+    points = [(date(2026, 12, 3) + timedelta(days=n * step), 40.0 + n % 5) for n in range(days)]
+    chart = trend(points)
+    y_and_others = {"Mean", "score", charts.number(points[-1][1])}
+    shown = [t for t in texts(chart) if not re.fullmatch(r"[\d.,]+", t) or YEAR_LABEL.match(t)]
+    dates = [t for t in shown if t not in y_and_others]
+    marks = [t for t in dates if label.match(t)]
+    assert 2 <= len(marks) <= 6, dates
+    # Every label is a day, a month or a year: never an ISO date, a time or an ordinal number.
+    for text in dates:
+        assert DAY_LABEL.match(text) or MONTH_LABEL.match(text) or YEAR_LABEL.match(text), text
+    assert any(YEAR_LABEL.match(t) for t in dates)  # the year is said once at least
+    # The description and the data table say the days as people write them too.
+    assert chart.rows[0][0] == "3 Dec 2026"
+
+
+def test_a_single_day_is_labelled_with_its_day_and_year():
+    chart = trend([(date(2026, 12, 3), 61.0)])
+    assert {"3 Dec", "2026"} <= set(texts(chart))
+    assert not any(":" in t for t in texts(chart))  # no time of day
 
 
 def test_tier_colours_are_the_same_in_every_chart():

@@ -53,6 +53,7 @@ from vendor_risk.models import (
     VendorReach,
     VendorStatus,
 )
+from vendor_risk.reports.charts import day_text
 from vendor_risk.services import findings, incidents, inventory, portfolio_history
 from vendor_risk.services.assessments import ratings, scoring
 from vendor_risk.services.audit import Actor
@@ -63,6 +64,7 @@ from vendor_risk.services.portfolio import (
     dashboards,
 )
 from vendor_risk.services.questionnaires import library as questionnaires
+from vendor_risk.web.risk import dashboard as dashboard_charts
 
 QUESTIONNAIRE = """
 format: 1
@@ -515,8 +517,8 @@ def test_a_rescore_records_the_day_and_the_trend_carries_it_forward(app, client,
     page = text(client.get("/risk/"))
     trend = page.split('id="trend-title"')[1].split("</section>")[0]
     for day, _ in points:
-        assert day.isoformat() in trend
-    assert f"from {before:.1f} on {points[0][0].isoformat()} to {after:.1f}" in trend
+        assert day_text(day) in trend  # "3 Dec 2026", as people write a day
+    assert f"from {before:.1f} on {day_text(points[0][0])} to {after:.1f}" in trend
 
 
 def test_the_trend_starts_from_the_last_day_before_its_window(app, world):
@@ -723,6 +725,13 @@ def test_an_empty_install_renders_every_dashboard_with_help(client, make_user, m
     assert response.status_code == 200
     page = text(response)
     assert "No vendor is registered yet" in page
+    # No empty chart is drawn: each says how to get its data, with links to do it.
+    assert "<svg" not in page
+    assert "No vendor is rated yet" in page and "No history yet" in page
+    links = set(re.findall(r'href="([^"]+)"', page))
+    assert {"/inventory/vendors/new", "/inventory/vendors/import", "/requests/new"} <= links
+    for link in ("/inventory/vendors/new", "/requests/new", "/inventory/credentials/new"):
+        assert client.get(link).status_code == 200, link
     assert "No incident is open." in page
     assert "No vendor's next review is past" in page
     login_as(client, make_user(Role.procurement))
@@ -734,6 +743,38 @@ def test_an_empty_install_renders_every_dashboard_with_help(client, make_user, m
     page = text(client.get("/portal/"))
     assert "There is no questionnaire for you to answer" in page
     assert "Nothing to remediate at the moment." in page
+
+
+def test_a_vendor_alone_draws_its_rating_but_no_empty_chart(app, client, make_user, make_vendor):
+    make_vendor("Acme")
+    login_as(client, make_user(Role.risk_officer))
+    page = text(client.get("/risk/"))
+    # The vendor is counted and rated (cautiously, from what is known): those are drawn.
+    drawn = re.findall(r'<title id="[^"]+">([^<]+)</title>', page)
+    assert drawn == [
+        "Vendors by status and residual tier",
+        "Inherent against residual risk",
+        "Portfolio residual risk over time",
+    ]
+    assert page.count("<svg") == 3
+    # Nothing reaches a system, nothing to remediate or rotate: said, not drawn empty.
+    assert "No vendor reaches any of our systems yet" in page
+    assert "No system is reachable from any vendor yet" in page
+    assert "No finding to remediate" in page
+    assert "No credential is overdue, expired or expiring soon" in page
+    assert 'href="/inventory/credentials/new"' in page
+
+
+def test_the_heat_map_colours_its_cells_by_their_risk():
+    def risk(inherent: Tier, residual: Tier) -> float:
+        return dashboard_charts.cell_risk(inherent, residual)
+
+    assert risk(Tier.low, Tier.low) == 0 and risk(Tier.critical, Tier.critical) == 1
+    # What remains counts more than what the controls brought down.
+    assert risk(Tier.low, Tier.critical) > risk(Tier.critical, Tier.low)
+    for tier in Tier:
+        ranks = [risk(tier, residual) for residual in Tier]
+        assert ranks == sorted(ranks)
 
 
 def test_a_database_rated_before_the_figures_existed_gets_them_on_first_view(app, client, world):

@@ -782,6 +782,45 @@ def test_in_a_browser_each_answer_is_saved_as_given_and_show_if_applies_live(liv
     }
 
 
+def test_in_a_browser_answers_save_themselves_and_no_save_button_shows(live):
+    page = live.page
+    page.goto(live.form_url)
+    # The buttons are in the page (for browsers without JavaScript), hidden by the script.
+    assert page.locator(".section-actions button").count() >= 2
+    assert page.get_by_role("button", name="Save this section").count() == 0
+    assert all(not b.is_visible() for b in page.locator(".section-actions button").all())
+
+    page.fill("#a-staff", "50")
+    page.press("#a-staff", "Enter")  # saves this answer; the section is not posted
+    live.saved("staff")
+    assert page.url == live.form_url
+    page.fill("#a-staff", "55")
+    page.click("#c-staff")  # leaving the field saves it too
+    live.saved("staff")
+    assert off_loop(stored, live.world)["staff"][0] == 55
+
+    page.reload()
+    assert page.input_value("#a-staff") == "55"
+
+
+def test_without_javascript_the_save_button_shows_and_saves_the_section(live):
+    context = live.context.browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        live.log_in(page, live.world.contact_a)
+        page.goto(live.form_url)
+        section = page.locator("form.section-form:has(#a-staff)")
+        button = section.get_by_role("button", name="Save this section")
+        assert button.is_visible()
+        page.fill("#a-staff", "12")
+        button.click()
+        page.wait_for_load_state()
+        assert off_loop(stored, live.world)["staff"][0] == 12
+        assert page.input_value("#a-staff") == "12"
+    finally:
+        context.close()
+
+
 def test_in_a_browser_a_conflict_shows_their_answer_and_lets_the_user_choose(live):
     world = live.world
     off_loop(save, world, world.contact_a, "staff", "40")

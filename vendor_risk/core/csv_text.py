@@ -91,3 +91,14 @@ def first_line(text: str, limit: int = 60) -> str:
     """The first line as a person would quote it, cut at ``limit`` characters."""
     line = text.split("\n", 1)[0].rstrip("\r")
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+# What a spreadsheet reads as the start of a formula (or, for tab and carriage return, what
+# it strips before looking again): such a cell is prefixed with an apostrophe (OWASP, "CSV
+# injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """``value`` as a cell a spreadsheet shows as text, never runs as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value

@@ -42,6 +42,7 @@ class AuditAction(StrEnum):
     inventory_imported = "inventory.imported"
     inventory_exported = "inventory.exported"
     report_exported = "report.exported"  # a PDF report: which, of what, its content SHA-256
+    audit_exported = "admin.audit.exported"  # the trail downloaded: format, filters, rows
     vendor_created = "inventory.vendor.created"
     vendor_updated = "inventory.vendor.updated"
     vendor_deleted = "inventory.vendor.deleted"

@@ -25,13 +25,14 @@ from __future__ import annotations
 from .bars import bar_chart, stacked_bar_chart
 from .cache import cache_clear
 from .heat_maps import heat_map
-from .layout import FONT_SIZE, LINE, NO_DATA, NOT_ENOUGH_HISTORY, number, shorten
+from .layout import FONT_SIZE, LINE, NO_DATA, NOT_ENOUGH_HISTORY, day_text, number, shorten
 from .palette import (
     BACKGROUND,
     DEFAULT_BAR,
     FONT_FAMILY,
     GRID,
     HEAT_COLOURS,
+    HEAT_RISK_WORDS,
     INK,
     MUTED_INK,
     SERIES_COLOURS,
@@ -50,6 +51,7 @@ __all__ = [
     "FONT_SIZE",
     "GRID",
     "HEAT_COLOURS",
+    "HEAT_RISK_WORDS",
     "INK",
     "LINE",
     "MUTED_INK",
@@ -64,6 +66,7 @@ __all__ = [
     "cache_clear",
     "check_href",
     "contrast",
+    "day_text",
     "finish",
     "heat_map",
     "line_chart",

@@ -192,6 +192,7 @@ def _bar_chart(
         columns=(category_label or "Category", value_label),
         rows=tuple((bar.label, bar.value) for bar in bars),
         links=tuple(bar.href for bar in bars) if any(bar.href for bar in bars) else (),
+        empty=not any(bar.value for bar in bars),
     )
 
 
@@ -320,4 +321,5 @@ def _stacked_bar_chart(
             for i, category in enumerate(categories)
         ),
         cell_links=cell_links if any(any(row) for row in cell_links) else (),
+        empty=not any(totals),
     )

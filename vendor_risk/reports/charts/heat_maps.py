@@ -1,14 +1,13 @@
-"""The heat map: a grid of counts, darker for more."""
+"""The heat map: a grid of counts, each cell coloured by how risky its place in the grid is."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .layout import NO_DATA, _axes, _no_data, _plot_width, _with_sentence, _wrap, number, shorten
-from .palette import GRID, HEAT_COLOURS, text_colour_on
+from .palette import GRID, HEAT_COLOURS, HEAT_RISK_WORDS, text_colour_on
 from .svg import _CACHE_SIZE, render
 from .values import Chart, check_href
 
@@ -23,6 +22,7 @@ def heat_map(
     x_labels: Sequence[str],
     y_labels: Sequence[str],
     cells: Sequence[Sequence[int]],
+    risk: Sequence[Sequence[float]],
     x_title: str,
     y_title: str,
     hrefs: Sequence[Sequence[str | None]] | None = None,
@@ -30,11 +30,14 @@ def heat_map(
     height: float = 4.0,
 ) -> Chart:
     """A grid of counts, ``cells[y][x]``, the first y label on top: the count printed in each
-    cell, darker for more; a cell with an href links to its list."""
+    cell, whose colour says how risky that cell is, ``risk[y][x]`` from 0 (least, green) to 1
+    (most, dark red), whatever its count; a cell with an href links to its list. The risk is
+    said in words too, in each cell's tooltip."""
     x_labels, y_labels = tuple(x_labels), tuple(y_labels)
     grid = tuple(tuple(row) for row in cells)
+    levels = tuple(tuple(_risk_level(r) for r in row) for row in risk)
     links = None if hrefs is None else tuple(tuple(check_href(h) for h in row) for row in hrefs)
-    for name, rows in (("cells", grid), ("hrefs", links)):
+    for name, rows in (("cells", grid), ("risk", levels), ("hrefs", links)):
         if rows is not None and (
             len(rows) != len(y_labels) or any(len(row) != len(x_labels) for row in rows)
         ):
@@ -45,6 +48,7 @@ def heat_map(
         x_labels,
         y_labels,
         grid,
+        levels,
         links,
         x_title=x_title,
         y_title=y_title,
@@ -53,11 +57,11 @@ def heat_map(
     )
 
 
-def _heat_colour(count: int, highest: int) -> str:
-    if count <= 0 or highest <= 0:
-        return HEAT_COLOURS[0]
-    steps = len(HEAT_COLOURS) - 1
-    return HEAT_COLOURS[max(1, math.ceil(count / highest * steps))]
+def _risk_level(risk: float) -> int:
+    """The step of :data:`HEAT_COLOURS` for a risk from 0 to 1."""
+    if not 0 <= risk <= 1:
+        raise ValueError(f"heat map risk: {risk} is not between 0 and 1")
+    return round(risk * (len(HEAT_COLOURS) - 1))
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -67,6 +71,7 @@ def _heat_map(
     x_labels: tuple[str, ...],
     y_labels: tuple[str, ...],
     cells: tuple[tuple[int, ...], ...],
+    levels: tuple[tuple[int, ...], ...],
     hrefs: tuple[tuple[str | None, ...], ...] | None,
     *,
     x_title: str,
@@ -77,7 +82,6 @@ def _heat_map(
     empty = not x_labels or not y_labels
     if empty:
         description = _with_sentence(description, NO_DATA)
-    highest = max((count for row in cells for count in row), default=0)
 
     def paint(figure: Figure) -> dict[str, str]:
         from matplotlib.patches import Rectangle
@@ -98,7 +102,8 @@ def _heat_map(
         tips = {}
         for y, row in enumerate(cells):
             for x, count in enumerate(row):
-                colour = _heat_colour(count, highest)
+                level = levels[y][x]
+                colour = HEAT_COLOURS[level]
                 cell = Rectangle(
                     (x - 0.5, y - 0.5), 1, 1, facecolor=colour, edgecolor=GRID, linewidth=1
                 )
@@ -107,7 +112,8 @@ def _heat_map(
                 ax.add_patch(cell)
                 ax.text(x, y, number(count), ha="center", va="center", color=text_colour_on(colour))
                 tips[f"cell{y}-{x}"] = (
-                    f"{y_title} {y_labels[y]}, {x_title} {x_labels[x]}: {number(count)}"
+                    f"{y_title} {y_labels[y]}, {x_title} {x_labels[x]}: {number(count)} "
+                    f"({HEAT_RISK_WORDS[level]} risk)"
                 )
         ax.set_xlim(-0.5, len(x_labels) - 0.5)
         ax.set_ylim(len(y_labels) - 0.5, -0.5)  # the first row on top
@@ -128,4 +134,5 @@ def _heat_map(
         columns=(f"{y_title} / {x_title}", *x_labels),
         rows=tuple((label, *row) for label, row in zip(y_labels, cells, strict=True)),
         cell_links=cell_links if any(any(row) for row in cell_links) else (),
+        empty=not any(any(row) for row in cells),
     )

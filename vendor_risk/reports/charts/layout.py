@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable
+from datetime import date
 from typing import TYPE_CHECKING
 
 from .palette import FONT_FAMILY, GRID, MUTED_INK, TONES
@@ -31,7 +32,18 @@ def number(value: float) -> str:
 
 
 def _tick_label(value: float) -> str:
-    return number(value) if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
+    if float(value).is_integer():
+        return number(value)
+    return f"{value:,.2f}".rstrip("0").rstrip(".")  # 51.999 -> "52", never "52."
+
+
+# English month abbreviations, whatever the process's locale (strftime's %b follows it).
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_text(day: date) -> str:
+    """A day as people write it: "3 Dec 2026" (never an ISO string)."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def shorten(text: str, limit: int) -> str:

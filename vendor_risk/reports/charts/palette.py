@@ -28,8 +28,11 @@ TONES: Mapping[str, str] = MappingProxyType(
 # the green and vermilion darkened so that a figure printed on them keeps a 4.5:1 contrast.
 SERIES_COLOURS = ("#0072b2", "#e69f00", "#007a5a", "#cc79a7", "#56b4e9", "#c05000", "#f0e442")
 DEFAULT_BAR = SERIES_COLOURS[0]
-# Heat-map cells: white for none, then the amber to dark red of the tiers.
-HEAT_COLOURS = ("#ffffff", "#fdeec8", "#fbd38d", "#f6a04d", "#ef6c00", "#b83c0b", "#99000d")
+# Heat-map cells, by the risk of the cell's place (not its count): green for the least risky,
+# through amber, to dark red for the most. Darker as the risk grows, so the order reads in
+# grey too; and each cell's tooltip and the chart's table name the risk in words.
+HEAT_COLOURS = ("#d9f0d3", "#a6d96a", "#f0b429", "#ef6c00", "#99000d")
+HEAT_RISK_WORDS = ("lowest", "low", "medium", "high", "highest")
 FONT_FAMILY = ("DejaVu Sans", "sans-serif")  # WeasyPrint and every browser have it
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from .layout import (
     _EDGE,
     LINE,
+    MONTHS,
     NO_DATA,
     NOT_ENOUGH_HISTORY,
     _axes,
@@ -17,6 +18,7 @@ from .layout import (
     _no_data,
     _tick_label,
     _with_sentence,
+    day_text,
     number,
 )
 from .palette import DEFAULT_BAR, INK, MUTED_INK
@@ -50,6 +52,47 @@ def line_chart(
     )
 
 
+MOST_DATE_TICKS = 6
+_DAY_STEPS = (1, 2, 3, 7, 14)
+_MONTH_STEPS = (1, 2, 3, 6, 12)
+
+
+def _month_start(day: date, months_later: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 + months_later
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def date_ticks(first: date, last: date) -> tuple[tuple[date, ...], tuple[str, ...]]:
+    """Whole days to mark on a date axis, at most :data:`MOST_DATE_TICKS`, and their labels
+    as people write dates: "3 Dec" (days apart) or "Dec" (months apart), the year on a second
+    line under the first tick and wherever the year changes; "2027" (years apart). Never a
+    time of day."""
+    span = (last - first).days
+    ticks: list[date] = []
+    for step in _DAY_STEPS:
+        if span // step + 1 <= MOST_DATE_TICKS:
+            ticks = [first + timedelta(days=n * step) for n in range(span // step + 1)]
+            labels = [f"{d.day} {MONTHS[d.month - 1]}" for d in ticks]
+            break
+    else:
+        start = _month_start(first, 0 if first.day == 1 else 1)
+        months = (last.year - start.year) * 12 + last.month - start.month
+        step = next((m for m in _MONTH_STEPS if months // m + 1 <= MOST_DATE_TICKS), None)
+        if step is None:  # years apart: the first of January, every so many years
+            years = last.year - first.year
+            every = next(n for n in range(1, years + 2) if years // n + 1 <= MOST_DATE_TICKS)
+            begin = first.year + (0 if (first.month, first.day) == (1, 1) else 1)
+            ticks = [date(year, 1, 1) for year in range(begin, last.year + 1, every)]
+            return tuple(ticks), tuple(str(day.year) for day in ticks)
+        ticks = [_month_start(start, n * step) for n in range(months // step + 1)]
+        labels = [MONTHS[d.month - 1] for d in ticks]
+    shown = []
+    for n, (day, label) in enumerate(zip(ticks, labels, strict=True)):
+        new_year = n == 0 or day.year != ticks[n - 1].year
+        shown.append(f"{label}\n{day.year}" if new_year else label)
+    return tuple(ticks), tuple(shown)
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def _line_chart(
     title: str,
@@ -65,7 +108,6 @@ def _line_chart(
         description = _with_sentence(description, NOT_ENOUGH_HISTORY)
 
     def paint(figure: Figure) -> None:
-        from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
         from matplotlib.ticker import MaxNLocator
 
         if not points:
@@ -100,12 +142,14 @@ def _line_chart(
             ha="center",
             color=INK,
         )
+        first_day = points[0][0]
         if len(points) == 1:
             ax.set_xlim(last_day - timedelta(days=15), last_day + timedelta(days=15))
             ax.set_title(NOT_ENOUGH_HISTORY, color=MUTED_INK, loc="left", pad=LINE)
-        locator = AutoDateLocator(minticks=2, maxticks=6)
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        else:
+            pad = timedelta(days=max(1, (last_day - first_day).days) * 0.04)
+            ax.set_xlim(first_day - pad, last_day + pad)
+        ax.set_xticks(*date_ticks(first_day, last_day))
         ax.set_ylim(low, high)
         ax.set_yticks(ticks, tick_labels)
         _grid(ax, "y")
@@ -116,5 +160,6 @@ def _line_chart(
         description=description,
         svg=render(title, description, paint, width=width, height=height),
         columns=("Date", y_label),
-        rows=tuple((day.isoformat(), value) for day, value in points),
+        rows=tuple((day_text(day), value) for day, value in points),
+        empty=not points,
     )

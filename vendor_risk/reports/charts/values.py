@@ -72,3 +72,6 @@ class Chart:
     # Drawn at its natural size: on a page, a drawing wider than the column scrolls sideways
     # instead of shrinking its text (the blast-radius diagram). Charts fit their column.
     natural_size: bool = False
+    # Nothing to show: no bars or cells, every figure zero, or no point in time. A dashboard
+    # says how to get data instead of drawing it; a PDF still draws it (with "No data").
+    empty: bool = False

@@ -2,7 +2,9 @@
  *
  * Loaded with <script src> (the CSP forbids inline script). It reads the page: the form's
  * fields, data-* attributes on #questionnaire (URLs, the CSRF token) and a JSON block holding
- * only the show-if conditions. Without it the page still works: each section has a Save button.
+ * only the show-if conditions. Without it the page still works: each section has a Save button,
+ * which this script hides, since every answer saves itself (Enter in a field saves that answer
+ * rather than posting the section).
  *
  * Nothing typed is lost: an answer not yet saved stays in the page and in sessionStorage until
  * the server has it. A dropped connection or an ended session (the server then answers with a
@@ -638,6 +640,22 @@
       if (button) {
         event.preventDefault();
         removeFile(fs, button);
+      }
+    });
+  });
+
+  // The sections' Save buttons are for browsers without this script: answers save themselves.
+  Array.prototype.forEach.call(root.querySelectorAll("form.section-form"), function (form) {
+    Array.prototype.forEach.call(form.querySelectorAll(".section-actions"), function (actions) {
+      actions.hidden = true;
+    });
+    form.addEventListener("submit", function (event) {
+      // Enter in a field (implicit submission): save that answer now, stay on the page.
+      event.preventDefault();
+      var active = document.activeElement;
+      var fs = active && active.closest ? active.closest("fieldset.question[data-question]") : null;
+      if (fs && form.contains(fs) && state(fs.dataset.question).timer) {
+        save(fs.dataset.question);
       }
     });
   });

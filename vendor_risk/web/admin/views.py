@@ -1,15 +1,29 @@
 """Administration: users (create, disable, enable, reset MFA), the audit trail and the outbox."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
 
-from ...db import db
+from ...db import db, expect_writes, read_only, utcnow
 from ...models import Role
+from ...reports import audit_trail
 from ...services import ValidationFailed, audit_log, mail
 from ...services.accounts import users as accounts
 from ...services.inventory import starter
 from ..access import area, request_actor
 from ..forms import PageForm
 from ..inventory.views import _linker, vendor_names_json
+from ..reports.views import DOWNLOAD_CSP
+from .audit_links import object_links
 from .forms import AuditFilterForm, PasswordSetForm, UserActionForm, UserCreateForm
 
 bp = area("admin", __name__, roles={Role.admin}, url_prefix="/admin")
@@ -88,6 +102,7 @@ def _user_page(target, password_form=None, status=200):
         "admin/user.html",
         target=target,
         events=history.events,
+        links=object_links(history.events, current_user.role),
         action_form=UserActionForm(),
         password_form=password_form or PasswordSetForm(formdata=None),
     ), status
@@ -161,25 +176,65 @@ def reset_mfa(user_id: int):
 AUDIT_FILTERS = ("action", "actor", "outcome", "since", "until")
 
 
+def _audit_filters(form: AuditFilterForm) -> audit_log.AuditFilters:
+    return audit_log.AuditFilters(
+        action=form.action.data or None,
+        actor=(form.actor.data or "").strip() or None,
+        outcome=form.outcome.data or None,
+        since=form.since.data,
+        until=form.until.data,
+    )
+
+
 @bp.get("/audit")
 def audit():
     form = AuditFilterForm(request.args)
     page = None
+    links = {}
     if form.validate():
+        filters = _audit_filters(form)
         page = audit_log.search(
             db.session,
-            action=form.action.data or None,
-            actor=(form.actor.data or "").strip() or None,
-            outcome=form.outcome.data or None,
-            since=form.since.data,
-            until=form.until.data,
+            action=filters.action,
+            actor=filters.actor,
+            outcome=filters.outcome,
+            since=filters.since,
+            until=filters.until,
             before=form.before.data,
             limit=current_app.config["AUDIT_PAGE_SIZE"],
         )
+        links = object_links(page.events, current_user.role)
     status = 200 if page is not None else 400
-    # Only the filters carry over to the "older events" link (never arbitrary url_for arguments).
+    # Only the filters carry over to the "older events" link and the exports (never arbitrary
+    # url_for arguments); an export holds every event the filters match, not one page.
     args = {name: request.args[name] for name in AUDIT_FILTERS if request.args.get(name)}
-    return render_template("admin/audit.html", form=form, page=page, args=args), status
+    return render_template("admin/audit.html", form=form, page=page, args=args, links=links), status
+
+
+@bp.get("/audit.csv", defaults={"export_format": "csv"}, endpoint="audit_csv")
+@bp.get("/audit.jsonl", defaults={"export_format": "jsonl"}, endpoint="audit_jsonl")
+def audit_export(export_format: str):
+    """The events the page's filters match, oldest first, streamed; the export is audited
+    (who, which filters, how many rows) and committed before the first row is sent."""
+    form = AuditFilterForm(request.args)
+    if not form.validate():
+        args = {name: request.args[name] for name in AUDIT_FILTERS if request.args.get(name)}
+        return render_template("admin/audit.html", form=form, page=None, args=args, links={}), 400
+    expect_writes(db.session)
+    export = audit_log.start_export(
+        db.session, _audit_filters(form), export_format=export_format, actor=request_actor()
+    )
+    db.session.commit()
+    read_only()  # the rows are read without the write lock (SQLite)
+    lines = audit_trail.LINES[export_format](audit_log.export_rows(db.session, export))
+    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+    response = Response(stream_with_context(lines), content_type=audit_trail.FORMATS[export_format])
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="audit-trail-{stamp}.{export_format}"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    return response
 
 
 # ---- the outbox: emails as sent, or (development, no SMTP server) kept here to be read ------

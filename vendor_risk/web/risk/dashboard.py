@@ -15,6 +15,7 @@ from ...reports.charts import (
     Chart,
     Series,
     bar_chart,
+    day_text,
     heat_map,
     line_chart,
     stacked_bar_chart,
@@ -78,6 +79,15 @@ def vendors_by_status(data: RiskDashboard) -> Chart:
     )
 
 
+# How risky a cell of the heat map is: what remains (the residual tier) counts twice what the
+# vendor would be without its controls (the inherent tier); 0 for low/low, 1 for critical/critical.
+_TOP_RANK = Tier.critical.rank
+
+
+def cell_risk(inherent: Tier, residual: Tier) -> float:
+    return (2 * residual.rank + inherent.rank) / (3 * _TOP_RANK)
+
+
 def heat(data: RiskDashboard) -> Chart:
     day = data.day
     inherent = TIERS_DOWN  # critical on top
@@ -98,10 +108,13 @@ def heat(data: RiskDashboard) -> Chart:
     return heat_map(
         "Inherent against residual risk",
         f"Rated vendors by inherent tier (rows) and residual tier (columns): {lowered:,} "
-        "vendors' controls bring their residual tier below their inherent tier.",
+        "vendors' controls bring their residual tier below their inherent tier. A cell's "
+        "colour says how risky its place is, from green (low inherent and residual tiers) to "
+        "dark red (both critical), the residual tier counting most.",
         x_labels=tuple(t.value.capitalize() for t in residual),
         y_labels=tuple(t.value.capitalize() for t in inherent),
         cells=cells,
+        risk=tuple(tuple(cell_risk(i, r) for r in residual) for i in inherent),
         x_title="Residual tier",
         y_title="Inherent tier",
         hrefs=hrefs,
@@ -114,7 +127,7 @@ def trend(data: RiskDashboard) -> Chart:
         first, last = points[0], points[-1]
         description = (
             f"The mean residual score of the rated vendors went from {first[1]:.1f} on "
-            f"{first[0].isoformat()} to {last[1]:.1f} on {last[0].isoformat()} (0 to 100, "
+            f"{day_text(first[0])} to {last[1]:.1f} on {day_text(last[0])} (0 to 100, "
             "higher is riskier)."
         )
     else:
