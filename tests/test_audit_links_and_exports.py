@@ -278,6 +278,25 @@ def test_the_export_streams_a_long_trail_in_batches(app, admin_client, monkeypat
     assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(rows))
 
 
+def test_a_half_sent_export_blocks_no_writer_and_holds_only_its_rows(
+    app, admin_client, monkeypatch
+):
+    monkeypatch.setattr(audit_log, "EXPORT_BATCH", 5)
+    add_pairs(app, 10)  # events 1..20; the export's own record is 21
+
+    response = admin_client.get("/admin/audit.jsonl", buffered=False)
+    chunks = iter(response.response)
+    received = [next(chunks) for _ in range(3)]
+    # Someone logs in while the download is under way: not kept waiting for a lock.
+    later = record(app, AuditAction.login_password, actor="late@example.com")
+    received.extend(chunks)
+    response.close()
+
+    rows = [json.loads(line) for line in b"".join(received).decode().splitlines()]
+    assert [r["seq"] for r in rows] == list(range(1, 21))
+    assert later == 22
+
+
 def test_the_export_is_recorded_with_its_filters_and_rows(app, admin_client, admin):
     add_pairs(app, 3)
 
