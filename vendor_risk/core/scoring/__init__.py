@@ -15,8 +15,8 @@ from .control import (
     CriticalFailure,
     SectionScore,
     SectionTotals,
-    control_score,
     answer_verdict,
+    control_score,
     control_score_of,
     section_totals,
 )
