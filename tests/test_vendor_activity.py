@@ -180,7 +180,8 @@ def test_a_forged_next_to_another_site_is_ignored(app, client, world, forged):
 
 
 def fill_activity(app, world, *, findings: int = 1) -> dict:
-    """One of each kind for the vendor (and a finding of another vendor, never shown)."""
+    """One of each kind for the vendor (and a finding and an incident of another vendor, never
+    shown)."""
     vendor, officer = world["vendor"], world["officer"].id
     now = datetime.now(UTC)
     [other] = add(app, Vendor(name="Harbor Payroll"))
@@ -201,6 +202,13 @@ def fill_activity(app, world, *, findings: int = 1) -> dict:
             source=FindingSource.manual,
             title="Harbor's own finding",
             severity=FindingSeverity.low,
+        ),
+        Incident(
+            vendor_id=other,
+            title="Harbor payroll leak",
+            started_at=now - timedelta(days=9),
+            detected_at=now - timedelta(days=8),
+            opened_by_id=officer,
         ),
         Incident(
             vendor_id=vendor,
@@ -244,7 +252,7 @@ def test_the_activity_tab_lists_each_kind_with_its_link(app, client, world):
 
     assert "Shared admin account 0 high accepted until" in page
     assert f"/findings/{made['findings'][0]}" in links
-    assert "Harbor's own finding" not in page
+    assert "Harbor's own finding" not in page and "Harbor payroll leak" not in page
     assert "Support system breach open" in page
     assert f"/incidents/{made['incident']}" in links
     assert "approved with conditions high" in page
@@ -299,7 +307,8 @@ def test_long_lists_are_capped_with_a_link_to_the_filtered_list(app, client, wor
     # The filtered list of incidents the tab links to holds only this vendor's.
     assert f"/incidents/?vendor_id={vendor}" in hrefs(response)
     listed = words(client.get(f"/incidents/?vendor_id={vendor}"))
-    assert "Support system breach" in listed
+    assert "Support system breach" in listed and "Harbor payroll leak" not in listed
+    assert "Harbor payroll leak" in words(client.get("/incidents/"))
 
 
 # ---- adding from a tab returns to it -----------------------------------------------------------
