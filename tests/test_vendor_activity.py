@@ -33,6 +33,7 @@ from vendor_risk.models import (
     Role,
     System,
     Vendor,
+    VendorStatus,
 )
 from vendor_risk.services.audit import Actor
 from vendor_risk.services.questionnaires import library as questionnaires
@@ -262,6 +263,14 @@ def test_the_activity_tab_lists_each_kind_with_its_link(app, client, world):
     # No questionnaire yet: the empty state says how to start, with this vendor chosen.
     assert "No questionnaire sent to Keystone Identity yet." in page
     assert f"/requests/new?vendor_id={vendor}&next=/inventory/vendors/{vendor}/activity" in links
+
+
+def test_an_offboarded_vendor_offers_no_questionnaire(app, client, world, make_vendor):
+    gone = make_vendor("Gone Ltd", status=VendorStatus.offboarded)
+    login_as(client, world["procurement"])
+    response = client.get(f"/inventory/vendors/{gone}/activity")
+    assert "No questionnaire sent to Gone Ltd yet." in words(response)
+    assert not [h for h in hrefs(response) if h.startswith("/requests/new")]
 
 
 def test_an_empty_activity_tab_says_how_to_start_each_list(app, client, world):

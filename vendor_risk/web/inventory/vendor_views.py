@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from ...core.blast_radius.words import template_words
 from ...db import db, expect_writes, snapshot
-from ...models import Role, Vendor
+from ...models import Role, Vendor, VendorStatus
 from ...reports.diagram import blast_radius_diagram
 from ...services import blast_radius, inventory, vendor_activity
 from ...services.inventory import bulk as inventory_io
@@ -85,8 +85,10 @@ def _may_open(area: str) -> bool:
 
 def _vendor_tab(template: str, vendor: Vendor, status: int = 200, **context):
     counts = inventory.vendor_counts(db.session, vendor.id)
+    # An offboarded vendor is sent no questionnaire (services.requests refuses it).
+    may_send = _may_open("requests") and vendor.status is not VendorStatus.offboarded
     return render_template(
-        template, vendor=vendor, counts=counts, may_send=_may_open("requests"), **context
+        template, vendor=vendor, counts=counts, may_send=may_send, **context
     ), status
 
 
