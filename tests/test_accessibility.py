@@ -67,6 +67,9 @@ PAGES = [
     ("vendor-profile", "officer", "/inventory/vendors/{vendor}"),
     ("vendor-blast-radius", "officer", "/inventory/vendors/{vendor}/blast-radius"),
     ("vendor-risk", "officer", "/inventory/vendors/{vendor}/risk"),
+    ("vendor-activity", "officer", "/inventory/vendors/{vendor}/activity"),
+    ("vendor-activity-procurement", "procurement", "/inventory/vendors/{vendor}/activity"),
+    ("vendor-credentials", "procurement", "/inventory/vendors/{vendor}/credentials"),
     ("portfolio", "officer", "/inventory/portfolio"),
     ("credentials", "officer", "/inventory/credentials"),
     ("vendor-subprocessors", "procurement", "/inventory/vendors/{vendor}/subprocessors"),
@@ -84,6 +87,12 @@ PAGES = [
     # Forms, where labels and help texts go wrong first.
     ("new-vendor", "procurement", "/inventory/vendors/new"),
     ("new-request", "procurement", "/requests/new"),
+    (
+        "new-request-from-vendor",
+        "procurement",
+        "/requests/new?vendor_id={vendor}&next=/inventory/vendors/{vendor}/activity",
+    ),
+    ("new-credential", "procurement", "/inventory/credentials/new?holder_vendor_id={vendor}"),
     ("new-finding", "officer", "/findings/new?vendor_id={vendor}"),
 ]
 

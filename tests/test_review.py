@@ -382,8 +382,9 @@ def test_the_request_page_shows_every_answer_in_words_with_its_evidence(
     # The evidence file, downloadable by staff.
     assert "access-policy.pdf" in page
     assert f'href="/review/evidence/{submitted["evidence"]}"' in response.get_data(as_text=True)
-    # Scores come with the scoring work: no empty boxes meanwhile.
-    assert "score" not in page.lower()
+    # How each scored answer counts: codes from an app partly pass the critical question,
+    # which does not fail (0.7 is above the failing line), so no critical marker.
+    assert "partly passes" in page and "Critical failure" not in page
     # Reading changes nothing.
     assert status_of(app, submitted["request"]) is RequestStatus.submitted
     assert events(app, "request.accepted") == [] and events(app, "request.returned") == []
@@ -764,3 +765,87 @@ def test_days_waiting_counts_from_the_submission(app, world):
         db.session.commit()
         [row] = review.review_queue(db.session, today=datetime(2026, 1, 11).date()).rows
     assert row.days_waiting == 10
+
+
+# ---- how each answer scores ------------------------------------------------------------------
+
+SCORED = """
+format: 1
+id: controls-check
+title: Controls check
+version: 1
+audience: vendor
+sections:
+  - id: controls
+    title: Controls
+    questions:
+      - id: keys
+        type: yes_no
+        text: Do administrators sign in with security keys?
+      - id: mfa
+        type: single_choice
+        text: How do your staff prove who they are?
+        weight: 3
+        critical: true
+        options:
+          - {value: keys, label: Security keys, score: 1}
+          - {value: password, label: A password only, score: 0}
+      - id: codes
+        type: single_choice
+        text: How are one-time codes delivered?
+        options:
+          - {value: app, label: An authenticator app, score: 1}
+          - {value: sms, label: Text messages, score: 0.7}
+      - id: dr
+        type: yes_no_na
+        text: Do you test restoring backups of our data?
+      - id: logs
+        type: yes_no
+        text: Do you keep sign-in logs for a year?
+        required: false
+"""
+
+
+def answer_article(response, question_id: str) -> str:
+    """The text a reader sees in one answer's panel."""
+    found = re.search(
+        rf'<article[^>]*id="q-{question_id}".*?</article>', response.get_data(True), re.S
+    )
+    assert found, question_id
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(0))).split())
+
+
+def test_each_scored_answer_shows_whether_it_passes_and_its_points(app, client, world, officer):
+    with app.app_context():
+        parsed = loader.parse(SCORED, "controls-check.yaml").questionnaire
+        stored = questionnaires.store_version(
+            db.session, parsed, source="controls-check.yaml", actor=Actor.system("test")
+        )
+        db.session.commit()
+        world = {**world, "version": stored.version.id}
+    request_id = new_request(app, world)
+    answer(app, world, request_id, "keys", "yes")
+    answer(app, world, request_id, "mfa", "password")
+    answer(app, world, request_id, "codes", "sms")
+    answer(app, world, request_id, "dr", "na", comment="We hold none of your data at rest.")
+    submit(app, world, request_id)
+
+    response = page_of(client, request_id)
+    # Counted weight 6 (dr left out): each weight-1 question is worth 100 / 6 points.
+    keys = answer_article(response, "keys")
+    assert "Score passes 16.67 of 16.67 points" in keys
+    assert "critical" not in keys.lower()
+    codes = answer_article(response, "codes")
+    assert "partly passes 11.6" in codes and "of 16.67 points" in codes
+    # The critical question failing: a marker in words, at the heading and beside the score.
+    mfa = answer_article(response, "mfa")
+    assert "fails 0.00 of 50.00 points" in mfa
+    assert "critical failure" in mfa and "Critical failure: a failing answer" in mfa
+    assert "caps the control score at 40" in mfa
+    dr = answer_article(response, "dr")
+    assert "not applicable left out of the score" in dr
+    logs = answer_article(response, "logs")
+    assert "not answered 0.00 of 16.67 points: no answer, counted as the worst answer" in logs
+    page = " ".join(re.sub(r"<[^>]+>", " ", text(response)).split())
+    assert "Control score 28.33 of 100" in page
+    assert "1 critical failure" in page

@@ -28,9 +28,11 @@ from vendor_risk.core.scoring import (
     PARAMETERS_VERSION,
     Access,
     AnswerStatus,
+    AnswerVerdict,
     Profile,
     SectionTotals,
     Tier,
+    answer_verdict,
     control_score,
     control_score_of,
     exposure_inputs,
@@ -153,6 +155,38 @@ def test_each_answer_shows_what_it_adds_and_what_it_loses():
     assert answers["backups"].status is AnswerStatus.unanswered
     assert (answers["backups"].points, answers["backups"].points_lost) == (0, 11.11)
     assert answers["backups"].answer == "not answered"
+
+
+def test_each_answer_says_whether_it_passes_with_its_points_out_of_the_best():
+    answers = {
+        a.question_id: a for a in control_score_of(load(EXAMPLE), ANSWERS, JUSTIFIED).answers
+    }
+    verdicts = {qid: (a.verdict, a.points, a.points_possible) for qid, a in answers.items()}
+    assert verdicts == {
+        "mfa": (AnswerVerdict.passes, 40, 40),
+        "sso": (AnswerVerdict.not_applicable, 0, 0),
+        "admin-mfa": (AnswerVerdict.partial, 13.33, 26.67),
+        "monitoring": (AnswerVerdict.partial, 20, 22.22),
+        "backups": (AnswerVerdict.unanswered, 0, 11.11),
+    }
+    assert answers["mfa"].critical and not answers["mfa"].fails_critically
+
+
+@pytest.mark.parametrize(
+    ("status", "score", "verdict"),
+    [
+        (AnswerStatus.answered, 1.0, AnswerVerdict.passes),
+        (AnswerStatus.answered, 0.99, AnswerVerdict.partial),
+        (AnswerStatus.answered, 0.5, AnswerVerdict.partial),
+        (AnswerStatus.answered, 0.49, AnswerVerdict.fails),
+        (AnswerStatus.answered, 0.0, AnswerVerdict.fails),
+        (AnswerStatus.not_applicable, None, AnswerVerdict.not_applicable),
+        (AnswerStatus.unanswered, 0.0, AnswerVerdict.unanswered),
+    ],
+)
+def test_the_verdict_follows_the_failing_line(status, score, verdict):
+    assert answer_verdict(status, score) is verdict
+    assert verdict.label in {"passes", "partly passes", "fails", "not applicable", "not answered"}
 
 
 @pytest.mark.parametrize("comment", [None, "", "   \n"])

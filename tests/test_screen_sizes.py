@@ -73,6 +73,7 @@ PAGES = {
         "/inventory/vendors/{vendor}/subprocessors",
         "/inventory/vendors/{vendor}/blast-radius",
         "/inventory/vendors/{vendor}/risk",
+        "/inventory/vendors/{vendor}/activity",
         "/incidents/{incident}",
     ],
     "admin": [

@@ -106,10 +106,15 @@ class IncidentRow:
 
 
 def search_incidents(
-    session: Session, *, status: IncidentStatus | None = None, page: int = 1
+    session: Session,
+    *,
+    status: IncidentStatus | None = None,
+    vendor_id: int | None = None,
+    page: int = 1,
 ) -> Page[IncidentRow]:
-    """Open incidents first, then the most recent breach first; two statements per page (the
-    page, then the state of its checklists' credentials for the rotation gaps)."""
+    """Open incidents first, then the most recent breach first (of one vendor, with
+    ``vendor_id``); two statements per page (the page, then the state of its checklists'
+    credentials for the rotation gaps)."""
     sizes = (
         sa.select(IncidentCredential.incident_id.label("key"), sa.func.count().label("n"))
         .group_by(IncidentCredential.incident_id)
@@ -135,6 +140,8 @@ def search_incidents(
     )
     if status is not None:
         query = query.where(Incident.status == status)
+    if vendor_id is not None:
+        query = query.where(Incident.vendor_id == vendor_id)
     listed = one_page(
         session,
         query,

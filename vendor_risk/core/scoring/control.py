@@ -55,6 +55,43 @@ class AnswerStatus(StrEnum):
     unanswered = "unanswered"
 
 
+class AnswerVerdict(StrEnum):
+    """How one scored answer fares, as a reviewer reads it: the rule behind the words."""
+
+    passes = "passes"  # the best score (1)
+    partial = "partial"  # at least FAILING_BELOW, below the best
+    fails = "fails"  # below FAILING_BELOW
+    not_applicable = "not_applicable"  # justified "na": left out of the score
+    unanswered = "unanswered"  # counted as the worst answer (0)
+
+    @property
+    def label(self) -> str:
+        return _VERDICT_WORDS[self]
+
+
+_VERDICT_WORDS = {
+    AnswerVerdict.passes: "passes",
+    AnswerVerdict.partial: "partly passes",
+    AnswerVerdict.fails: "fails",
+    AnswerVerdict.not_applicable: "not applicable",
+    AnswerVerdict.unanswered: "not answered",
+}
+
+
+def answer_verdict(status: AnswerStatus, score: float | None) -> AnswerVerdict:
+    """Passes (the best score), partly passes (failing below :data:`FAILING_BELOW` no
+    more), fails; or left out (justified "na"), or counted as the worst answer (unanswered)."""
+    if status is AnswerStatus.not_applicable:
+        return AnswerVerdict.not_applicable
+    if status is AnswerStatus.unanswered or score is None:
+        return AnswerVerdict.unanswered
+    if score >= 1:
+        return AnswerVerdict.passes
+    if score >= FAILING_BELOW:
+        return AnswerVerdict.partial
+    return AnswerVerdict.fails
+
+
 @dataclass(frozen=True)
 class CriticalFailure:
     """A critical question asked and failing or counted as unanswered: it caps the control
@@ -166,6 +203,19 @@ class AnswerContribution:
     weight: float
     points: float
     points_lost: float
+    critical: bool = False  # a critical question (failing caps the score)
+    # What the best answer would add (0 when left out as not applicable); never below
+    # ``points``, which rounding to add up may have raised by a hundredth.
+    points_possible: float = 0.0
+
+    @property
+    def verdict(self) -> AnswerVerdict:
+        return answer_verdict(self.status, self.score)
+
+    @property
+    def fails_critically(self) -> bool:
+        """A critical question failing or counted as unanswered: it caps the score."""
+        return self.critical and self.score is not None and self.score < FAILING_BELOW
 
 
 @dataclass(frozen=True)
@@ -393,6 +443,10 @@ def _answer_contributions(
             points=points,
             points_lost=(
                 0.0 if a.score is None else round(scale * a.question.weight * (1 - a.score), 2)
+            ),
+            critical=a.question.critical,
+            points_possible=(
+                0.0 if a.score is None else max(points, round(scale * a.question.weight, 2))
             ),
         )
         for a, points in zip(scored, apportion(exact, section.points), strict=True)

@@ -22,6 +22,7 @@ def _day(text: str, message: str):
 
 class IncidentFilterForm(ListForm):
     status = enum_field("Status", IncidentStatus, blank="Any status", validators=[Optional()])
+    vendor_id = VendorField("Vendor", validators=[Optional()], placeholder="Any vendor")
 
 
 class IncidentForm(ModelForm):

@@ -30,13 +30,16 @@ def index():
     page = None
     if form.validate():
         page = incidents.search_incidents(
-            db.session, status=form.status.data, page=form.page.data or 1
+            db.session,
+            status=form.status.data,
+            vendor_id=form.vendor_id.data,
+            page=form.page.data or 1,
         )
     return render_template(
         "incidents/index.html",
         form=form,
         page=page,
-        url=_linker("incidents.index", _filter_args(("status",))),
+        url=_linker("incidents.index", _filter_args(("status", "vendor_id"), form)),
     ), (200 if page is not None else 400)
 
 

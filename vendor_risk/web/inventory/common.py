@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 
 from ...db import db
 from ...services import EditConflict, ValidationFailed
-from ..access import request_actor
+from ..access import request_actor, safe_next
 from ..forms import ConfirmForm
 from ..vendor_field import VendorField
 
@@ -55,6 +55,13 @@ def _submit(form, problems: Callable[[dict], dict], save: Callable[[dict], Any])
         return None
     db.session.commit()
     return saved
+
+
+def _back() -> str | None:
+    """Where a form opened from another page (a vendor's tab) returns once saved or cancelled:
+    ``next``, from the link (GET) or the form's hidden field (POST), when it is a path of this
+    app; anything else (another site, ``//host``) is ignored."""
+    return safe_next(request.values.get("next"))
 
 
 def _confirmed() -> None:

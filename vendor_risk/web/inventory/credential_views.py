@@ -8,7 +8,7 @@ from ...db import db
 from ...services import inventory
 from ..access import request_actor
 from .blueprint import bp
-from .common import _choices, _delete, _filter_args, _found, _linker, _submit
+from .common import _back, _choices, _delete, _filter_args, _found, _linker, _submit
 from .forms import CredentialFilterForm, CredentialForm
 
 CREDENTIAL_FILTERS = (
@@ -70,7 +70,9 @@ def new_credential():
     if request.method == "GET":
         holder = request.args.get("holder_vendor_id", type=int)
         form = _credential_form(formdata=None, holder_vendor_id=holder)
-        return render_template("inventory/credential_form.html", form=form, credential=None)
+        return render_template(
+            "inventory/credential_form.html", form=form, credential=None, back=_back()
+        )
     form = _credential_form()
     credential = _submit(
         form,
@@ -84,8 +86,10 @@ def new_credential():
     )
     if credential is not None:
         flash(f"Credential {credential.name} created.", "success")
-        return redirect(url_for("inventory.credentials"))
-    return render_template("inventory/credential_form.html", form=form, credential=None), 400
+        return redirect(_back() or url_for("inventory.credentials"))
+    return render_template(
+        "inventory/credential_form.html", form=form, credential=None, back=_back()
+    ), 400
 
 
 @bp.route("/credentials/<int:credential_id>/edit", methods=["GET", "POST"])
@@ -94,7 +98,9 @@ def edit_credential(credential_id: int):
     if request.method == "GET":
         stored_in = inventory.stored_in(db.session, credential)
         form = _credential_form(obj=credential, stored_in=stored_in)
-        return render_template("inventory/credential_form.html", form=form, credential=credential)
+        return render_template(
+            "inventory/credential_form.html", form=form, credential=credential, back=_back()
+        )
     form = _credential_form()
     changed = _submit(
         form,
@@ -112,8 +118,10 @@ def edit_credential(credential_id: int):
     )
     if changed is not None:
         flash(f"Credential {credential.name} saved." if changed else "Nothing changed.", "success")
-        return redirect(url_for("inventory.credentials"))
-    return render_template("inventory/credential_form.html", form=form, credential=credential), 400
+        return redirect(_back() or url_for("inventory.credentials"))
+    return render_template(
+        "inventory/credential_form.html", form=form, credential=credential, back=_back()
+    ), 400
 
 
 @bp.route("/credentials/<int:credential_id>/delete", methods=["GET", "POST"])

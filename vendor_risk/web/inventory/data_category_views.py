@@ -11,7 +11,7 @@ from ...services.inventory import starter
 from ..access import request_actor
 from ..forms import ConfirmForm, PageForm
 from .blueprint import bp
-from .common import _delete, _found, _linker, _submit
+from .common import _back, _delete, _found, _linker, _submit
 from .forms import DataCategoryForm
 
 
@@ -44,9 +44,13 @@ def new_data_category():
         )
         if category is not None:
             flash(f"Data category {category.name} created.", "success")
-            return redirect(url_for("inventory.data_categories"))
-        return render_template("inventory/data_category_form.html", form=form, category=None), 400
-    return render_template("inventory/data_category_form.html", form=form, category=None)
+            return redirect(_back() or url_for("inventory.data_categories"))
+        return render_template(
+            "inventory/data_category_form.html", form=form, category=None, back=_back()
+        ), 400
+    return render_template(
+        "inventory/data_category_form.html", form=form, category=None, back=_back()
+    )
 
 
 @bp.route("/data-categories/<int:data_category_id>/edit", methods=["GET", "POST"])

@@ -11,7 +11,16 @@ from ...models import System
 from ...services import inventory
 from ..access import request_actor
 from .blueprint import bp
-from .common import _choices, _confirmed, _delete, _filter_args, _found, _linker, _submit
+from .common import (
+    _back,
+    _choices,
+    _confirmed,
+    _delete,
+    _filter_args,
+    _found,
+    _linker,
+    _submit,
+)
 from .forms import FederationForm, SoftwareSupplyForm, SystemFilterForm, SystemForm
 from .holding_views import _add_holding, _holdings_context, _remove_holding, _update_holding
 
@@ -86,20 +95,24 @@ def _zones(form: SystemForm) -> dict[str, list[int]]:
 
 @bp.route("/systems/new", methods=["GET", "POST"])
 def new_system():
-    form = _system_form()
-    if request.method == "POST":
-        system = _submit(
-            form,
-            lambda values: inventory.system_problems(db.session, values, zones=_zones(form)),
-            lambda values: inventory.create_system(
-                db.session, values, zones=form.zone_ids(), actor=request_actor()
-            ),
+    if request.method == "GET":
+        # ``?operator_vendor_id=``: the link from a vendor's profile (a system it operates).
+        form = _system_form(
+            formdata=None, operator_vendor_id=request.args.get("operator_vendor_id", type=int)
         )
-        if system is not None:
-            flash(f"System {system.name} created.", "success")
-            return redirect(url_for("inventory.system", system_id=system.id))
-        return render_template("inventory/system_form.html", form=form, system=None), 400
-    return render_template("inventory/system_form.html", form=form, system=None)
+        return render_template("inventory/system_form.html", form=form, system=None, back=_back())
+    form = _system_form()
+    system = _submit(
+        form,
+        lambda values: inventory.system_problems(db.session, values, zones=_zones(form)),
+        lambda values: inventory.create_system(
+            db.session, values, zones=form.zone_ids(), actor=request_actor()
+        ),
+    )
+    if system is not None:
+        flash(f"System {system.name} created.", "success")
+        return redirect(_back() or url_for("inventory.system", system_id=system.id))
+    return render_template("inventory/system_form.html", form=form, system=None, back=_back()), 400
 
 
 @bp.route("/systems/<int:system_id>/edit", methods=["GET", "POST"])

@@ -1,21 +1,23 @@
 """The vendors: the list, the import, a vendor's profile (created, edited, deleted) and its
-credentials and blast-radius tabs; the other tabs join from holding_views and rating_views."""
+credentials, blast-radius and activity tabs; the other tabs join from holding_views and
+rating_views."""
 
 from __future__ import annotations
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from ...core.blast_radius.words import template_words
 from ...db import db, expect_writes, snapshot
-from ...models import Vendor
+from ...models import Role, Vendor, VendorStatus
 from ...reports.diagram import blast_radius_diagram
-from ...services import blast_radius, inventory
+from ...services import blast_radius, inventory, vendor_activity
 from ...services.inventory import bulk as inventory_io
 from ...services.portfolio import aggregates as portfolio
-from ..access import request_actor
+from ..access import AREAS, request_actor
 from ..forms import PageForm
 from .blueprint import bp
-from .common import _delete, _filter_args, _found, _linker, _submit
+from .common import _back, _delete, _filter_args, _found, _linker, _submit
 from .forms import BreachStartForm, VendorCsvForm, VendorFilterForm, VendorForm
 
 VENDOR_FILTERS = (
@@ -74,9 +76,20 @@ def _vendor(vendor_id: int) -> Vendor:
     return _found(inventory.get_vendor(db.session, vendor_id))
 
 
+def _may_open(area: str) -> bool:
+    """Whether the user's role may open the pages of ``area`` (its blueprint's guard): a link
+    to them is shown only then, never a link that answers 403."""
+    admitted = AREAS.get(area, frozenset())
+    return admitted is None or current_user.role in admitted
+
+
 def _vendor_tab(template: str, vendor: Vendor, status: int = 200, **context):
     counts = inventory.vendor_counts(db.session, vendor.id)
-    return render_template(template, vendor=vendor, counts=counts, **context), status
+    # An offboarded vendor is sent no questionnaire (services.requests refuses it).
+    may_send = _may_open("requests") and vendor.status is not VendorStatus.offboarded
+    return render_template(
+        template, vendor=vendor, counts=counts, may_send=may_send, **context
+    ), status
 
 
 @bp.route("/vendors/import", methods=["GET", "POST"])
@@ -114,9 +127,11 @@ def new_vendor():
         )
         if vendor is not None:
             flash(f"Vendor {vendor.name} created.", "success")
-            return redirect(url_for("inventory.vendor", vendor_id=vendor.id))
-        return render_template("inventory/vendor_form.html", form=form, vendor=None), 400
-    return render_template("inventory/vendor_form.html", form=form, vendor=None)
+            return redirect(_back() or url_for("inventory.vendor", vendor_id=vendor.id))
+        return render_template(
+            "inventory/vendor_form.html", form=form, vendor=None, back=_back()
+        ), 400
+    return render_template("inventory/vendor_form.html", form=form, vendor=None, back=_back())
 
 
 @bp.route("/vendors/<int:vendor_id>/edit", methods=["GET", "POST"])
@@ -203,4 +218,32 @@ def vendor_blast_radius(vendor_id: int):
         blast_diagram=blast_radius_diagram(blast),
         form=form,
         **template_words(),
+    )
+
+
+@bp.get("/vendors/<int:vendor_id>/activity", endpoint="vendor_activity")
+def vendor_activity_tab(vendor_id: int):
+    """The vendor's requests, findings, incidents and decisions: each list shown only to the
+    roles that may open its pages."""
+    vendor = _vendor(vendor_id)
+    lists = {
+        vendor_activity.ActivityList.requests: _may_open("requests"),
+        vendor_activity.ActivityList.findings: _may_open("findings"),
+        vendor_activity.ActivityList.incidents: _may_open("incidents"),
+        # Decisions are on the Risk tab (this blueprint), acceptances on findings' pages.
+        vendor_activity.ActivityList.decisions: _may_open("findings"),
+    }
+    with snapshot(db.session):
+        activity = vendor_activity.vendor_activity(
+            db.session, vendor.id, lists=[name for name, shown in lists.items() if shown]
+        )
+    return _vendor_tab(
+        "inventory/vendor_activity.html",
+        vendor,
+        activity=activity,
+        shown=vendor_activity.ACTIVITY_SHOWN,
+        may_record_incident=_may_open("incidents"),
+        # Raising a finding is a risk officer's (web/findings: WRITERS).
+        may_raise_finding=_may_open("findings") and current_user.role is Role.risk_officer,
+        may_decide=current_user.role is Role.risk_officer,
     )

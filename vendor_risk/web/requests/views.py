@@ -20,7 +20,7 @@ from ...services.questionnaires import invites, reassessments
 from ...services.questionnaires import requests as request_service
 from ...services.questionnaires.request_status import AWAITING_VENDOR, TransitionRefused, may_move
 from .. import ratelimits
-from ..access import area, request_actor
+from ..access import area, request_actor, safe_next
 from ..forms import ConfirmForm
 from ..inventory.views import _filter_args, _found, _linker, _show_errors
 from .forms import InviteMoreForm, RequestFilterForm, RequestForm
@@ -102,9 +102,12 @@ def _report_delivery(rows: list[invites.InviteRow]) -> None:
 @bp.route("/new", methods=["GET", "POST"])
 @ratelimits.emails
 def new_request():
+    # ``?vendor_id=`` chooses the vendor and ``next`` (a path of this app, else ignored) is
+    # where to go once the request is sent: the links from a vendor's page.
+    back = safe_next(request.values.get("next"))
     if request.method == "GET":
         form = _request_form(formdata=None, vendor_id=request.args.get("vendor_id", type=int))
-        return render_template("requests/new.html", form=form)
+        return render_template("requests/new.html", form=form, back=back)
     form = _request_form()
     form_ok = form.validate()
     # The service's checks run even when the form's own failed: every problem at once.
@@ -119,7 +122,7 @@ def new_request():
         if not form[name].errors:  # "choose the vendor" once, not twice
             form[name].errors = [*form[name].errors, *messages]
     if not form_ok or problems:
-        return render_template("requests/new.html", form=form), 400
+        return render_template("requests/new.html", form=form, back=back), 400
     try:
         created = request_service.create_request(
             db.session,
@@ -132,12 +135,12 @@ def new_request():
     except ValidationFailed as exc:  # changed in between (the vendor was offboarded)
         db.session.rollback()
         _show_errors(form, exc.errors)
-        return render_template("requests/new.html", form=form), 400
+        return render_template("requests/new.html", form=form, back=back), 400
     request_id = created.id
     db.session.commit()
     flash("Request created and sent.", "success")
     _report_delivery(invites.invites_of_request(db.session, request_id))
-    return redirect(url_for("requests.show", request_id=request_id))
+    return redirect(back or url_for("requests.show", request_id=request_id))
 
 
 # ---- reassessments due ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from ...core.questionnaire.markup import sanitise
+from ...core.scoring import CRITICAL_CAP
 from ...db import db, expect_writes, snapshot
 from ...models import Role
 from ...services import ValidationFailed, uploads
@@ -95,6 +96,7 @@ def _request_page(
         },
         markup=_markup,
         open_question=question_id,
+        critical_cap=CRITICAL_CAP,
     ), status
 
 

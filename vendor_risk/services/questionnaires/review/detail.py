@@ -1,5 +1,6 @@
 """One request as a reviewer reads it: every section and question, the answers in words,
-evidence, comments, clarifications and internal notes."""
+evidence, comments, clarifications and internal notes, and how each scored answer counts
+(passes, partly passes, fails; its points), by the scoring module's rule."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ....core.questionnaire import model as qmodel
 from ....core.questionnaire.conditions import is_answered, visible_questions
+from ....core.scoring import AnswerContribution, ControlScore, control_score_of
 from ....models import (
     Evidence,
     QuestionnaireRequest,
@@ -59,6 +61,10 @@ class ReviewItem:
     clarification: str
     internal_note: str
     stamp: str  # of the two texts above: see :func:`note_stamp`
+    # How the answer counts in the control score (None: not scored, or not asked).
+    scoring: AnswerContribution | None = None
+    # A critical question failing or counted as unanswered: it caps the score.
+    critical_failure: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,9 @@ class ReviewDetail:
     previous_id: int | None
     overdue: bool
     sections: tuple[ReviewSection, ...]
+    # The control score these answers give (None: the questionnaire scores nothing, or is
+    # filled by our staff).
+    control: ControlScore | None = None
 
     @property
     def reviewable(self) -> bool:
@@ -156,6 +165,15 @@ def review_detail(
     evidence = evidence_of(session, request.id)
     values = {qid: answer.value for qid, answer in answers.items()}
     asked = {q.id for q in visible_questions(questionnaire, values)}
+    control = None
+    if questionnaire.audience is qmodel.Audience.vendor and questionnaire.scored:
+        # The same rule as the stored totals (services.assessments.scoring.store_totals):
+        # the vendor's comment justifies "not applicable".
+        control = control_score_of(
+            questionnaire, values, {qid: answer.comment for qid, answer in answers.items()}
+        )
+    scored = {c.question_id: c for c in control.answers} if control else {}
+    failing = {f.question_id for f in control.critical_failures} if control else set()
 
     sections = []
     for s_index, section in enumerate(questionnaire.sections, start=1):
@@ -181,6 +199,8 @@ def review_detail(
                     clarification=answer.clarification if answer else "",
                     internal_note=answer.internal_note if answer else "",
                     stamp=note_stamp(answer),
+                    scoring=scored.get(question.id) if shown else None,
+                    critical_failure=shown and question.id in failing,
                 )
             )
         sections.append(ReviewSection(section, tuple(items)))
@@ -201,6 +221,7 @@ def review_detail(
         previous_id=request.previous_id,
         overdue=is_overdue(request.status, request.due_on, today or _today()),
         sections=tuple(sections),
+        control=control,
     )
 
 
