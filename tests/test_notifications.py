@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from conftest import add, count, events, login, login_as, text
 
 from vendor_risk.core.questionnaire import loader
-from vendor_risk.db import db, today_utc, utcnow
+from vendor_risk.db import db, today_utc
 from vendor_risk.models import (
     Credential,
     CredentialKind,
@@ -176,9 +176,7 @@ def return_request(app, world, request_id: int) -> None:
             expected_stamp=None,
             actor=officer,
         )
-        review.return_for_clarification(
-            db.session, request, expected_version=None, actor=officer
-        )
+        review.return_for_clarification(db.session, request, expected_version=None, actor=officer)
         db.session.commit()
 
 
@@ -228,7 +226,11 @@ def test_an_acceptance_tells_the_vendors_contacts(app, world, submitted):
 
 def test_a_finding_shown_to_the_vendor_tells_its_contacts_once(app, world):
     officer = actor_of(world["officer"])
-    values = {"title": "No SSO for support staff", "severity": FindingSeverity.high, "visible_to_vendor": True}
+    values = {
+        "title": "No SSO for support staff",
+        "severity": FindingSeverity.high,
+        "visible_to_vendor": True,
+    }
     with app.test_request_context():
         shown = findings.create_finding(db.session, world["vendor_a"], values, actor=officer)
         hidden = findings.create_finding(
@@ -372,8 +374,7 @@ def test_the_preferences_page_saves_each_choice(app, client, world):
     assert "Your notification preferences were saved." in text(client.get(saved.location))
     with app.app_context():
         rows = {
-            (p.event, p.delivery)
-            for p in db.session.scalars(sa.select(NotificationPreference))
+            (p.event, p.delivery) for p in db.session.scalars(sa.select(NotificationPreference))
         }
     assert rows == {
         (EventType.request_returned, Delivery.in_app),
@@ -392,7 +393,11 @@ def test_run_due_notifies_each_due_thing_once(app, world):
         due_soon = findings.create_finding(
             db.session,
             world["vendor_a"],
-            {"title": "Rotate the shared key", "severity": FindingSeverity.medium, "due_on": TODAY + timedelta(3)},
+            {
+                "title": "Rotate the shared key",
+                "severity": FindingSeverity.medium,
+                "due_on": TODAY + timedelta(3),
+            },
             actor=officer,
         )
         db.session.commit()
@@ -580,7 +585,11 @@ def test_a_notification_never_reaches_another_vendors_contact(app, world, submit
         findings.create_finding(
             db.session,
             world["vendor_a"],
-            {"title": "Keystone's finding", "severity": FindingSeverity.high, "due_on": TODAY + timedelta(2)},
+            {
+                "title": "Keystone's finding",
+                "severity": FindingSeverity.high,
+                "due_on": TODAY + timedelta(2),
+            },
             actor=actor_of(world["officer"]),
         )
         db.session.commit()
@@ -594,3 +603,59 @@ def get_status(app, request_id: int) -> RequestStatus:
     with app.app_context():
         return db.session.get(QuestionnaireRequest, request_id).status
 
+
+INTERNAL = QUESTIONNAIRE.replace("id: access-review", "id: intake").replace(
+    "audience: vendor", "audience: internal"
+)
+
+
+def test_an_internal_questionnaire_never_notifies_the_vendors_contacts(app, world):
+    """The intake is filled by staff about a vendor: its contacts never hear of it."""
+    with app.test_request_context():
+        parsed = loader.parse(INTERNAL, "intake.yaml").questionnaire
+        stored = questionnaires.store_version(
+            db.session, parsed, source="intake.yaml", actor=Actor.system("test")
+        )
+        made = requests.create_request(
+            db.session,
+            vendor_id=world["vendor_a"],
+            version_id=stored.version.id,
+            due_on=None,
+            contact_emails=[],
+            actor=actor_of(world["procurement"]),
+        )
+        db.session.commit()
+        request_id = made.id
+    with app.test_request_context():
+        request = db.session.get(QuestionnaireRequest, request_id)
+        for question, value in (("sso", "yes"), ("staff", "12")):
+            answers_service.save_answer(
+                db.session,
+                request,
+                question,
+                value=value,
+                comment=None,
+                base_version=None,
+                actor=actor_of(world["procurement"]),
+            )
+        assert answers_service.submit(db.session, request, actor=actor_of(world["procurement"]))
+        db.session.commit()
+    return_request(app, world, request_id)
+    assert set(told(app, EventType.submission_waiting)) == {"rita@ours.example", "rob@ours.example"}
+    assert told(app, EventType.request_returned) == {}
+    for contact in ("contact_a", "contact_a2"):
+        assert count(app, Notification, Notification.user_id == world[contact].id) == 0
+
+
+def test_email_now_goes_out_through_the_mail_server(make_app, world, smtp_server):
+    """With SMTP configured, "email at once" is a real message to the user, its link absolute
+    on VR_BASE_URL."""
+    app = make_app(**smtp_server.config, BASE_URL="https://risk.example.org")
+    request_id = new_request(app, world)
+    answer_and_submit(app, world, request_id)
+    [message] = [m for m in smtp_server.to("rita@ours.example") if "Waiting" in m["Subject"]]
+    assert message["Subject"] == "Waiting for review: Access and people (Keystone Identity)"
+    body = message.get_content()
+    assert f"https://risk.example.org/review/{request_id}" in body
+    assert "https://risk.example.org/account/notifications" in body
+    assert smtp_server.to("bob@b.example") == []
