@@ -659,3 +659,28 @@ def test_email_now_goes_out_through_the_mail_server(make_app, world, smtp_server
     assert f"https://risk.example.org/review/{request_id}" in body
     assert "https://risk.example.org/account/notifications" in body
     assert smtp_server.to("bob@b.example") == []
+
+
+def test_the_list_has_pages_of_fifty(app, client, world):
+    add(
+        app,
+        *(
+            Notification(
+                user_id=world["officer"].id,
+                event=EventType.incident_opened,
+                title=f"Incident number {n:02d}",
+                endpoint="incidents.incident",
+                link_values={"incident_id": n},
+                delivery=Delivery.in_app,
+            )
+            for n in range(1, 56)
+        ),
+    )
+    login_as(client, world["officer"])
+    first = text(client.get("/notifications/"))
+    assert "55 notifications: 1 to 50 shown, page 1 of 2." in first
+    assert "Incident number 55" in first and "Incident number 05" not in first
+    second = text(client.get("/notifications/?page=2"))
+    assert "Incident number 05" in second and "Incident number 06" not in second
+    assert client.get("/notifications/?page=x").status_code == 400
+    assert unread_badge(client.get("/notifications/")) == "55"
