@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import url_for
 from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 
@@ -166,13 +166,12 @@ def set_preferences(
 
 
 def link_url(notification: Notification, *, absolute: bool = False) -> str | None:
-    """The notification's link; None when its endpoint no longer exists."""
+    """The notification's link (a path of this app, or with ``absolute`` an address on the
+    configured base URL for an email); None when its endpoint no longer exists."""
     try:
         if absolute:
             return mail.absolute_url(notification.endpoint, **notification.link_values)
-        return current_app.url_map.bind("localhost").build(
-            notification.endpoint, notification.link_values
-        )
+        return url_for(notification.endpoint, **notification.link_values)
     except BuildError:
         return None
 
