@@ -684,3 +684,45 @@ def test_the_list_has_pages_of_fifty(app, client, world):
     assert "Incident number 05" in second and "Incident number 06" not in second
     assert client.get("/notifications/?page=x").status_code == 400
     assert unread_badge(client.get("/notifications/")) == "55"
+
+
+def test_two_runs_at_once_tell_each_person_once(app, world):
+    """Two `run-due` at the same moment (two cron hosts): the second waits for the first and
+    finds everything told (PostgreSQL: an advisory lock; SQLite: the write lock)."""
+    import threading
+
+    from vendor_risk.services import notifications_due
+
+    add(
+        app,
+        *(
+            Finding(
+                vendor_id=world["vendor_a"],
+                source=FindingSource.manual,
+                title=f"Due soon {n}",
+                severity=FindingSeverity.low,
+                due_on=TODAY + timedelta(days=2),
+            )
+            for n in range(5)
+        ),
+    )
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def one_run():
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                notifications_due.run_due(db.session, today=TODAY)
+                db.session.commit()
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=one_run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures
+    assert count(app, Notification) == 10  # five findings, two contacts of vendor A
+    assert len(mails_to(app, "ann@a.example")) == 5

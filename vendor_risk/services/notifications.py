@@ -444,6 +444,20 @@ def mark_all_read(session: Session, user_id: int) -> int:
     ).rowcount
 
 
+# ---- one run at a time ------------------------------------------------------------------------
+
+RUN_DUE_LOCK = 0x5652_4E4F_5449_4659  # "VRNOTIFY"
+DIGEST_LOCK = 0x5652_4449_4745_5354  # "VRDIGEST"
+
+
+def one_run_at_a_time(session: Session, lock_id: int) -> None:
+    """Two runs of a command at once (two cron hosts, a manual run during cron's) would both
+    find the same things untold: on PostgreSQL the second waits here for the first to commit,
+    then finds them told. SQLite's write lock (BEGIN IMMEDIATE) already serialises them."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_id)))
+
+
 # ---- the daily digest ------------------------------------------------------------------------
 
 
@@ -458,6 +472,7 @@ def send_digests(session: Session, *, today: date) -> list[Digest]:
     """One email per user gathering their digest notifications not emailed yet, oldest first;
     each is stamped emailed, so running it again sends nothing more. Users who left (disabled)
     get none: their notifications stay in the app. Flushes."""
+    one_run_at_a_time(session, DIGEST_LOCK)
     rows = session.execute(
         sa.select(Notification, User)
         .join(User, User.id == Notification.user_id)

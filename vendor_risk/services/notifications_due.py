@@ -149,6 +149,7 @@ def _requests_overdue(session: Session, today: date) -> int:
 def run_due(session: Session, *, today: date) -> DueRun:
     """Record (and email, as each user prefers) every time-based notification due ``today``
     that was not recorded before. Flushes."""
+    notifications.one_run_at_a_time(session, notifications.RUN_DUE_LOCK)
     return DueRun(
         finding_due_soon=_findings_due_soon(session, today),
         acceptance_expiring=_acceptances_expiring(session, today),
