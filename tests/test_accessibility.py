@@ -60,6 +60,8 @@ PAGES = [
     ("mfa", "half", "/auth/mfa"),
     ("enrol", "newcomer", "/auth/enrol"),
     ("account", "contact", "/account/"),
+    ("notifications", "officer", "/notifications/"),
+    ("notification-preferences", "contact", "/account/notifications"),
     ("risk-home", "officer", "/risk/"),
     ("procurement-home", "procurement", "/procurement/"),
     ("portal-home", "contact", "/portal/"),

@@ -44,6 +44,8 @@ INVOCATIONS: dict[str, list[str]] = {
     "send-reminders": ["send-reminders"],
     "rescore": ["rescore", "--all"],
     "findings expire": ["findings", "expire"],
+    "notifications run-due": ["notifications", "run-due"],
+    "notifications digest": ["notifications", "digest"],
     "report": ["report", "--portfolio", "-o", "{out}/portfolio.pdf"],
 }
 # Commands that never open the database.

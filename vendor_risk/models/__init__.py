@@ -72,6 +72,13 @@ from .inventory import (
 from .mail import (
     OutboxMessage,
 )
+from .notifications import (
+    DEFAULT_DELIVERY,
+    Delivery,
+    EventType,
+    Notification,
+    NotificationPreference,
+)
 from .portfolio import (
     OpenFindingDay,
     PortfolioDay,
@@ -90,6 +97,7 @@ from .questionnaires import (
 )
 
 __all__ = [
+    "DEFAULT_DELIVERY",
     "VERSIONED",
     "Answer",
     "AssessmentDecision",
@@ -105,7 +113,9 @@ __all__ = [
     "Criticality",
     "DataCategory",
     "DecisionKind",
+    "Delivery",
     "Environment",
+    "EventType",
     "Evidence",
     "Federation",
     "Finding",
@@ -121,6 +131,8 @@ __all__ = [
     "Invite",
     "NameKeyField",
     "NetworkZone",
+    "Notification",
+    "NotificationPreference",
     "OpenFindingDay",
     "OutboxMessage",
     "PortfolioDay",

@@ -32,6 +32,7 @@ class AuditAction(StrEnum):
     mfa_enrolled = "account.mfa.enrolled"
     mfa_failed = "account.mfa.failed"
     recovery_codes_regenerated = "account.recovery_codes.regenerated"
+    notification_preferences_changed = "account.notification_preferences.changed"
     user_created = "admin.user.created"
     user_disabled = "admin.user.disabled"
     user_enabled = "admin.user.enabled"

@@ -39,7 +39,7 @@ from ..models import (
     User,
     Vendor,
 )
-from . import ValidationFailed, audit, blast_radius
+from . import ValidationFailed, audit, blast_radius, notifications
 from .audit import Actor
 from .pages import Page, one_page
 
@@ -443,6 +443,7 @@ def open_incident(session: Session, values: Mapping[str, Any], *, actor: Actor) 
             "gap": gap_size(session, incident.id),
         },
     )
+    notifications.incident_opened(session, incident)
     return incident
 
 

@@ -18,6 +18,7 @@ def register_blueprints(app: Flask) -> None:
     from .invites.views import bp as invites_bp
     from .library.views import bp as library_bp
     from .main.views import bp as main_bp
+    from .notifications.views import bp as notifications_bp
     from .portal import findings_views, views  # noqa: F401 - their routes join the blueprint
     from .portal.blueprint import bp as portal_bp
     from .portal.intake_views import bp as intake_bp
@@ -33,6 +34,7 @@ def register_blueprints(app: Flask) -> None:
         auth_bp,
         main_bp,
         account_bp,
+        notifications_bp,
         admin_bp,
         procurement_bp,
         risk_bp,

@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 from ..core.plurals import plural
 from ..db import MAX_ROW_ID, db
 from ..models import Role
+from ..services import notifications
 
 CSP = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
@@ -199,4 +200,9 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation():
         user = current_user if current_user.is_authenticated else None
-        return {"signed_in": user, "navigation": NAVIGATION.get(user.role, []) if user else []}
+        return {
+            "signed_in": user,
+            "navigation": NAVIGATION.get(user.role, []) if user else [],
+            # One probe of the (user_id, read_at) index per page drawn.
+            "unread_notifications": notifications.unread_count(db.session, user.id) if user else 0,
+        }

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ...db import today_utc, utcnow
 from ...models import AuditAction, Finding, FindingSource, FindingStatus, Vendor
-from .. import ValidationFailed
+from .. import ValidationFailed, notifications
 from ..audit import Actor
 from .fields import _checked
 from .lifecycle import S, _changed, _check_version, _default_due_on, _record, check_move
@@ -49,6 +49,7 @@ def create_finding(
         severity=finding.severity.value,
         visible_to_vendor=finding.visible_to_vendor,
     )
+    notifications.findings_shared(session, [finding])
     return finding
 
 
@@ -73,6 +74,8 @@ def update_finding(
     _changed(finding)
     session.flush()
     _record(session, AuditAction.finding_updated, finding, actor=actor, changed=changed)
+    if "visible_to_vendor" in changed:
+        notifications.findings_shared(session, [finding])  # once per finding: see its key
     return changed
 
 

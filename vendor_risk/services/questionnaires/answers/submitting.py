@@ -13,7 +13,7 @@ from ....core.questionnaire import conditions
 from ....core.questionnaire import model as qmodel
 from ....core.questionnaire.markup import plain
 from ....models import QuestionnaireRequest, RequestStatus
-from ... import ValidationFailed
+from ... import ValidationFailed, notifications
 from ...assessments import scoring
 from ...audit import Actor
 from ..request_status import VENDOR_EDITABLE, transition
@@ -127,11 +127,13 @@ def submit(session: Session, request: QuestionnaireRequest, *, actor: Actor) -> 
         from ... import findings  # findings build on evidence, which builds on this module
 
         holding = {rule_id for section in totals for rule_id in section.findings}
-        findings.open_automatic(
+        opened = findings.open_automatic(
             session,
             request,
             [failure for section in totals for failure in section.critical_failures],
             [rule for rule in questionnaire.findings if rule.id in holding],
             actor=actor,
         )
+        notifications.findings_shared(session, opened)
+    notifications.submission_waiting(session, request)
     return True

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ....core.questionnaire.markup import plain
 from ....models import Answer, QuestionnaireRequest, RequestStatus
+from ... import notifications
 from ...assessments import scoring
 from ...audit import Actor
 from ..request_status import check_move
@@ -58,6 +60,14 @@ def return_for_clarification(
             "clarifications": [{"question": i.question.id, "text": i.clarification} for i in asked]
         },
     )
+    notifications.request_returned(
+        session,
+        request,
+        [
+            notifications.Clarification(i.number, plain(i.question.text), i.clarification)
+            for i in asked
+        ],
+    )
     return len(asked)
 
 
@@ -88,3 +98,4 @@ def accept(
         details={"clarifications_cleared": cleared},
     )
     scoring.request_closed(session, request)
+    notifications.request_accepted(session, request)

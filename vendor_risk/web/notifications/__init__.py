@@ -1,0 +1,1 @@
+"""Each user's notifications and how they want to hear of them."""
