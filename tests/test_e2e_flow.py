@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 import pyotp
 from browser import ROOT, VIEWPORT, Screenshots, launched, log_in, new_page, serving
+from conftest import deliver
 from pypdf import PdfReader, PdfWriter
 
 from vendor_risk.models import Role
@@ -154,10 +155,12 @@ def test_procurement_to_vendor_to_risk_officer_and_the_assessment_pdf(
         page.fill("#contact_emails", CONTACT)
         page.get_by_role("button", name="Create and send").click()
         page.wait_for_url(re.compile(r".*/requests/\d+$"))
-        flashed(page, "Request created and sent.")
+        flashed(page, "Request created and sent to the vendor.")
+        flashed(page, "1 email queued")
         shots.take(page, "procurement-request-sent")
 
         # ---- the vendor's contact: the email, the account, the authenticator -------------------
+        deliver(app)  # the outbox worker
         (invitation,) = smtp_server.to(CONTACT)
         body = invitation.get_content()
         assert VENDOR in body and QUESTIONNAIRE in body

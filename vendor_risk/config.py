@@ -432,6 +432,20 @@ class Settings(BaseSettings):
         ge=0,
         le=365,
     )
+    OUTBOX_MAX_ATTEMPTS: int = setting(
+        6,
+        "attempts at sending an email before it is failed for good (admins see it and may "
+        "retry it); the waits between them grow: 1 minute, 5, 30, 2 hours, then 12",
+        ge=1,
+        le=20,
+    )
+    OUTBOX_POLL_SECONDS: int = setting(
+        5,
+        "how often `outbox send --loop` (and the worker `quickstart` runs) looks for emails "
+        "to send",
+        ge=1,
+        le=3600,
+    )
     RATELIMIT_INVITE_PER_ADDRESS: RateLimits = rate_limits(
         "20 per minute;100 per hour", "invitation links redeemed per client address"
     )

@@ -11,6 +11,7 @@ from .common import guard_database_errors
 from .database import db_cli
 from .findings import findings_cli
 from .inventory import inventory_cli
+from .outbox import outbox_cli
 from .portfolio import portfolio_cli
 from .questionnaires import questionnaires_cli
 from .quickstart import demo_command, quickstart
@@ -30,6 +31,7 @@ COMMANDS: tuple[click.Command, ...] = (
     portfolio_cli,
     questionnaires_cli,
     send_reminders_command,
+    outbox_cli,
     rescore_command,
     findings_cli,
     report_command,

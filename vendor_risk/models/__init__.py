@@ -70,7 +70,10 @@ from .inventory import (
     ZoneReach,
 )
 from .mail import (
+    AttemptOutcome,
+    OutboxAttempt,
     OutboxMessage,
+    OutboxStatus,
 )
 from .portfolio import (
     OpenFindingDay,
@@ -93,6 +96,7 @@ __all__ = [
     "VERSIONED",
     "Answer",
     "AssessmentDecision",
+    "AttemptOutcome",
     "AuditAction",
     "AuditEvent",
     "AuditOutcome",
@@ -122,7 +126,9 @@ __all__ = [
     "NameKeyField",
     "NetworkZone",
     "OpenFindingDay",
+    "OutboxAttempt",
     "OutboxMessage",
+    "OutboxStatus",
     "PortfolioDay",
     "PortfolioState",
     "Privilege",
