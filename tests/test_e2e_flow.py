@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pyotp
@@ -160,7 +161,11 @@ def test_procurement_to_vendor_to_risk_officer_and_the_assessment_pdf(
         shots.take(page, "procurement-request-sent")
 
         # ---- the vendor's contact: the email, the account, the authenticator -------------------
-        deliver(app)  # the outbox worker
+        # The outbox worker, in a thread of its own as in a real worker (this one runs
+        # Playwright's event loop, where Flask cannot end an app context).
+        worker = threading.Thread(target=deliver, args=(app,))
+        worker.start()
+        worker.join(timeout=30)
         (invitation,) = smtp_server.to(CONTACT)
         body = invitation.get_content()
         assert VENDOR in body and QUESTIONNAIRE in body

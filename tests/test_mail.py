@@ -187,6 +187,7 @@ def test_in_production_without_smtp_nothing_is_logged_or_kept(make_app, caplog):
 
     assert "VR_SMTP_HOST" in record.error
     assert record.status == "failed"  # at once: retrying would change nothing
+    assert record.body == "(not kept)"
     assert "secret-token-value" not in caplog.text
     assert not mail.delivered(record)
 

@@ -949,6 +949,7 @@ def test_sending_reassessments_in_one_step_prefills_and_invites(app, client, wor
         set_next_review(app, world[vendor], today - timedelta(days=1))
     login_as(client, world["procurement"])
     due_on = today + timedelta(days=21)
+    deliver(app)
     before = len(smtp_server.messages)
 
     response = client.post(

@@ -378,10 +378,10 @@ class Settings(BaseSettings):
     )
     SMTP_HOST: Annotated[str, AfterValidator(_smtp_host)] = setting(
         "",
-        "the mail server. Unset: nothing is sent; in development each email is written whole "
-        "to the log (standard error, logger `vendor_risk.mail`, level INFO) and kept whole "
-        "in the admins' outbox (`/admin/outbox`), in production it is recorded there as not "
-        "sent",
+        "the mail server. Unset: nothing is sent; in development the outbox worker writes "
+        "each email whole to the log (standard error, logger `vendor_risk.mail`, level INFO) "
+        "and keeps it whole in the outbox (`/admin/outbox`, and its sender's Emails page), in "
+        "production it marks it failed there",
         shown="none",
         accepts="a host name or IP address, or empty",
     )

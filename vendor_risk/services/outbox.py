@@ -161,8 +161,10 @@ def _attempt(
             mail.log.info("email sent to %s: %s", to, subject)
             return _record(session, message_id, AttemptOutcome.sent, "", now), "", to
     elif cfg["ENV"] == "production":
-        error, permanent = mail.NO_SMTP_IN_PRODUCTION, True
+        # As before the queue: failed, and its text not kept (nothing will send it here).
+        error = mail.NO_SMTP_IN_PRODUCTION
         mail.log.error("email to %s %s", to, error)
+        return _record(session, message_id, AttemptOutcome.failed, error, now, wipe=True), error, to
     else:
         mail.log.info(
             "no SMTP server configured: email kept in the outbox\nTo: %s\nSubject: %s\n\n%s",
@@ -189,7 +191,13 @@ def _attempt(
 
 
 def _record(
-    session: Session, message_id: int, outcome: AttemptOutcome, error: str, now: datetime
+    session: Session,
+    message_id: int,
+    outcome: AttemptOutcome,
+    error: str,
+    now: datetime,
+    *,
+    wipe: bool = False,
 ) -> AttemptOutcome:
     message = session.get(OutboxMessage, message_id, with_for_update=True)
     message.attempt_count += 1
@@ -205,6 +213,8 @@ def _record(
         message.next_attempt_at = now + retry_delay(message.attempt_count)
     else:
         message.status = OutboxStatus.failed
+        if wipe:
+            message.body = mail.NOT_KEPT
     session.add(
         OutboxAttempt(message_id=message_id, attempted_at=now, outcome=outcome, error=error)
     )
@@ -236,7 +246,7 @@ def retry_now(session: Session, message: OutboxMessage, *, actor: Actor) -> None
     session.refresh(message, with_for_update=True)
     if not may_retry(message):
         if message.body == mail.NOT_KEPT and message.status is OutboxStatus.failed:
-            reason = "Its text was not kept (it failed before the outbox was a queue)."
+            reason = "Its text was not kept: send the invitation or reminder again instead."
         else:
             reason = f"It is {state_label(message)}."
         raise ValidationFailed({"": [f"This email cannot be sent again. {reason}"]})
