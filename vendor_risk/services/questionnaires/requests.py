@@ -145,9 +145,9 @@ def create_request(
     actor: Actor,
 ) -> QuestionnaireRequest:
     """Create the request, prefill it from the vendor's previous accepted one, mark it sent
-    and invite every contact by email. ValidationFailed per field, nothing written. Emails
-    that could not be sent are recorded on their invites (``invites.delivered``), not raised:
-    the request stands and they can be resent."""
+    and invite every contact by email. ValidationFailed per field, nothing written. The emails
+    are queued in the outbox, which sends them after the commit (and retries a failure): the
+    request stands whatever the mail server does."""
     checked = _check(
         session,
         vendor_id=vendor_id,
