@@ -9,9 +9,15 @@ PostgreSQL with VR_TEST_BACKEND=postgresql."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -24,6 +30,7 @@ from vendor_risk.models import Invite, OutboxAttempt, OutboxMessage, Role
 from vendor_risk.services import mail, outbox
 from vendor_risk.services.audit import Actor
 from vendor_risk.services.questionnaires import invites
+from vendor_risk.services.questionnaires import requests as request_service
 
 BODY = "Hello,\n\nThe questionnaire is due on Friday.\n"
 LINK = re.compile(re.escape(BASE_URL) + r"(/invite/(\S+))")
@@ -329,8 +336,6 @@ def test_remind_now_queues_the_reminder_once_in_a_while_with_links_that_work(
     # Past the pause, it may be sent again.
     with app.app_context():
         later = utcnow() + timedelta(minutes=16)
-        from vendor_risk.services.questionnaires import requests as request_service
-
         reminder = request_service.remind_now(
             db.session, request_id, actor=Actor(pat.email, user_id=pat.id), now=later
         )
@@ -349,3 +354,40 @@ def test_remind_now_with_nobody_to_remind_says_so(app, client, make_vendor, make
     assert refused.status_code == 409
     assert "Nobody to remind" in text(refused)
     assert events(app, "request.reminder_sent") == []
+
+
+def test_the_looping_worker_sends_then_stops_on_sigterm(app, database_url, tmp_path, smtp_server):
+    """`outbox send --loop` as a process of its own: it sends what is queued while it runs,
+    and SIGTERM stops it cleanly (exit 0)."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "VR_DATABASE_URL": database_url,
+        "VR_SECRET_KEY": "outbox worker test secret key, long enough",
+        "VR_SMTP_HOST": smtp_server.host,
+        "VR_SMTP_PORT": str(smtp_server.port),
+        "VR_SMTP_SECURITY": "none",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "outbox", "send", "--loop", "--interval=1"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        queue(app)
+        deadline = time.monotonic() + 30
+        while not smtp_server.messages and time.monotonic() < deadline:
+            time.sleep(0.2)
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert [m["To"] for m in smtp_server.messages] == ["jane@keystone.example"], output
+    assert worker.returncode == 0, output
+    assert "Stopping the outbox worker (SIGTERM)." in output
+    assert "Outbox worker stopped." in output
