@@ -82,6 +82,7 @@ PAGES = {
         "/admin/audit",
         "/admin/outbox",
         "/account/",
+        "/account/emails",
     ],
     "contact": [
         "/portal/",
