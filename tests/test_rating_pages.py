@@ -1012,6 +1012,7 @@ def test_a_reassessment_is_refused_per_vendor_with_the_reason(
         db.session.commit()
     login_as(client, world["officer"])
     requests_before = count(app, QuestionnaireRequest)
+    deliver(app)
     before = len(smtp_server.messages)
     due_on = (utcnow().date() + timedelta(days=30)).isoformat()
 
