@@ -136,6 +136,9 @@ def test_a_server_that_is_down_is_retried_with_growing_waits_then_failed_for_goo
     assert "1 email failed" in text(client.get("/admin/"))
     listing = text(client.get("/admin/outbox"))
     assert "1 email failed for good" in listing and ">failed<" in listing
+    assert ">Due</a>" in text(client.get("/admin/outbox?status=failed"))
+    assert ">Due</a>" not in text(client.get("/admin/outbox?status=sent"))
+    assert client.get("/admin/outbox?status=lost").status_code == 400
     page = text(client.get(f"/admin/outbox/{message_id}"))
     assert page.count("ConnectionRefusedError") >= 3
     assert "failed, to retry" in page and "failed for good" in page

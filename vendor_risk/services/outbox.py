@@ -297,14 +297,21 @@ def body_shown(message: OutboxMessage, role: Role) -> bool:
 
 
 def search_outbox(
-    session: Session, *, page: int = 1, sender_id: int | None = None
+    session: Session,
+    *,
+    page: int = 1,
+    sender_id: int | None = None,
+    status: OutboxStatus | str | None = None,
 ) -> Page[OutboxMessage]:
-    """The outbox, newest first: every message, or those one user's actions caused."""
+    """The outbox, newest first: every message, or those one user's actions caused, or
+    those in one state."""
     query = sa.select(OutboxMessage).order_by(
         OutboxMessage.created_at.desc(), OutboxMessage.id.desc()
     )
     if sender_id is not None:
         query = query.where(OutboxMessage.sender_id == sender_id)
+    if status:
+        query = query.where(OutboxMessage.status == OutboxStatus(status))
     return one_page(session, query, page, lambda row: row[0])
 
 

@@ -8,9 +8,15 @@ from ...services import ValidationFailed, audit_log, mail, outbox
 from ...services.accounts import users as accounts
 from ...services.inventory import starter
 from ..access import area, request_actor
-from ..forms import ConfirmForm, PageForm
+from ..forms import ConfirmForm
 from ..inventory.views import _linker, vendor_names_json
-from .forms import AuditFilterForm, PasswordSetForm, UserActionForm, UserCreateForm
+from .forms import (
+    AuditFilterForm,
+    OutboxFilterForm,
+    PasswordSetForm,
+    UserActionForm,
+    UserCreateForm,
+)
 
 bp = area("admin", __name__, roles={Role.admin}, url_prefix="/admin")
 
@@ -188,14 +194,16 @@ def audit():
 
 @bp.get("/outbox", endpoint="outbox")
 def outbox_page():
-    form = PageForm(request.args)
+    form = OutboxFilterForm(request.args)
     if not form.validate():
         abort(400)
-    page = outbox.search_outbox(db.session, page=form.page.data or 1)
+    status = form.status.data or None
+    page = outbox.search_outbox(db.session, page=form.page.data or 1, status=status)
     return render_template(
         "admin/outbox.html",
         page=page,
-        url=_linker("admin.outbox", {}),
+        status=status,
+        url=_linker("admin.outbox", {"status": status} if status else {}),
         state=outbox.state_label,
         badge=outbox.badge,
         smtp=mail.smtp_configured(),
