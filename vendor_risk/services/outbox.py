@@ -114,11 +114,12 @@ def claim(session: Session, message_id: int, *, now: datetime) -> bool:
 
 def deliver_due(session: Session, *, now: datetime | None = None, limit: int = BATCH) -> Delivery:
     """Send every queued message that is due at ``now`` (default: the current time), each in
-    units of work of its own (claim, commit, send, record, commit). Returns what happened."""
-    now = now or utcnow()
+    units of work of its own (claim, commit, send, record, commit). Returns what happened.
+    Without ``now`` each claim takes the time it happens at, so that a long pass never takes
+    a lease that has run out already."""
     ids = session.scalars(
         sa.select(OutboxMessage.id)
-        .where(_due(now))
+        .where(_due(now or utcnow()))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     ).all()
@@ -126,11 +127,12 @@ def deliver_due(session: Session, *, now: datetime | None = None, limit: int = B
     sent = kept = retrying = 0
     failed: list[tuple[str, str]] = []
     for message_id in ids:
-        got = claim(session, message_id, now=now)
+        at = now or utcnow()
+        got = claim(session, message_id, now=at)
         session.commit()
         if not got:
             continue  # another worker has it
-        outcome, error, recipient = _attempt(session, message_id, now=now)
+        outcome, error, recipient = _attempt(session, message_id, now=at)
         if outcome is AttemptOutcome.sent:
             sent += 1
         elif outcome is AttemptOutcome.kept:
