@@ -356,6 +356,15 @@ class SmtpServer:
         return [m for m in self.messages if m["To"] == address]
 
 
+def deliver(app, now=None):
+    """Run the outbox worker once, as `flask --app app outbox send` does: emails are queued by
+    the actions that cause them and sent here (or kept, without SMTP)."""
+    from vendor_risk.services import outbox
+
+    with app.app_context():
+        return outbox.deliver_due(db.session, now=now)
+
+
 def free_port() -> int:
     """A TCP port nobody listens on (a moment ago): for a server, or for a server that is down."""
     with socket.socket() as probe:

@@ -42,6 +42,7 @@ INVOCATIONS: dict[str, list[str]] = {
     "portfolio refresh": ["portfolio", "refresh"],
     "questionnaires import": ["questionnaires", "import", "{questionnaire}"],
     "send-reminders": ["send-reminders"],
+    "outbox send": ["outbox", "send"],
     "rescore": ["rescore", "--all"],
     "findings expire": ["findings", "expire"],
     "notifications run-due": ["notifications", "run-due"],

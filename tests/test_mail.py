@@ -1,6 +1,7 @@
-"""Email (vendor_risk/mail.py): sent through a real SMTP server on loopback (aiosmtpd) and
-recorded without its body; without SMTP settings, in development, logged and kept whole in the
-admins' outbox; failures recorded, never raised.
+"""Email (services/mail.py, services/outbox.py): queued by send_mail, then sent by the outbox
+worker through a real SMTP server on loopback (aiosmtpd) and recorded without its body; without
+SMTP settings, in development, logged and kept whole in the admins' outbox; failures recorded
+and retried, never raised.
 
 The suite runs on SQLite, and on PostgreSQL with VR_TEST_BACKEND=postgresql."""
 
@@ -11,7 +12,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from conftest import PRODUCTION, free_port, login_as, text
+from conftest import PRODUCTION, deliver, free_port, login_as, text
 
 from vendor_risk.db import db
 from vendor_risk.models import OutboxMessage, Role
@@ -23,10 +24,13 @@ BODY = "Hello,\n\nThe questionnaire is due on Friday.\n"
 
 
 def send(app, **kwargs) -> OutboxMessage:
+    """Queue a message, run the outbox worker once, and return the message as it is then."""
     with app.app_context():
-        message = mail.send_mail(db.session, **({"to": "jane@keystone.example"} | kwargs))
+        message_id = mail.send_mail(db.session, **({"to": "jane@keystone.example"} | kwargs)).id
         db.session.commit()
-        db.session.refresh(message)
+    deliver(app)
+    with app.app_context():
+        message = db.session.get(OutboxMessage, message_id)
         db.session.expunge(message)
         return message
 
@@ -45,6 +49,7 @@ def test_a_message_goes_out_through_smtp_and_its_body_is_not_kept(make_app, smtp
     assert message.get_content().replace("\r\n", "\n") == BODY
     assert record.body == "(not kept)"
     assert record.sent_at is not None and record.error == ""
+    assert record.status == "sent" and record.attempt_count == 1
     assert mail.delivered(record)
 
 
@@ -65,8 +70,8 @@ def test_a_server_that_is_down_is_recorded_not_raised(make_app):
 
     assert record.sent_at is None
     assert "ConnectionRefusedError" in record.error
-    assert record.body == "(not kept)"
-    assert not mail.delivered(record)
+    assert record.body == BODY  # held until sent
+    assert record.status == "queued" and record.attempt_count == 1  # retried later
 
 
 def test_starttls_refused_by_the_server_is_recorded(make_app, smtp_server):
@@ -123,6 +128,7 @@ def test_without_smtp_in_development_the_outbox_keeps_and_logs_it(app, client, m
 
     assert record.body == BODY
     assert record.sent_at is None and record.error == ""
+    assert record.status == "kept"
     assert mail.delivered(record)
     assert "To: jane@keystone.example" in caplog.text
     assert "The questionnaire is due on Friday." in caplog.text
@@ -164,7 +170,9 @@ def test_without_smtp_in_development_the_app_itself_logs_the_whole_email(
 
     record = send(app, subject="Due on Friday", body=BODY)
 
-    [logged] = [r for r in caplog.records if r.name == "vendor_risk.mail"]
+    [logged] = [
+        r for r in caplog.records if r.name == "vendor_risk.mail" and "kept" in r.getMessage()
+    ]
     assert logged.levelno == logging.INFO
     assert "Subject: Due on Friday" in logged.getMessage()
     assert BODY.strip() in logged.getMessage()
@@ -177,8 +185,9 @@ def test_in_production_without_smtp_nothing_is_logged_or_kept(make_app, caplog):
     with caplog.at_level(logging.INFO, logger="vendor_risk.mail"):
         record = send(app, subject="Invitation", body="Your link: /invite/secret-token-value")
 
-    assert record.body == "(not kept)"
     assert "VR_SMTP_HOST" in record.error
+    assert record.status == "failed"  # at once: retrying would change nothing
+    assert record.body == "(not kept)"
     assert "secret-token-value" not in caplog.text
     assert not mail.delivered(record)
 

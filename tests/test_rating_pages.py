@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import add, count, events, get, login_as
+from conftest import add, count, deliver, events, get, login_as
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -949,6 +949,7 @@ def test_sending_reassessments_in_one_step_prefills_and_invites(app, client, wor
         set_next_review(app, world[vendor], today - timedelta(days=1))
     login_as(client, world["procurement"])
     due_on = today + timedelta(days=21)
+    deliver(app)
     before = len(smtp_server.messages)
 
     response = client.post(
@@ -959,6 +960,7 @@ def test_sending_reassessments_in_one_step_prefills_and_invites(app, client, wor
     page = words(client.get(response.headers["Location"]))
     assert "Keystone Identity: Access and people sent" in page
     assert "Harbor Payroll: Access and people sent" in page
+    deliver(app)
 
     for vendor, previous in (("keystone", keystone_request), ("harbor", harbor_request)):
         with app.app_context():
@@ -1010,6 +1012,7 @@ def test_a_reassessment_is_refused_per_vendor_with_the_reason(
         db.session.commit()
     login_as(client, world["officer"])
     requests_before = count(app, QuestionnaireRequest)
+    deliver(app)
     before = len(smtp_server.messages)
     due_on = (utcnow().date() + timedelta(days=30)).isoformat()
 
@@ -1025,6 +1028,7 @@ def test_a_reassessment_is_refused_per_vendor_with_the_reason(
     assert "is still open" in page
     assert "Newcomer: not sent. No questionnaire of it was accepted yet" in page
     assert count(app, QuestionnaireRequest) == requests_before
+    deliver(app)
     assert len(smtp_server.messages) == before
 
 

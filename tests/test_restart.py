@@ -204,3 +204,33 @@ def test_restart_leaves_everyone_able_to_log_in_and_the_cli_able_to_write(
     status, location, _ = browser.request("/auth/logout", {"csrf_token": token})
     assert (status, location) == (302, "/auth/login")
     quickstart.stop()
+
+
+def test_quickstart_runs_the_outbox_worker_and_stops_it_with_the_server(
+    quickstart, database_url, make_app
+):
+    """An email queued while quickstart serves is handled by its worker thread within
+    seconds (without SMTP in development: logged and kept), and Ctrl+C stops both."""
+    quickstart.env["VR_OUTBOX_POLL_SECONDS"] = "1"
+    output = quickstart.start("--no-demo")
+    assert "Emails are sent by a worker in this process every 1 s" in output
+    from vendor_risk.db import db
+    from vendor_risk.models import OutboxMessage
+    from vendor_risk.services import mail
+
+    app = make_app(DATABASE_URL=database_url)
+    with app.app_context():
+        message_id = mail.send_mail(
+            db.session, to="jane@keystone.example", subject="Worker check", body="Hello\n"
+        ).id
+        db.session.commit()
+    deadline = time.monotonic() + 15
+    status = None
+    while time.monotonic() < deadline and status != "kept":
+        time.sleep(0.3)
+        with app.app_context():
+            status = db.session.get(OutboxMessage, message_id).status
+    assert status == "kept", quickstart.log.read_text()
+    assert "Subject: Worker check" in quickstart.log.read_text()
+    quickstart.stop()
+    assert quickstart.process.returncode is not None

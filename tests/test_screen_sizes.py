@@ -83,6 +83,7 @@ PAGES = {
         "/admin/audit",
         "/admin/outbox",
         "/account/",
+        "/account/emails",
     ],
     "contact": [
         "/portal/",

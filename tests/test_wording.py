@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import login_as, text
+from conftest import deliver, login_as, text
 from test_findings import (
     accept,
     in_days,
@@ -89,9 +89,11 @@ def test_a_requests_title_reads_right(make_app, make_vendor, make_user, smtp_ser
     assert "for us for Acme" not in page
     assert "(3 questions" in page
 
+    deliver(app)
     smtp_server.messages.clear()
     result = app.test_cli_runner().invoke(args=["send-reminders", "--days", "3"])
     assert result.exit_code == 0, result.output
+    deliver(app)
     subjects = [m["Subject"] for m in smtp_server.messages]
     assert subjects and all("for us for Acme" not in s for s in subjects)
     assert subjects[0].startswith("Reminder: “Credentials you hold for us” (Acme) is due on")

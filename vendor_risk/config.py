@@ -378,10 +378,10 @@ class Settings(BaseSettings):
     )
     SMTP_HOST: Annotated[str, AfterValidator(_smtp_host)] = setting(
         "",
-        "the mail server. Unset: nothing is sent; in development each email is written whole "
-        "to the log (standard error, logger `vendor_risk.mail`, level INFO) and kept whole "
-        "in the admins' outbox (`/admin/outbox`), in production it is recorded there as not "
-        "sent",
+        "the mail server. Unset: nothing is sent; in development the outbox worker writes "
+        "each email whole to the log (standard error, logger `vendor_risk.mail`, level INFO) "
+        "and keeps it whole in the outbox (`/admin/outbox`, and its sender's Emails page), in "
+        "production it marks it failed there",
         shown="none",
         accepts="a host name or IP address, or empty",
     )
@@ -431,6 +431,20 @@ class Settings(BaseSettings):
         "`send-reminders` reminds requests due within this many days (and overdue ones)",
         ge=0,
         le=365,
+    )
+    OUTBOX_MAX_ATTEMPTS: int = setting(
+        6,
+        "attempts at sending an email before it is failed for good (admins see it and may "
+        "retry it); the waits between them grow: 1 minute, 5, 30, 2 hours, then 12",
+        ge=1,
+        le=20,
+    )
+    OUTBOX_POLL_SECONDS: int = setting(
+        5,
+        "how often `outbox send --loop` (and the worker `quickstart` runs) looks for emails "
+        "to send",
+        ge=1,
+        le=3600,
     )
     RATELIMIT_INVITE_PER_ADDRESS: RateLimits = rate_limits(
         "20 per minute;100 per hour", "invitation links redeemed per client address"

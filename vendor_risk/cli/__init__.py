@@ -12,6 +12,7 @@ from .database import db_cli
 from .findings import findings_cli
 from .inventory import inventory_cli
 from .notifications import notifications_cli
+from .outbox import outbox_cli
 from .portfolio import portfolio_cli
 from .questionnaires import questionnaires_cli
 from .quickstart import demo_command, quickstart
@@ -32,6 +33,7 @@ COMMANDS: tuple[click.Command, ...] = (
     questionnaires_cli,
     send_reminders_command,
     notifications_cli,
+    outbox_cli,
     rescore_command,
     findings_cli,
     report_command,

@@ -15,6 +15,7 @@ from ..services import demo
 from ..services.accounts import users as accounts
 from ..services.inventory import starter
 from .common import cli_actor
+from .outbox import start_background_worker
 
 
 def ensure_first_admin(email: str = "admin@example.com") -> str | None:
@@ -84,7 +85,7 @@ def demo_command() -> None:
 @click.option("--no-demo", is_flag=True, help="Do not load the demo data on first start.")
 def quickstart(host: str, port: int, no_serve: bool, no_demo: bool) -> None:
     """Upgrade the database; on first start create the first admin and load the demo data;
-    serve the app."""
+    serve the app, with the outbox worker (emails) in a thread of the same process."""
     if not current_app.config["BASE_URL"]:  # links in emails point where it serves
         current_app.config["BASE_URL"] = config.served_base_url(host, port)
     url = f"http://{host}:{port}/"
@@ -99,12 +100,29 @@ def quickstart(host: str, port: int, no_serve: bool, no_demo: bool) -> None:
     else:
         click.echo("Users exist already: log in with your account.")
     click.echo(f"vendor-risk is at {url}  (development server; Ctrl+C stops it)")
+    if no_serve:
+        click.echo("")
+        return
+    app = current_app._get_current_object()
+    interval = app.config["OUTBOX_POLL_SECONDS"]
+    if app.config["SMTP_HOST"]:
+        where = f"through {app.config['SMTP_HOST']}"
+    else:
+        where = "into the log and the admins' outbox (no SMTP server is configured)"
+    click.echo(
+        f"Emails are sent by a worker in this process every {interval} s, {where}: "
+        "no `outbox send` needed while it runs."
+    )
     click.echo("")
-    if not no_serve:
-        # Flask ignores app.run() inside its own CLI; werkzeug's server is what `flask run` uses.
-        from werkzeug.serving import run_simple
+    # Flask ignores app.run() inside its own CLI; werkzeug's server is what `flask run` uses.
+    from werkzeug.serving import run_simple
 
-        run_simple(host, port, current_app._get_current_object(), threaded=True)
+    thread, stop = start_background_worker(app, interval)
+    try:
+        run_simple(host, port, app, threaded=True)
+    finally:
+        stop.set()  # the worker ends after the email it is sending, if any
+        thread.join(timeout=interval + 1)
 
 
 def _prepare(no_demo: bool) -> list[tuple[str, Role, str]]:

@@ -1,14 +1,15 @@
 """``flask --app app send-reminders``: email the contacts of requests due soon or overdue.
 
 Meant for cron (once a day, or more: a request is reminded at most once a day, so running it
-again the same day sends nothing). It prints what was sent, warns about requests with nobody to
-remind, and exits 1 when an email could not be sent, so that cron reports it (a run later the
-same day tries those again).
+again the same day queues nothing). It queues the reminders in the outbox, which the outbox
+worker sends (`outbox send`, or the worker `quickstart` runs), prints whom it reminded and
+warns about requests with nobody to remind. Each reminder links straight to the request: the
+portal's page for a contact who joined, a fresh invitation link for an address invited that
+never joined. Links are built on ``VR_BASE_URL`` (in development without it, the address of
+``flask run`` and of ``quickstart`` by default, http://127.0.0.1:5000).
 """
 
 from __future__ import annotations
-
-import sys
 
 import click
 from flask import current_app
@@ -29,8 +30,8 @@ from .common import cli_actor
     "overdue ones are always reminded.",
 )
 def send_reminders_command(days: int | None) -> None:
-    """Email the contacts of every vendor questionnaire waiting for the vendor and due within
-    DAYS days or overdue, at most once a day per request."""
+    """Queue a reminder to the contacts of every vendor questionnaire waiting for the vendor
+    and due within DAYS days or overdue, at most once a day per request."""
     within = current_app.config["REMINDER_DAYS"] if days is None else days
     today = request_service.today_utc()
     reminders = request_service.send_reminders(
@@ -38,20 +39,17 @@ def send_reminders_command(days: int | None) -> None:
     )
     db.session.commit()
     if not reminders:
-        click.echo(f"No reminder due today ({today}): nothing sent.")
+        click.echo(f"No reminder due today ({today}): nothing queued.")
         return
-    trouble = False
     for r in reminders:
         when = f"overdue since {r.due_on}" if r.overdue else f"due {r.due_on}"
         head = f"#{r.request_id} {r.vendor_name}: {r.title} ({when})"
-        if r.sent_to:
-            click.echo(f"{head}: reminded {', '.join(r.sent_to)}")
-        if r.failed:
-            trouble = True
-            click.echo(f"{head}: NOT SENT to {', '.join(r.failed)} (see the outbox)", err=True)
-        if not r.sent_to and not r.failed:
+        if r.queued_to:
+            click.echo(f"{head}: reminder queued for {', '.join(r.queued_to)}")
+        else:
             click.echo(f"{head}: nobody to remind (invite a contact)", err=True)
-    sent = sum(len(r.sent_to) for r in reminders)
-    click.echo(f"{sent} reminder{'s' if sent != 1 else ''} sent for {len(reminders)} requests.")
-    if trouble:
-        sys.exit(1)
+    queued = sum(len(r.queued_to) for r in reminders)
+    click.echo(
+        f"{queued} reminder{'s' if queued != 1 else ''} queued for {len(reminders)} requests: "
+        "the outbox worker sends them (`flask --app app outbox send`)."
+    )

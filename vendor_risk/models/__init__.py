@@ -70,7 +70,10 @@ from .inventory import (
     ZoneReach,
 )
 from .mail import (
+    AttemptOutcome,
+    OutboxAttempt,
     OutboxMessage,
+    OutboxStatus,
 )
 from .notifications import (
     DEFAULT_DELIVERY,
@@ -101,6 +104,7 @@ __all__ = [
     "VERSIONED",
     "Answer",
     "AssessmentDecision",
+    "AttemptOutcome",
     "AuditAction",
     "AuditEvent",
     "AuditOutcome",
@@ -134,7 +138,9 @@ __all__ = [
     "Notification",
     "NotificationPreference",
     "OpenFindingDay",
+    "OutboxAttempt",
     "OutboxMessage",
+    "OutboxStatus",
     "PortfolioDay",
     "PortfolioState",
     "Privilege",

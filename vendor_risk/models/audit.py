@@ -80,6 +80,7 @@ class AuditAction(StrEnum):
     invite_sent = "invite.sent"
     invite_revoked = "invite.revoked"
     invite_redeemed = "invite.redeemed"
+    email_retried = "email.retried"  # an admin sends a failed email again
     evidence_uploaded = "evidence.uploaded"
     evidence_deleted = "evidence.deleted"
     evidence_downloaded = "evidence.downloaded"

@@ -1,13 +1,16 @@
-"""Email: one function sends a message and records it in the outbox.
+"""Email: one function queues a message in the outbox, in the caller's transaction.
 
-With SMTP settings (``SMTP_HOST``) the message goes out through smtplib and the outbox keeps
-when and to whom, never the body: an invitation carries a link whose token must exist only in
-the message. Without them, in development, the message is logged (logger ``vendor_risk.mail``)
-and kept whole in the outbox, where an admin reads it; in production it is recorded as not sent
-rather than logged, since logs must never hold a token.
+Nothing is sent inside the request that caused an email, and a mail server that is down never
+undoes it: :func:`send_mail` only adds a queued row, which the outbox worker
+(``services/outbox.py``, ``flask --app app outbox send``) sends later, with retries. The body
+is held in the database until it is sent (it may carry an invitation link): once the SMTP
+server accepted it, the body is replaced by "(not kept)", since a token must then exist only in
+the message. Without SMTP settings, in development, the worker logs the message (logger
+``vendor_risk.mail``) and keeps it whole in the outbox; in production it marks it failed
+rather than log it, since logs must never hold a token.
 
-A failed send never raises: the error is recorded on the outbox message and the caller tells
-the user, whose request is saved anyway and can be sent again.
+This module also builds what an email needs: links on the configured address, bodies from
+templates, the message itself and the SMTP conversation the worker uses.
 """
 
 from __future__ import annotations
@@ -18,14 +21,12 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
-import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from .. import config
 from ..db import utcnow
-from ..models import OutboxMessage
-from .pages import Page, one_page
+from ..models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger("vendor_risk.mail")
 
@@ -73,7 +74,7 @@ def render_body(template: str, **context) -> str:
     return body.strip() + "\n"
 
 
-def _message(to: str, subject: str, body: str) -> EmailMessage:
+def build_message(to: str, subject: str, body: str) -> EmailMessage:
     cfg = current_app.config
     message = EmailMessage()
     message["From"] = cfg["MAIL_FROM"]
@@ -87,7 +88,7 @@ def _message(to: str, subject: str, body: str) -> EmailMessage:
     return message
 
 
-def _smtp_send(message: EmailMessage) -> None:
+def smtp_send(message: EmailMessage) -> None:
     cfg = current_app.config
     host, port, timeout = cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), float(cfg["SMTP_TIMEOUT"])
     context = ssl.create_default_context()
@@ -103,66 +104,32 @@ def _smtp_send(message: EmailMessage) -> None:
         client.send_message(message)
 
 
-def _error_text(exc: Exception) -> str:
+def error_text(exc: Exception) -> str:
     detail = str(exc) or "no detail"
     return f"{type(exc).__name__}: {detail}"[:1000]
 
 
-def send_mail(session: Session, *, to: str, subject: str, body: str) -> OutboxMessage:
-    """Send one message (or, without SMTP in development, log it) and record it in the outbox
-    in the caller's transaction. Check ``delivered(message)``: a failure is recorded, not
-    raised."""
-    subject = one_line(subject)
-    record = OutboxMessage(recipient=to, subject=subject, body=NOT_KEPT)
-    if smtp_configured():
-        try:
-            _smtp_send(_message(to, subject, body))
-        except (smtplib.SMTPException, OSError, ValueError) as exc:
-            record.error = _error_text(exc)
-            log.warning("email to %s not sent: %s", to, record.error)
-        else:
-            record.sent_at = utcnow()
-            log.info("email sent to %s: %s", to, subject)
-    elif current_app.config["ENV"] == "production":
-        record.error = NO_SMTP_IN_PRODUCTION
-        log.error("email to %s %s", to, NO_SMTP_IN_PRODUCTION)
-    else:
-        record.body = body
-        log.info(
-            "no SMTP server configured: email kept in the outbox\nTo: %s\nSubject: %s\n\n%s",
-            to,
-            subject,
-            body,
-        )
+def send_mail(
+    session: Session, *, to: str, subject: str, body: str, sender_id: int | None = None
+) -> OutboxMessage:
+    """Queue one message in the outbox, in the caller's transaction: the outbox worker sends
+    it once that transaction commits (and nothing is sent if it rolls back). ``sender_id``
+    is the user whose action caused the email (None for a command): they see it on their
+    Emails page. The body is held in the database until it is sent."""
+    record = OutboxMessage(
+        recipient=to,
+        subject=one_line(subject),
+        body=body,
+        status=OutboxStatus.queued,
+        sender_id=sender_id,
+        next_attempt_at=utcnow(),
+    )
     session.add(record)
     session.flush()
+    log.info("email to %s queued: %s", to, record.subject)
     return record
 
 
 def delivered(message: OutboxMessage) -> bool:
-    """Sent, or kept in the development outbox: anything but a recorded failure."""
-    return not message.error
-
-
-def delivery_state(message: OutboxMessage) -> str:
-    """How the outbox page describes a message."""
-    if message.sent_at is not None:
-        return "sent"
-    if message.error:
-        return "failed"
-    return "kept here"
-
-
-# ---- the admins' outbox ---------------------------------------------------------------------
-
-
-def search_outbox(session: Session, *, page: int = 1) -> Page[OutboxMessage]:
-    """The outbox, newest first."""
-    query = sa.select(OutboxMessage).order_by(
-        OutboxMessage.created_at.desc(), OutboxMessage.id.desc()
-    )
-    return one_page(session, query, page, lambda row: row[0])
-
-
-def get_message(session: Session, message_id: int) -> OutboxMessage | None:
-    return session.get(OutboxMessage, message_id)
+    """Anything but a failure for good: queued, sent, or kept in the development outbox."""
+    return message.status is not OutboxStatus.failed

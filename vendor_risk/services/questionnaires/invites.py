@@ -2,7 +2,8 @@
 account.
 
 The token is 256 random bits (``secrets.token_urlsafe(32)``); only its SHA-256 is stored, so
-the link exists only in the message and a copy of the database opens nothing. Looking a link
+once its email is sent the link exists only in the message and a copy of the database opens
+nothing (the outbox holds a queued email's body until it is sent, then wipes it). Looking a link
 up is a lookup of that hash (an index probe, no comparison of secrets in Python). Resending
 makes a new token: the old link stops working. Opening a link (GET) changes nothing, since mail
 scanners fetch links; redeeming it is a POST.
@@ -52,7 +53,8 @@ class InviteState(StrEnum):
     revoked = "revoked"
     redeemed = "redeemed"
     expired = "expired"
-    not_delivered = "not_delivered"  # the last email failed: the link reached nobody
+    # The last email failed before the outbox was a queue (now the outbox shows failures).
+    not_delivered = "not_delivered"
     sent = "sent"  # usable
 
     @property
@@ -94,7 +96,9 @@ def state_of(invite: Invite, now: datetime | None = None) -> InviteState:
 
 
 def delivered(invite: Invite) -> bool:
-    """Whether the last email of this invite went out (or into the development outbox)."""
+    """Whether an email with the current link was queued (the outbox tells whether it then
+    went out). False only for invites recorded before the outbox was a queue, whose email
+    failed."""
     return invite.last_sent_at is not None
 
 
@@ -117,7 +121,8 @@ def _inviter(session: Session, actor: Actor) -> tuple[str, str]:
 
 
 def _deliver(session: Session, invite: Invite, token: str, *, actor: Actor, resent: bool) -> None:
-    """Email the link, note whether it went out, audit: the token itself goes nowhere else."""
+    """Queue the email with the link (the outbox worker sends it), audit: the token itself
+    goes nowhere else (the queued body is held until sent, then wiped)."""
     vendor = session.get(Vendor, invite.vendor_id)
     request = version = None
     if invite.request_id is not None:
@@ -131,7 +136,7 @@ def _deliver(session: Session, invite: Invite, token: str, *, actor: Actor, rese
         inviter_email=inviter_email,
         questionnaire=version.title if version else None,
         due_on=request.due_on if request else None,
-        link=mail.absolute_url("invites.show", token=token),
+        link=invite_link(token),
         expires_on=invite.expires_at.date(),
         email=invite.email,
     )
@@ -139,19 +144,35 @@ def _deliver(session: Session, invite: Invite, token: str, *, actor: Actor, rese
         subject = f"Security questionnaire for {vendor.name}: {version.title}"
     else:
         subject = f"Invitation to the vendor portal of {vendor.name}"
-    message = mail.send_mail(session, to=invite.email, subject=subject, body=body)
-    ok = mail.delivered(message)
-    if ok:
-        invite.sent_count += 1
-        invite.last_sent_at = utcnow()
-    else:
-        invite.last_sent_at = None
+    message = mail.send_mail(
+        session, to=invite.email, subject=subject, body=body, sender_id=actor.user_id
+    )
+    _mark_sent(session, invite, actor=actor, message_id=message.id, resent=resent)
+
+
+def invite_link(token: str) -> str:
+    return mail.absolute_url("invites.show", token=token)
+
+
+def _mark_sent(
+    session: Session,
+    invite: Invite,
+    *,
+    actor: Actor,
+    message_id: int,
+    resent: bool,
+    reminder: bool = False,
+) -> None:
+    """A link was queued for the invite's address: count it, audit it (the outbox tells
+    whether the email then went out)."""
+    invite.sent_count += 1
+    invite.last_sent_at = utcnow()
     session.flush()
     audit.record(
         session,
         AuditAction.invite_sent,
         actor=actor,
-        outcome=AuditOutcome.success if ok else AuditOutcome.failure,
+        outcome=AuditOutcome.success,
         object_type="invite",
         object_id=invite.id,
         vendor_id=invite.vendor_id,
@@ -159,18 +180,31 @@ def _deliver(session: Session, invite: Invite, token: str, *, actor: Actor, rese
             "email": invite.email,
             "request_id": invite.request_id,
             "resent": resent,
-            **({} if ok else {"error": message.error}),
+            "message_id": message_id,
+            **({"reminder": True} if reminder else {}),
         },
     )
+
+
+def reissue_for_reminder(session: Session, invite: Invite) -> str:
+    """A fresh link for a reminder to an invited address that never joined: a new token and
+    a new expiry, so the previous link stops working (one live link per invite). Returns the
+    link; call :func:`reminder_queued` once the reminder carrying it is queued."""
+    return invite_link(_new_token(invite))
+
+
+def reminder_queued(session: Session, invite: Invite, *, actor: Actor, message_id: int) -> None:
+    _mark_sent(session, invite, actor=actor, message_id=message_id, resent=True, reminder=True)
 
 
 def invite_contact(
     session: Session, *, vendor_id: int, email: str, request_id: int | None, actor: Actor
 ) -> Invite:
     """Create an invite to the vendor's portal (for one request, or none: "invite a
-    colleague"), email its link and audit it. A failed email is recorded, not raised: check
-    :func:`delivered` and offer :func:`resend`. ValidationFailed for a bad address ("email"),
-    an unknown or offboarded vendor ("vendor_id") or a request not waiting for the vendor."""
+    colleague"), queue the email with its link and audit it; the outbox worker sends it (and
+    records a failure there; :func:`resend` makes a new link). ValidationFailed for a bad
+    address ("email"), an unknown or offboarded vendor ("vendor_id") or a request not waiting
+    for the vendor."""
     errors: dict[str, list[str]] = {}
     try:
         email = accounts.check_email(email)

@@ -300,7 +300,7 @@ def send(
     """Send each vendor's reassessment: a new request of every questionnaire it last had
     accepted (latest version, same contacts, prefilled from those answers), one vendor after
     the other; a vendor that cannot be sent to is refused with the reason, never stopping the
-    others. Emails that fail are recorded on their invites (``invites.delivered``)."""
+    others. The emails are queued in the outbox, which sends them."""
     ids = sorted(set(vendor_ids))
     vendors = {v.id: v for v in session.scalars(sa.select(Vendor).where(Vendor.id.in_(ids)))}
     accepted = _accepted(session, vendors.keys())

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ...db import today_utc, utcnow
 from ...models import (
     AuditAction,
+    AuditEvent,
     AuditOutcome,
     Invite,
     Questionnaire,
@@ -144,9 +145,9 @@ def create_request(
     actor: Actor,
 ) -> QuestionnaireRequest:
     """Create the request, prefill it from the vendor's previous accepted one, mark it sent
-    and invite every contact by email. ValidationFailed per field, nothing written. Emails
-    that could not be sent are recorded on their invites (``invites.delivered``), not raised:
-    the request stands and they can be resent."""
+    and invite every contact by email. ValidationFailed per field, nothing written. The emails
+    are queued in the outbox, which sends them after the commit (and retries a failure): the
+    request stands whatever the mail server does."""
     checked = _check(
         session,
         vendor_id=vendor_id,
@@ -433,24 +434,26 @@ def request_detail(session: Session, request_id: int) -> RequestDetail | None:
 
 # ---- reminders ------------------------------------------------------------------------------
 
+# "Remind now" on a request's page: at most once in this many minutes per request.
+REMIND_NOW_MINUTES = 15
+
 
 @dataclass(frozen=True)
 class Reminder:
-    """The reminder of one request: who got it, whose email failed (empty both: nobody to
-    remind, the request needs a contact)."""
+    """The reminder of one request: to whom it was queued (empty: nobody to remind, the
+    request needs a contact)."""
 
     request_id: int
     vendor_name: str
     title: str
-    due_on: date
+    due_on: date | None
     overdue: bool
-    sent_to: tuple[str, ...]
-    failed: tuple[str, ...]
+    queued_to: tuple[str, ...]
 
 
 def _recipients(session: Session, requests: list[QuestionnaireRequest]) -> dict[int, list]:
     """Request id -> [(email, invite or None)]: the vendor's active contacts (they log in),
-    then the addresses of invites still waiting to be used (they use their link), each once.
+    then the addresses of invites still waiting to be used (they get a fresh link), each once.
     Two queries for all the requests."""
     vendor_ids = {r.vendor_id for r in requests}
     contacts = session.execute(
@@ -469,9 +472,9 @@ def _recipients(session: Session, requests: list[QuestionnaireRequest]) -> dict[
             Invite.revoked_at.is_(None),
             Invite.redeemed_at.is_(None),
             Invite.expires_at > utcnow(),
-            Invite.last_sent_at.is_not(None),
         )
         .order_by(Invite.email)
+        .with_for_update()
     ).all()
     result: dict[int, list] = {}
     for request in requests:
@@ -489,15 +492,77 @@ def _recipients(session: Session, requests: list[QuestionnaireRequest]) -> dict[
     return result
 
 
-def send_reminders(
-    session: Session, *, today: date, within_days: int, actor: Actor | None = None
-) -> list[Reminder]:
-    """Email the contacts of every vendor questionnaire waiting for the vendor and due within
-    ``within_days`` (or overdue), at most once a day per request: a second run the same day
-    sends nothing. A request is marked reminded once at least one email went out, so a run
-    after a mail-server failure tries again."""
-    actor = actor or Actor.system("reminders")
-    rows = session.execute(
+def _remind(
+    session: Session,
+    request: QuestionnaireRequest,
+    vendor_name: str,
+    title: str,
+    people: list,
+    *,
+    today: date,
+    actor: Actor,
+    manual: bool = False,
+) -> Reminder:
+    """Queue the reminder of one request to each of ``people``, with a link straight to it:
+    the portal's page of the request for a contact who joined, a fresh invitation link (the
+    previous one stops working) for an address invited that never joined. Audited."""
+    overdue = is_overdue(request.status, request.due_on, today)
+    queued = []
+    for email, invite in people:
+        link = (
+            invites.reissue_for_reminder(session, invite)
+            if invite is not None
+            else mail.absolute_url("portal.fill", request_id=request.id)
+        )
+        body = mail.render_body(
+            "reminder.txt",
+            vendor=vendor_name,
+            questionnaire=title,
+            due_on=request.due_on,
+            overdue=overdue,
+            progress=(request.answered_count, request.question_count),
+            link=link,
+            invitation=invite is not None,
+            invite_expires_on=invite.expires_at.date() if invite else None,
+        )
+        if request.due_on is None:
+            when = "is waiting for your answers"
+        elif overdue:
+            when = f"was due on {request.due_on}"
+        else:
+            when = f"is due on {request.due_on}"
+        message = mail.send_mail(
+            session,
+            to=email,
+            subject=f"Reminder: “{title}” ({vendor_name}) {when}",
+            body=body,
+            sender_id=actor.user_id,
+        )
+        if invite is not None:
+            invites.reminder_queued(session, invite, actor=actor, message_id=message.id)
+        queued.append(email)
+    if queued:
+        request.last_reminded_on = today
+        audit.record(
+            session,
+            AuditAction.reminder_sent,
+            actor=actor,
+            object_type="request",
+            object_id=request.id,
+            vendor_id=request.vendor_id,
+            details={
+                "queued_to": queued,
+                "due_on": request.due_on.isoformat() if request.due_on else None,
+                "overdue": overdue,
+                **({"manual": True} if manual else {}),
+            },
+        )
+    session.flush()
+    return Reminder(request.id, vendor_name, title, request.due_on, overdue, tuple(queued))
+
+
+def _reminder_rows(session: Session):
+    return (
         sa.select(QuestionnaireRequest, Vendor.name, QuestionnaireVersion.title)
         .join(Vendor, Vendor.id == QuestionnaireRequest.vendor_id)
         .join(QuestionnaireVersion, QuestionnaireVersion.id == QuestionnaireRequest.version_id)
@@ -505,6 +570,20 @@ def send_reminders(
         .where(
             Questionnaire.audience == VENDOR_AUDIENCE,
             QuestionnaireRequest.status.in_(sorted(AWAITING_VENDOR)),
+        )
+    )
+
+
+def send_reminders(
+    session: Session, *, today: date, within_days: int, actor: Actor | None = None
+) -> list[Reminder]:
+    """Queue a reminder to the contacts of every vendor questionnaire waiting for the vendor
+    and due within ``within_days`` (or overdue), at most once a day per request: a second run
+    the same day queues nothing. The outbox worker sends them."""
+    actor = actor or Actor.system("reminders")
+    rows = session.execute(
+        _reminder_rows(session)
+        .where(
             QuestionnaireRequest.due_on.is_not(None),
             QuestionnaireRequest.due_on <= today + timedelta(days=within_days),
             sa.or_(
@@ -519,52 +598,68 @@ def send_reminders(
     if not rows:
         return []
     people = _recipients(session, [request for request, _, _ in rows])
-    results = []
-    for request, vendor_name, title in rows:
-        overdue = is_overdue(request.status, request.due_on, today)
-        sent, failed = [], []
-        for email, invite in people[request.id]:
-            body = mail.render_body(
-                "reminder.txt",
-                vendor=vendor_name,
-                questionnaire=title,
-                due_on=request.due_on,
-                overdue=overdue,
-                progress=(request.answered_count, request.question_count),
-                portal=mail.absolute_url("portal.fill", request_id=request.id),
-                invited_on=invite.last_sent_at.date() if invite else None,
-                invite_expires_on=invite.expires_at.date() if invite else None,
-            )
-            when = f"was due on {request.due_on}" if overdue else f"is due on {request.due_on}"
-            message = mail.send_mail(
-                session,
-                to=email,
-                subject=f"Reminder: “{title}” ({vendor_name}) {when}",
-                body=body,
-            )
-            (sent if mail.delivered(message) else failed).append(email)
-        if sent:
-            request.last_reminded_on = today
-        if sent or failed:
-            audit.record(
-                session,
-                AuditAction.reminder_sent,
-                actor=actor,
-                outcome=AuditOutcome.success if sent else AuditOutcome.failure,
-                object_type="request",
-                object_id=request.id,
-                vendor_id=request.vendor_id,
-                details={
-                    "sent_to": sent,
-                    "failed": failed,
-                    "due_on": request.due_on.isoformat(),
-                    "overdue": overdue,
-                },
-            )
-        results.append(
-            Reminder(
-                request.id, vendor_name, title, request.due_on, overdue, tuple(sent), tuple(failed)
-            )
+    return [
+        _remind(session, request, vendor_name, title, people[request.id], today=today, actor=actor)
+        for request, vendor_name, title in rows
+    ]
+
+
+def last_reminded_at(session: Session, request_id: int) -> datetime | None:
+    """When the request was last reminded, from the audit trail (by a person or by cron)."""
+    return session.scalar(
+        sa.select(AuditEvent.occurred_at)
+        .where(
+            AuditEvent.action == str(AuditAction.reminder_sent),
+            AuditEvent.object_type == "request",
+            AuditEvent.object_id == str(request_id),
+            AuditEvent.outcome == AuditOutcome.success,
         )
-    session.flush()
-    return results
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    )
+
+
+def remind_now(
+    session: Session, request_id: int, *, actor: Actor, now: datetime | None = None
+) -> Reminder:
+    """Staff's "Remind now": the same reminder as the daily one, queued at once to the
+    request's contacts, at most once in :data:`REMIND_NOW_MINUTES` per request. None when the
+    request is not found; ValidationFailed when it is not waiting for a vendor, was reminded
+    a moment ago, or has nobody to remind."""
+    now = now or utcnow()
+    found = session.execute(
+        _reminder_rows(session)
+        .where(QuestionnaireRequest.id == request_id)
+        .with_for_update(of=QuestionnaireRequest)
+    ).first()
+    if found is None:
+        raise ValidationFailed(
+            {"": ["Only a vendor questionnaire waiting for the vendor can be reminded."]}
+        )
+    request, vendor_name, title = found
+    last = last_reminded_at(session, request.id)
+    if last is not None and now - last < timedelta(minutes=REMIND_NOW_MINUTES):
+        again = last + timedelta(minutes=REMIND_NOW_MINUTES)
+        raise ValidationFailed(
+            {
+                "": [
+                    f"A reminder was queued at {last:%H:%M} UTC: the next one can be sent "
+                    f"from {again:%H:%M} UTC."
+                ]
+            }
+        )
+    people = _recipients(session, [request])[request.id]
+    if not people:
+        raise ValidationFailed(
+            {"": ["Nobody to remind: invite a contact of the vendor to this request first."]}
+        )
+    return _remind(
+        session,
+        request,
+        vendor_name,
+        title,
+        people,
+        today=now.date(),
+        actor=actor,
+        manual=True,
+    )

@@ -1,15 +1,18 @@
-"""Every user's own account: password change and new recovery codes."""
+"""Every user's own account: password change, new recovery codes, the emails they caused."""
 
 import time
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user
 
 from ...db import db
-from ...services import ValidationFailed
+from ...models import Role
+from ...services import ValidationFailed, outbox
 from ...services.accounts import users as accounts
 from .. import ratelimits
 from ..access import area, request_actor
+from ..forms import PageForm
+from ..inventory.views import _linker
 from .forms import PasswordChangeForm, RecoveryCodesForm
 
 bp = area("account", __name__, roles=None, url_prefix="/account")
@@ -79,3 +82,36 @@ def regenerate_recovery_codes():
             )
         form.code.errors.append("This code is not valid or was already used.")
     return _page(codes_form=form), 400
+
+
+# ---- the emails one's actions caused (the outbox, filtered by sender) -----------------------
+
+
+@bp.get("/emails")
+def emails():
+    form = PageForm(request.args)
+    if not form.validate():
+        abort(400)
+    page = outbox.search_outbox(db.session, page=form.page.data or 1, sender_id=current_user.id)
+    return render_template(
+        "account/emails.html",
+        page=page,
+        url=_linker("account.emails", {}),
+        state=outbox.state_label,
+        badge=outbox.badge,
+        staff=current_user.role is not Role.vendor_contact,
+    )
+
+
+@bp.get("/emails/<int:message_id>")
+def email(message_id: int):
+    message = outbox.get_message(db.session, message_id, sender_id=current_user.id)
+    if message is None:
+        abort(404)
+    return render_template(
+        "account/email.html",
+        message=message,
+        state=outbox.state_label(message),
+        attempts=outbox.attempts_of(db.session, message.id),
+        show_body=outbox.body_shown(message, current_user.role),
+    )

@@ -10,9 +10,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
-from ...models import AuditAction, AuditOutcome, Role
+from ...models import AuditAction, AuditOutcome, OutboxStatus, Role
 from ...services.accounts.passwords import MAX_LENGTH, MIN_LENGTH
-from ..forms import FilterForm
+from ..forms import FilterForm, ListForm
 from ..vendor_field import VendorField
 
 
@@ -79,3 +79,13 @@ class AuditFilterForm(FilterForm):
     since = DateField("From (UTC)", validators=[Optional()])
     until = DateField("Until (UTC, inclusive)", validators=[Optional()])
     before = IntegerField("before", validators=[Optional(), NumberRange(min=1, max=2**63 - 1)])
+
+
+class OutboxFilterForm(ListForm):
+    """The outbox's pages, all messages or those in one state."""
+
+    status = SelectField(
+        "State",
+        choices=[SelectChoice("", "Any"), *(SelectChoice(s.value, s.value) for s in OutboxStatus)],
+        validators=[Optional()],
+    )

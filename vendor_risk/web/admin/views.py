@@ -16,15 +16,21 @@ from flask_login import current_user
 from ...db import db, expect_writes, read_only, utcnow
 from ...models import Role
 from ...reports import audit_trail
-from ...services import ValidationFailed, audit_log, mail
+from ...services import ValidationFailed, audit_log, mail, outbox
 from ...services.accounts import users as accounts
 from ...services.inventory import starter
 from ..access import area, request_actor
-from ..forms import PageForm
+from ..forms import ConfirmForm
 from ..inventory.views import _linker, vendor_names_json
 from ..reports.views import DOWNLOAD_CSP
 from .audit_links import object_links
-from .forms import AuditFilterForm, PasswordSetForm, UserActionForm, UserCreateForm
+from .forms import (
+    AuditFilterForm,
+    OutboxFilterForm,
+    PasswordSetForm,
+    UserActionForm,
+    UserCreateForm,
+)
 
 bp = area("admin", __name__, roles={Role.admin}, url_prefix="/admin")
 
@@ -35,6 +41,7 @@ def home():
         "admin/home.html",
         user_count=accounts.count_users(db.session),
         starter_pending=starter.starter_is_pending(db.session),
+        failed_emails=outbox.failed_count(db.session),
     )
 
 
@@ -240,26 +247,60 @@ def audit_export(export_format: str):
 # ---- the outbox: emails as sent, or (development, no SMTP server) kept here to be read ------
 
 
-@bp.get("/outbox")
-def outbox():
-    form = PageForm(request.args)
+@bp.get("/outbox", endpoint="outbox")
+def outbox_page():
+    form = OutboxFilterForm(request.args)
     if not form.validate():
         abort(400)
-    page = mail.search_outbox(db.session, page=form.page.data or 1)
+    status = form.status.data or None
+    page = outbox.search_outbox(db.session, page=form.page.data or 1, status=status)
     return render_template(
         "admin/outbox.html",
         page=page,
-        url=_linker("admin.outbox", {}),
-        state=mail.delivery_state,
+        status=status,
+        url=_linker("admin.outbox", {"status": status} if status else {}),
+        state=outbox.state_label,
+        badge=outbox.badge,
         smtp=mail.smtp_configured(),
+        failed=outbox.failed_count(db.session),
     )
+
+
+def _message_page(message, status: int = 200):
+    return render_template(
+        "admin/outbox_message.html",
+        message=message,
+        state=outbox.state_label(message),
+        attempts=outbox.attempts_of(db.session, message.id),
+        show_body=outbox.body_shown(message, Role.admin),
+        may_retry=outbox.may_retry(message),
+    ), status
 
 
 @bp.get("/outbox/<int:message_id>")
 def outbox_message(message_id: int):
-    message = mail.get_message(db.session, message_id)
+    message = outbox.get_message(db.session, message_id)
     if message is None:
         abort(404)
-    return render_template(
-        "admin/outbox_message.html", message=message, state=mail.delivery_state(message)
-    )
+    return _message_page(message)
+
+
+@bp.post("/outbox/<int:message_id>/retry")
+def retry_message(message_id: int):
+    """Retry now: a failed email (or one waiting for its next attempt) goes back to the queue,
+    due at once; audited."""
+    message = outbox.get_message(db.session, message_id)
+    if message is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        outbox.retry_now(db.session, message, actor=request_actor())
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for messages in exc.errors.values():
+            flash(" ".join(messages), "error")
+        return _message_page(message, 409)
+    db.session.commit()
+    flash("The email is queued again: the outbox worker sends it in a moment.", "success")
+    return redirect(url_for("admin.outbox_message", message_id=message_id))

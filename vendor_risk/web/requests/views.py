@@ -3,8 +3,9 @@ risk officers).
 
 Thin views: parse the form, call ``services.requests`` or ``services.invites``, render; the view
 commits once. Refused forms answer 400 with the errors at their fields; an action the request's
-state refuses (it is cancelled, the invite was used) answers 409 on the request page. An email
-that could not be sent never undoes the request: the page says so and offers Resend.
+state refuses (it is cancelled, the invite was used) answers 409 on the request page. Emails are
+queued in the outbox (services/mail.py) and sent by its worker: a mail server that is down never
+undoes a request, and the page says the emails were queued.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from wtforms import SelectChoice
 from ...core.plurals import plural
 from ...db import db
 from ...models import RequestStatus, Role
-from ...services import ValidationFailed, inventory, mail
+from ...services import ValidationFailed, inventory
 from ...services.questionnaires import invites, reassessments
 from ...services.questionnaires import requests as request_service
 from ...services.questionnaires.request_status import AWAITING_VENDOR, TransitionRefused, may_move
@@ -86,17 +87,14 @@ def _request_form(**kwargs) -> RequestForm:
 
 
 def _report_delivery(rows: list[invites.InviteRow]) -> None:
-    """Tell the user which emails did not go out (the request is saved all the same)."""
-    failed = [row.email for row in rows if row.state is invites.InviteState.not_delivered]
-    if failed:
+    """The emails are queued, not sent yet: say so, and where to follow them."""
+    if rows:
+        emails = plural(len(rows), "email")
         flash(
-            "The email could not be sent to "
-            + ", ".join(failed)
-            + ". Everything else is saved: use Resend once the mail server works.",
-            "error",
+            f"{emails} queued: the outbox sends {'it' if len(rows) == 1 else 'them'} in a moment "
+            "(your Emails page, under Account, shows whether each went out).",
+            "info",
         )
-    elif rows and not mail.smtp_configured():
-        flash("No mail server is configured: the emails are in the admins' outbox.", "info")
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -138,7 +136,7 @@ def new_request():
         return render_template("requests/new.html", form=form, back=back), 400
     request_id = created.id
     db.session.commit()
-    flash("Request created and sent.", "success")
+    flash("Request created and sent to the vendor.", "success")
     _report_delivery(invites.invites_of_request(db.session, request_id))
     return redirect(back or url_for("requests.show", request_id=request_id))
 
@@ -221,6 +219,7 @@ def _request_page(request_id: int, status: int = 200, invite_form: InviteMoreFor
         may_invite=not detail.internal and current in AWAITING_VENDOR,
         may_cancel=may_move(current, RequestStatus.cancelled),
         fill_url=url_for("intake.fill", request_id=request_id) if detail.internal else None,
+        remind_minutes=request_service.REMIND_NOW_MINUTES,
     ), status
 
 
@@ -277,7 +276,7 @@ def invite_more(request_id: int):
             rows = [row for row in invites.invites_of_request(db.session, request_id)]
             ids = {invite.id for invite in sent}
             db.session.commit()
-            flash(f"{len(sent)} invitation{'s' if len(sent) != 1 else ''} sent.", "success")
+            flash(f"{plural(len(sent), 'invitation')} created.", "success")
             _report_delivery([row for row in rows if row.id in ids])
             return redirect(url_for("requests.show", request_id=request_id, _anchor="invites"))
     return _request_page(request_id, 400, invite_form=form)
@@ -297,16 +296,27 @@ def resend_invite(request_id: int, invite_id: int):
         invites.resend(db.session, invite, actor=request_actor())
     except ValidationFailed as exc:
         return _refused(request_id, exc.errors)
-    ok, email = invites.delivered(invite), invite.email
+    email = invite.email
     db.session.commit()
-    if ok:
-        flash(f"A new link was sent to {email}; the previous one no longer works.", "success")
-    else:
-        flash(
-            f"The email to {email} could not be sent; the previous link no longer works. "
-            "Try Resend again once the mail server works.",
-            "error",
-        )
+    flash(
+        f"A new link to {email} is queued in the outbox; the previous one no longer works.",
+        "success",
+    )
+    return redirect(url_for("requests.show", request_id=request_id, _anchor="invites"))
+
+
+@bp.post("/<int:request_id>/remind")
+@ratelimits.emails
+def remind(request_id: int):
+    """Remind now: the daily reminder, queued at once (at most once in a few minutes)."""
+    _found(request_service.get_request(db.session, request_id))
+    _confirmed()
+    try:
+        reminder = request_service.remind_now(db.session, request_id, actor=request_actor())
+    except ValidationFailed as exc:
+        return _refused(request_id, exc.errors)
+    db.session.commit()
+    flash(f"Reminder queued for {', '.join(reminder.queued_to)}.", "success")
     return redirect(url_for("requests.show", request_id=request_id, _anchor="invites"))
 
 
