@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from conftest import add, count, events, login, login_as, text
+from conftest import add, count, deliver, events, login, login_as, text
 
 from vendor_risk.core.questionnaire import loader
 from vendor_risk.db import db, today_utc
@@ -653,6 +653,8 @@ def test_email_now_goes_out_through_the_mail_server(make_app, world, smtp_server
     app = make_app(**smtp_server.config, BASE_URL="https://risk.example.org")
     request_id = new_request(app, world)
     answer_and_submit(app, world, request_id)
+    assert smtp_server.to("rita@ours.example") == []  # queued by the action, not sent in it
+    deliver(app)
     [message] = [m for m in smtp_server.to("rita@ours.example") if "Waiting" in m["Subject"]]
     assert message["Subject"] == "Waiting for review: Access and people (Keystone Identity)"
     body = message.get_content()
