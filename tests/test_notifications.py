@@ -331,7 +331,7 @@ def test_in_app_only_sends_no_email_and_digest_waits_for_the_command(app, world)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["notifications", "digest"])
     assert result.exit_code == 0, result.output
-    assert "Digest of 1 sent to rob@ours.example" in result.output
+    assert "Digest of 1 queued for rob@ours.example" in result.output
     [digest] = mails_to(app, "rob@ours.example")
     assert digest.subject == f"vendor-risk: 1 notification ({TODAY.isoformat()})"
     assert "Waiting for review: Access and people (Keystone Identity)" in digest.body

@@ -45,7 +45,9 @@ def digest_command() -> None:
     failed = False
     for digest in digests:
         if digest.delivered:
-            click.echo(f"Digest of {digest.count} sent to {digest.email}")
+            click.echo(
+                f"Digest of {digest.count} queued for {digest.email} (the outbox worker sends it)"
+            )
         else:
             failed = True
             click.echo(f"Digest NOT SENT to {digest.email} (see the outbox)", err=True)
