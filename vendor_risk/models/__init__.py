@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 from .accounts import (
+    STAFF_ROLES,
     Role,
     User,
+    UserRole,
 )
 from .assessments import (
     AssessmentDecision,
@@ -90,6 +92,7 @@ from .questionnaires import (
 )
 
 __all__ = [
+    "STAFF_ROLES",
     "VERSIONED",
     "Answer",
     "AssessmentDecision",
@@ -146,6 +149,7 @@ __all__ = [
     "SystemReach",
     "SystemZone",
     "User",
+    "UserRole",
     "Vendor",
     "VendorData",
     "VendorRating",

@@ -1,15 +1,13 @@
 """Every user's own account: password change and new recovery codes."""
 
-import time
-
-from flask import flash, redirect, render_template, session, url_for
-from flask_login import current_user, login_user
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
 
 from ...db import db
 from ...services import ValidationFailed
 from ...services.accounts import users as accounts
 from .. import ratelimits
-from ..access import area, request_actor
+from ..access import area, renew_session, request_actor
 from .forms import PasswordChangeForm, RecoveryCodesForm
 
 bp = area("account", __name__, roles=None, url_prefix="/account")
@@ -49,13 +47,7 @@ def change_password():
                 form[field].errors.extend(messages)
         else:
             db.session.commit()
-            # The session token changed: this session continues under the new one, every
-            # other session of the user has ended. The absolute timeout still counts from login.
-            auth_at = session.get("auth_at", int(time.time()))
-            session.clear()
-            login_user(user)
-            session["auth_at"] = auth_at
-            session["seen_at"] = int(time.time())
+            renew_session(user)
             flash("Your password was changed. Your other sessions were signed out.", "success")
             return redirect(url_for("account.index"))
     return _page(password_form=form), 400

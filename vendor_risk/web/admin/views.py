@@ -1,18 +1,29 @@
-"""Administration: users (create, disable, enable, reset MFA), the audit trail and the outbox."""
+"""Administration: users (create, edit, disable, enable, reset MFA), the first-run checklist,
+the audit trail and the outbox."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from ...db import db
 from ...models import Role
-from ...services import ValidationFailed, audit_log, mail
+from ...services import ValidationFailed, audit_log, first_run, mail
 from ...services.accounts import users as accounts
-from ...services.inventory import starter
+from .. import ratelimits
 from ..access import area, request_actor
 from ..forms import PageForm
 from ..inventory.views import _linker, vendor_names_json
-from .forms import AuditFilterForm, PasswordSetForm, UserActionForm, UserCreateForm
+from .forms import (
+    AuditFilterForm,
+    PasswordSetForm,
+    UserActionForm,
+    UserCreateForm,
+    UserEditForm,
+)
 
 bp = area("admin", __name__, roles={Role.admin}, url_prefix="/admin")
+
+# The roles whose pages the checklist's later steps link to.
+WORKING_ROLES = frozenset({Role.risk_officer, Role.procurement})
 
 
 @bp.get("/")
@@ -20,8 +31,25 @@ def home():
     return render_template(
         "admin/home.html",
         user_count=accounts.count_users(db.session),
-        starter_pending=starter.starter_is_pending(db.session),
+        checklist=first_run.first_run(db.session),
+        works=bool(current_user.roles & WORKING_ROLES),
+        action_form=UserActionForm(),
     )
+
+
+@bp.post("/team-roles")
+def take_team_roles():
+    """A small team's admin takes on the risk officer's and procurement's work too."""
+    if not UserActionForm().validate_on_submit():
+        abort(400)
+    me = current_user._get_current_object()
+    if accounts.grant_roles(db.session, me, WORKING_ROLES, actor=request_actor()):
+        db.session.commit()
+        flash(
+            "You are now risk officer and procurement too: their pages are in the menu.",
+            "success",
+        )
+    return redirect(url_for("admin.home"))
 
 
 @bp.get("/vendor-names")
@@ -66,10 +94,15 @@ def new_user():
                 password=form.password.data,
                 role=Role(form.role.data),
                 vendor_id=form.vendor_id.data,
+                must_change_password=True,
                 actor=request_actor(),
             )
             db.session.commit()
-            flash(f"User {user.email} created. They enrol MFA at their first login.", "success")
+            flash(
+                f"User {user.email} created. At their first login they choose their own "
+                "password and enrol MFA.",
+                "success",
+            )
             return redirect(url_for("admin.user", user_id=user.id))
         return render_template("admin/user_new.html", form=form), 400
     return render_template("admin/user_new.html", form=form)
@@ -110,9 +143,93 @@ def set_password(user_id: int):
             form.password.errors = [*form.password.errors, *exc.errors["password"]]
         else:
             db.session.commit()
-            flash(f"New password set for {target.email}; their sessions have ended.", "success")
+            flash(
+                f"New password set for {target.email}; their sessions have ended. They replace "
+                "it with their own at their next login.",
+                "success",
+            )
             return redirect(url_for("admin.user", user_id=user_id))
     return _user_page(target, form, 400)
+
+
+def _edit_form(target, formdata=None) -> UserEditForm:
+    form = UserEditForm(formdata=formdata)
+    if formdata is None:
+        form.name.data = target.name
+        form.email.data = target.pending_email or target.email
+        form.roles.data = [r.value for r in target.roles]
+        form.role.data = target.role.value
+    return form
+
+
+def _edit_page(target, form, status=200):
+    return render_template(
+        "admin/user_edit.html", target=target, form=form, action_form=UserActionForm()
+    ), status
+
+
+@bp.get("/users/<int:user_id>/edit")
+def edit_user(user_id: int):
+    target = _load_user(user_id)
+    return _edit_page(target, _edit_form(target))
+
+
+@bp.post("/users/<int:user_id>/edit")
+@ratelimits.emails
+def update_user(user_id: int):
+    target = _load_user(user_id)
+    form = _edit_form(target, request.form)
+    contact = target.role is Role.vendor_contact
+    if contact:  # the roles are not offered: a contact keeps theirs
+        form.roles.data = [Role.vendor_contact.value]
+        form.role.data = Role.vendor_contact.value
+        form.roles.choices = form.role.choices = [(Role.vendor_contact.value, "")]
+    if not form.validate_on_submit():
+        return _edit_page(target, form, 400)
+    try:
+        result = accounts.update_user(
+            db.session,
+            target,
+            name=form.name.data,
+            email=form.email.data,
+            role=Role(form.role.data),
+            roles=[Role(r) for r in form.roles.data],
+            actor=request_actor(),
+        )
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for field, messages in exc.errors.items():
+            form[field].errors = [*form[field].errors, *messages]
+        return _edit_page(target, form, 400)
+    db.session.commit()
+    if not result.changed:
+        flash("Nothing changed.", "info")
+    elif result.confirmation is not None:
+        if mail.delivered(result.confirmation) or not mail.smtp_configured():
+            flash(
+                f"Saved. A confirmation link was sent to {target.pending_email}: until its "
+                f"owner follows it, {target.email} stays the address to log in with.",
+                "success",
+            )
+        else:
+            flash(
+                f"Saved, but the confirmation email to {target.pending_email} could not be "
+                "sent (see the outbox); send it again from this page.",
+                "warning",
+            )
+    else:
+        flash(f"Changes to {target.email} saved.", "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/email/resend")
+@ratelimits.emails
+def resend_email_confirmation(user_id: int):
+    return _user_action(
+        user_id,
+        lambda u: accounts.resend_email_confirmation(db.session, u, actor=request_actor()),
+        "The confirmation link was sent again.",
+    )
 
 
 def _user_action(user_id: int, change, message: str):
