@@ -439,6 +439,35 @@ class UserUpdate:
     confirmation: object | None = None
 
 
+def update_problems(
+    session: Session, user: User, *, name: str, email: str, role: str, roles: Iterable[str]
+) -> dict[str, list[str]]:
+    """Everything wrong with a user's new details, per field (empty: acceptable)."""
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = ["Enter the person's name."]
+    try:
+        new_email = check_email(email)
+    except ValidationFailed as exc:
+        errors |= exc.errors
+    else:
+        other = get_by_email(session, new_email)
+        if other is not None and other.id != user.id:
+            errors["email"] = ["Another user has this email address."]
+    known = {r.value for r in Role}
+    if role not in known or not set(roles) <= known:
+        return errors | {"roles": ["Choose among the roles offered."]}
+    role, roles = Role(role), {Role(r) for r in roles}
+    problems = role_problems(role, roles)
+    errors |= problems
+    if not problems and Role.admin not in roles and _is_last_active_admin(session, user):
+        errors["roles"] = [
+            f"{user.email} is the last active admin: give another active account the admin "
+            "role first, or nobody could manage users any more."
+        ]
+    return errors
+
+
 def update_user(
     session: Session,
     user: User,
@@ -453,29 +482,11 @@ def update_user(
     owner confirms it by the link emailed to it, and the old one stays in force until then.
     Entering the current address again cancels a pending change. Refused: a vendor contact
     with a staff role (or staff made a contact), and the last active admin losing the role."""
-    errors: dict[str, list[str]] = {}
-    name = name.strip()
-    if not name:
-        errors["name"] = ["Enter the person's name."]
-    new_email = None
-    try:
-        new_email = check_email(email)
-    except ValidationFailed as exc:
-        errors |= exc.errors
-    else:
-        other = get_by_email(session, new_email)
-        if other is not None and other.id != user.id:
-            errors["email"] = ["Another user has this email address."]
-    role, roles = Role(role), {Role(r) for r in roles}
-    problems = role_problems(role, roles)
-    errors |= problems
-    if not problems and Role.admin not in roles and _is_last_active_admin(session, user):
-        errors["roles"] = [
-            f"{user.email} is the last active admin: give another active account the admin "
-            "role first, or nobody could manage users any more."
-        ]
+    errors = update_problems(session, user, name=name, email=email, role=role, roles=roles)
     if errors:
         raise ValidationFailed(errors)
+    name, new_email = name.strip(), normalise_email(email)
+    role, roles = Role(role), {Role(r) for r in roles}
     changes: dict[str, dict] = {}
     if name != user.name:
         changes["name"] = {"old": user.name, "new": name}

@@ -184,7 +184,19 @@ def update_user(user_id: int):
         form.roles.data = [Role.vendor_contact.value]
         form.role.data = Role.vendor_contact.value
         form.roles.choices = form.role.choices = [(Role.vendor_contact.value, "")]
-    if not form.validate_on_submit():
+    form_ok = form.validate_on_submit()
+    if not form_ok:
+        # The service's checks too, so that every problem shows at once, each at its field.
+        problems = accounts.update_problems(
+            db.session,
+            target,
+            name=form.name.data or "",
+            email=form.email.data or "",
+            role=form.role.data or "",
+            roles=form.roles.data or [],
+        )
+        for field, messages in problems.items():
+            form[field].errors = [*form[field].errors, *messages]
         return _edit_page(target, form, 400)
     try:
         result = accounts.update_user(
