@@ -1,6 +1,6 @@
-"""The README's run command as a user runs it, as real processes: start quickstart, log in (replacing the printed password),
-stop it with Ctrl+C, start it again on the same database, log in with the second factor, and
-write from the command line while it serves."""
+"""The README's run command as a user runs it, as real processes: start quickstart, log in
+(replacing the printed password), stop it with Ctrl+C, start it again on the same database,
+log in with the second factor, and write from the command line while it serves."""
 
 from __future__ import annotations
 
