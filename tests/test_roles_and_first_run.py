@@ -124,6 +124,9 @@ def test_the_admin_edits_name_and_roles_and_both_are_audited(app, client, make_u
     admin = make_user(Role.admin)
     target = make_user(Role.procurement, email="pat@example.com")
     login_as(client, admin)
+    form = client.get(f"/admin/users/{target.id}/edit").get_data(as_text=True)
+    assert re.search(r'value="procurement" checked> Procurement</label>', form)
+    assert re.search(r'value="risk_officer"> Risk officer</label>', form)
     saved = client.post(
         f"/admin/users/{target.id}/edit",
         data={
