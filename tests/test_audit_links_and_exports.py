@@ -137,7 +137,7 @@ def test_each_type_of_object_links_to_its_page_which_opens(demo_app, make_user, 
     with app.app_context():
         trail = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.seq)).all()
         with app.test_request_context():
-            links = object_links(trail, Role.risk_officer)
+            links = object_links(trail, {Role.risk_officer})
         one_of_each = {}
         for event in trail:
             if event.object_type in OBJECT_PAGES and event.object_type not in one_of_each:
@@ -205,7 +205,7 @@ def test_a_deleted_object_and_an_odd_id_stay_text(app, admin_client, make_user):
         assert href(object_cell(page, seq)) is None
     with app.app_context(), app.test_request_context():
         trail = db.session.scalars(sa.select(AuditEvent)).all()
-        links = object_links(trail, Role.risk_officer)  # even for whom may open vendors
+        links = object_links(trail, {Role.risk_officer})  # even for whom may open vendors
     assert links[created].href is None and links[created].gone
 
 

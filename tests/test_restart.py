@@ -1,6 +1,6 @@
-"""The README's run command as a user runs it, as real processes: start quickstart, log in,
-stop it with Ctrl+C, start it again on the same database, log in with the second factor, and
-write from the command line while it serves."""
+"""The README's run command as a user runs it, as real processes: start quickstart, log in
+(replacing the printed password), stop it with Ctrl+C, start it again on the same database,
+log in with the second factor, and write from the command line while it serves."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from conftest import BACKEND, free_port
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ADMIN = "admin@example.com"
 FLASK = (sys.executable, "-m", "flask", "--app", "app")
+OWN = "the first admin's own passphrase"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -167,6 +168,18 @@ def test_restart_leaves_everyone_able_to_log_in_and_the_cli_able_to_write(
     code, used_step = _totp(secret)
     status, _, page = browser.post_form("/auth/enrol", {"code": code})
     assert status == 200 and "recovery codes" in page.lower()
+    # The printed password is replaced before anything else; then the first steps show.
+    assert browser.request("/admin/")[:2] == (302, "/auth/password")
+    status, location, _ = browser.post_form(
+        "/auth/password",
+        {"current_password": password, "new_password": OWN, "confirm_password": OWN},
+    )
+    assert (status, location) == (302, "/admin/")
+    status, _, page = browser.request("/admin/")
+    assert status == 200
+    if "--no-demo" in options:  # an empty instance: nothing of the first steps is done
+        assert "First steps: 0 of 4 done" in page and "Give myself" in page
+    password = OWN
     quickstart.stop()
 
     # The same command again, on the same database.

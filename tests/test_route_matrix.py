@@ -8,11 +8,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import app_url_map, login_as, login_password_only
+from conftest import add, app_url_map, login_as, login_password_only
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map
 
-from vendor_risk.models import Role
+from vendor_risk.models import Role, UserRole
 
 TABLE = Path(__file__).with_name("route_matrix.txt")
 PRINCIPALS = ("anonymous", "half", "vendor_a", "vendor_b", "procurement", "risk_officer", "admin")
@@ -158,3 +158,40 @@ def test_route_answers_each_principal_as_the_table_says(client, world, line, pri
         f"{line.method} {path} as {principal}: the table says {line.expected[principal]}, "
         f"the app answered {got}" + (f" (to {where})" if where else "")
     )
+
+
+# ---- several roles: the union of the columns ------------------------------------------------
+
+
+def _union(admin: str, risk_officer: str) -> set[str]:
+    """What a user holding both roles may get for a route: whichever column admits, the
+    route is open to them (a home redirect may land on the other role's home)."""
+    open_tokens = [t for t in (admin, risk_officer) if t != "403"]
+    if not open_tokens:
+        return {"403"}
+    return {("302" if t == "home" else t) for t in open_tokens} | {"home"}
+
+
+GET_LINES = [line for line in LINES if line.method == "GET"]
+
+
+def test_a_user_holding_admin_and_risk_officer_gets_both_columns(client, world, make_user):
+    """Every GET route, asked by one user who is admin and risk officer at once, answers as
+    one of the two columns admits; a route both columns refuse stays refused."""
+    _users, victim = world
+    both = make_user(Role.admin)
+    add(client.application, UserRole(user_id=both.id, role=Role.risk_officer))
+    login_as(client, both)
+    problems = []
+    for line in GET_LINES:
+        path = concrete(line.path, victim=victim.id)
+        got = outcome(client.get(path), HOME[Role.admin])
+        if line.path.startswith("/auth/"):
+            continue  # the login steps send a complete session home, as for anyone
+        allowed = _union(line.expected["admin"], line.expected["risk_officer"])
+        if got not in allowed:
+            problems.append(f"GET {path}: {got}, expected one of {sorted(allowed)}")
+    assert not problems, "\n".join(problems)
+    assert client.get("/admin/users").status_code == 200
+    assert client.get("/review/").status_code == 200
+    assert client.get("/procurement/").status_code == 403

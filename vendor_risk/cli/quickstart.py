@@ -32,6 +32,8 @@ def ensure_first_admin(email: str = "admin@example.com") -> str | None:
         name="First admin",
         password=password,
         role=Role.admin,
+        # Printed on the terminal (and perhaps kept in its scroll-back): replaced at first login.
+        must_change_password=True,
         actor=cli_actor(),
     )
     db.session.commit()
@@ -62,6 +64,11 @@ def _print_accounts(accounts_created: list[tuple[str, Role, str]]) -> None:
     for email, role, password in accounts_created:
         click.echo(f"    {role.label:<15} {email:<36} {password}")
     click.echo("Each account enrols an authenticator app (TOTP) at its first login.")
+    if any(role is Role.admin for _email, role, _password in accounts_created):
+        click.echo(
+            "The admin then replaces this password with their own, and finds on their home page "
+            "the first steps (team, vendors, systems and data, a first questionnaire)."
+        )
 
 
 @click.command("demo")

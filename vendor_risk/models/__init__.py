@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 from .accounts import (
+    STAFF_ROLES,
     Role,
     User,
+    UserRole,
 )
 from .assessments import (
     AssessmentDecision,
@@ -101,6 +103,7 @@ from .questionnaires import (
 
 __all__ = [
     "DEFAULT_DELIVERY",
+    "STAFF_ROLES",
     "VERSIONED",
     "Answer",
     "AssessmentDecision",
@@ -164,6 +167,7 @@ __all__ = [
     "SystemReach",
     "SystemZone",
     "User",
+    "UserRole",
     "Vendor",
     "VendorData",
     "VendorRating",

@@ -1,4 +1,10 @@
-"""Accounts: users and their roles."""
+"""Accounts: users and their roles.
+
+A user's ``role`` is their primary role: it decides their home page (and, for a vendor contact,
+that they belong to a vendor). Staff may hold further staff roles (``user_role``): the founder
+of a small team is admin, risk officer and procurement at once. ``User.roles`` is the set of
+both, and every access check asks it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlalchemy.orm import relationship
+from sqlmodel import Field, Relationship, SQLModel
 
 from ..db import UTCDateTime, utcnow
 from .base import enum_type
@@ -21,6 +28,25 @@ class Role(StrEnum):
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
+
+
+# The roles a member of staff can hold, in the order menus and lists show them. A vendor
+# contact holds no other role.
+STAFF_ROLES = (Role.admin, Role.risk_officer, Role.procurement)
+
+
+class UserRole(SQLModel, table=True):
+    """A staff role a user holds besides their primary one (``User.role``)."""
+
+    __tablename__ = "user_role"
+    __table_args__ = (
+        # The service refuses staff roles to vendor contacts; the database at least refuses
+        # the vendor-contact role here (a contact is one by their primary role only).
+        sa.CheckConstraint("role <> 'vendor_contact'", name="staff_only"),
+    )
+
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True, ondelete="CASCADE")
+    role: Role = Field(sa_type=enum_type(Role, "role"), primary_key=True)
 
 
 class User(SQLModel, table=True):
@@ -58,6 +84,18 @@ class User(SQLModel, table=True):
     )
     password_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set when someone else chose the password (an admin, the command line, quickstart): the
+    # user changes it after logging in, before any other page.
+    must_change_password: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
+    # A new address an admin entered, in force once its owner follows the emailed link.
+    pending_email: str | None = Field(default=None, max_length=320)
+    # Loaded with the user (one more query per user loaded, not per role asked).
+    # (The target is named: SQLModel cannot read ``list[UserRole]`` under postponed annotations.)
+    extra_roles: list[UserRole] = Relationship(
+        sa_relationship=relationship("UserRole", lazy="selectin", cascade="all, delete-orphan")
+    )
 
     # Flask-Login's user protocol.
     @property
@@ -74,6 +112,18 @@ class User(SQLModel, table=True):
 
     def get_id(self) -> str:
         return self.session_token
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        """Every role the user holds: the primary one and the additional staff roles."""
+        return frozenset({self.role, *(extra.role for extra in self.extra_roles)})
+
+    @property
+    def role_labels(self) -> str:
+        """ "Admin, Risk officer": the roles held, primary first, then in the usual order."""
+        held = self.roles
+        ordered = [self.role, *(r for r in (*STAFF_ROLES, Role.vendor_contact) if r in held)]
+        return ", ".join(dict.fromkeys(r.label for r in ordered))
 
     @property
     def mfa_enrolled(self) -> bool:

@@ -38,6 +38,8 @@ class AuditAction(StrEnum):
     user_enabled = "admin.user.enabled"
     user_mfa_reset = "admin.user.mfa_reset"
     user_password_set = "admin.user.password_set"
+    user_updated = "admin.user.updated"  # name, roles, a new address (pending): old and new
+    user_email_changed = "account.email.changed"  # the new address confirmed by its owner
     rate_limited = "auth.rate_limited"
     access_denied = "access.denied"
     inventory_imported = "inventory.imported"

@@ -516,7 +516,7 @@ def _credentials(n: int) -> str:
 
 
 def _close_refusal(
-    incident: Incident, gap: int, exception_reason: str | None, role: Role
+    incident: Incident, gap: int, exception_reason: str | None, roles: frozenset[Role]
 ) -> dict[str, list[str]]:
     """Closing is refused while the gap is not empty, unless a risk officer gives a reason."""
     if incident.status is not IncidentStatus.open:
@@ -525,7 +525,7 @@ def _close_refusal(
         return {}
     verb = "are" if gap > 1 else "is"
     still = f"{_credentials(gap)} the attacker obtained {verb} still in the rotation gap"
-    if role not in EXCEPTION_ROLES:
+    if not roles & EXCEPTION_ROLES:
         message = (
             f"{still}: rotate or revoke them first. Only a risk officer can close an incident "
             "with a gap, as an exception with a reason."
@@ -546,7 +546,7 @@ def close_incident(
     incident: Incident,
     *,
     exception_reason: str | None,
-    role: Role,
+    roles: frozenset[Role],
     actor: Actor,
 ) -> int:
     """Close the incident; returns the size of the gap it was closed with (0 unless a risk
@@ -554,7 +554,7 @@ def close_incident(
     is not kept."""
     exception_reason = (exception_reason or "").strip() or None
     gap = gap_size(session, incident.id)
-    errors = _close_refusal(incident, gap, exception_reason, role)
+    errors = _close_refusal(incident, gap, exception_reason, roles)
     if errors:
         raise ValidationFailed(errors)
     incident.status = IncidentStatus.closed

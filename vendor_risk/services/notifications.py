@@ -46,6 +46,7 @@ from ..models import (
     Vendor,
 )
 from . import audit, mail
+from .accounts import users as accounts
 from .audit import Actor
 from .pages import Page, one_page
 
@@ -71,19 +72,15 @@ EVENTS_FOR: dict[Role, tuple[EventType, ...]] = {
 
 
 # ---- recipients: one function per kind of person ---------------------------------------------
-# Users may one day hold several roles: ``staff_with_role`` is the one place that says who
-# holds a role.
+# A user may hold several roles: ``accounts.staff_with_role`` is the one place that says who
+# holds a role (primary or additional).
 
 
 def staff_with_role(session: Session, role: Role) -> list[User]:
     """The active users holding ``role`` (a staff role: vendor contacts are chosen by vendor)."""
     if role is Role.vendor_contact:
         raise ValueError("vendor contacts are chosen by their vendor: use vendor_contacts()")
-    return list(
-        session.scalars(
-            sa.select(User).where(User.role == role, User.active.is_(True)).order_by(User.id)
-        )
-    )
+    return accounts.staff_with_role(session, role)
 
 
 def vendor_contacts(session: Session, vendor_id: int) -> list[User]:
@@ -113,20 +110,20 @@ def staff_owning(session: Session, owners: Iterable[str]) -> dict[str, User]:
     if not addresses:
         return {}
     users = session.scalars(
-        sa.select(User).where(
-            User.email.in_(sorted(addresses)),
-            User.role.in_(INCIDENT_READERS),
-            User.active.is_(True),
-        )
+        sa.select(User).where(User.email.in_(sorted(addresses)), User.active.is_(True))
     )
-    return {user.email: user for user in users}
+    return {user.email: user for user in users if not user.roles.isdisjoint(INCIDENT_READERS)}
 
 
 # ---- preferences -----------------------------------------------------------------------------
 
 
-def events_for(role: Role) -> tuple[EventType, ...]:
-    return EVENTS_FOR.get(role, ())
+def events_for(roles: Iterable[Role]) -> tuple[EventType, ...]:
+    """The events that concern someone holding ``roles`` (each once, in the usual order)."""
+    held = frozenset(roles)
+    return tuple(
+        dict.fromkeys(e for role in Role if role in held for e in EVENTS_FOR.get(role, ()))
+    )
 
 
 def preferences_of(session: Session, user_id: int) -> dict[EventType, Delivery]:

@@ -3,8 +3,10 @@
 Every endpoint belongs to exactly one of:
 - the public endpoints (login, static files): anyone;
 - the second-factor endpoints: a session whose password step succeeded (pending);
-- an area blueprint created by :func:`area`, admitting only the roles it names, and only for
-  sessions that completed both factors.
+- an area blueprint created by :func:`area`, admitting a user holding any of the roles it
+  names, and only for sessions that completed both factors;
+- the password change forced on a user whose password someone else chose
+  (``PASSWORD_CHANGE_ENDPOINT``): until it is done, every other page sends them there.
 Any other endpoint is refused, so a route added outside an area is unreachable until someone
 decides who may use it.
 """
@@ -25,9 +27,11 @@ from ..services.accounts import users as accounts
 from ..services.audit import Actor
 
 # The invitation links: the token in the path is the credential (vendor_risk/invites/).
+# The address change's link likewise: its signed token is the proof.
 PUBLIC_ENDPOINTS = frozenset(
-    {"static", "auth.login", "auth.logout", "invites.show", "invites.redeem"}
+    {"static", "auth.login", "auth.logout", "invites.show", "invites.redeem", "auth.confirm_email"}
 )
+PASSWORD_CHANGE_ENDPOINT = "auth.change_password"  # noqa: S105 - an endpoint name
 PENDING_ENDPOINTS = frozenset({"auth.mfa", "auth.enrol", "auth.recovery"})
 # Area name -> roles admitted (None: every fully logged-in user).
 AREAS: dict[str, frozenset[Role] | None] = {}
@@ -36,17 +40,25 @@ AREAS: dict[str, frozenset[Role] | None] = {}
 def area(
     name: str, import_name: str, *, roles: Iterable[Role] | None, url_prefix: str = ""
 ) -> Blueprint:
-    """A blueprint for one area of the app whose every route admits only ``roles``."""
+    """A blueprint for one area of the app whose every route admits only users holding one of
+    ``roles`` (as their primary role or an additional one)."""
     admitted = None if roles is None else frozenset(roles)
     AREAS[name] = admitted
     bp = Blueprint(name, import_name, url_prefix=url_prefix or None)
 
     @bp.before_request
     def guard():
-        if admitted is not None and current_user.role not in admitted:
+        if admitted is not None and not current_user.roles & admitted:
             deny()
 
     return bp
+
+
+def admits(area_name: str, roles: Iterable[Role]) -> bool:
+    """Whether the guard of area ``area_name`` admits someone holding ``roles``: a link to its
+    pages is shown only then, never a link that answers 403."""
+    admitted = AREAS.get(area_name, frozenset())
+    return admitted is None or not admitted.isdisjoint(roles)
 
 
 def deny(status: int = 403):
@@ -134,7 +146,8 @@ def pending_user() -> User | None:
 
 
 def complete_login(user: User) -> str:
-    """Both factors succeeded: a fresh session for the user. Returns where to go next."""
+    """Both factors succeeded: a fresh session for the user. Returns where to go next (the
+    password change first, when someone else chose the password)."""
     from flask_login import login_user
 
     next_url = safe_next(session.get("next"))
@@ -143,7 +156,22 @@ def complete_login(user: User) -> str:
     now = int(time.time())
     session["auth_at"] = now
     session["seen_at"] = now
+    if user.must_change_password:
+        return url_for(PASSWORD_CHANGE_ENDPOINT)
     return next_url or home_url(user)
+
+
+def renew_session(user: User) -> None:
+    """The user's session token changed (their own password change): this session continues
+    under the new one, every other session of theirs has ended. The absolute timeout still
+    counts from login."""
+    from flask_login import login_user
+
+    auth_at = session.get("auth_at", int(time.time()))
+    session.clear()
+    login_user(user)
+    session["auth_at"] = auth_at
+    session["seen_at"] = int(time.time())
 
 
 # ---- the app-wide gate ---------------------------------------------------------------------
@@ -179,12 +207,14 @@ def gate():
             return _to_login()
         return None
     blueprint = endpoint.rpartition(".")[0]
-    if blueprint not in AREAS:
+    if blueprint not in AREAS and endpoint != PASSWORD_CHANGE_ENDPOINT:
         abort(404)  # deny by default: nobody decided who may use this endpoint
     if not current_user.is_authenticated:
         if pending_user() is not None:
             return redirect(url_for("auth.mfa"))
         return _to_login()
+    if current_user.must_change_password and endpoint != PASSWORD_CHANGE_ENDPOINT:
+        return redirect(url_for(PASSWORD_CHANGE_ENDPOINT))
     return None  # the area's own guard checks the role
 
 

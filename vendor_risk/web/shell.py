@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from ..core.plurals import plural
 from ..db import MAX_ROW_ID, db
-from ..models import Role
+from ..models import STAFF_ROLES, Role
 from ..services import notifications
 
 CSP = (
@@ -92,6 +92,26 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     ],
     Role.vendor_contact: [("portal.home", "Our requests")],
 }
+# A second role's home page in the menu of a user holding several roles ("Home" is the
+# primary role's).
+OTHER_HOME_LABEL = {
+    Role.admin: "Administration",
+    Role.procurement: "Procurement home",
+    Role.risk_officer: "Risk home",
+}
+
+
+def navigation_for(primary: Role, roles: frozenset[Role]) -> list[tuple[str, str]]:
+    """The menu of a user holding ``roles``: the primary role's menu, then what each other role
+    adds (in the usual order of roles), each page once."""
+    others = [r for r in (*STAFF_ROLES, Role.vendor_contact) if r in roles and r is not primary]
+    items: dict[str, str] = dict(NAVIGATION.get(primary, []))
+    for role in others:
+        for endpoint, label in NAVIGATION.get(role, []):
+            if endpoint == NAVIGATION[role][0][0]:
+                label = OTHER_HOME_LABEL.get(role, label)
+            items.setdefault(endpoint, label)
+    return list(items.items())
 
 
 def refuse_nul_bytes():
@@ -200,9 +220,12 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation():
         user = current_user if current_user.is_authenticated else None
+        # Nothing to navigate to before a password someone else chose is replaced.
+        if user is None or user.must_change_password:
+            return {"signed_in": user, "navigation": [], "unread_notifications": 0}
         return {
             "signed_in": user,
-            "navigation": NAVIGATION.get(user.role, []) if user else [],
+            "navigation": navigation_for(user.role, user.roles),
             # One probe of the (user_id, read_at) index per page drawn.
-            "unread_notifications": notifications.unread_count(db.session, user.id) if user else 0,
+            "unread_notifications": notifications.unread_count(db.session, user.id),
         }

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from ...db import utcnow
-from ...models import AuditAction, AuditOutcome, Role, User, Vendor
-from .. import ValidationFailed, audit
+from ...models import STAFF_ROLES, AuditAction, AuditOutcome, Role, User, UserRole, Vendor
+from .. import ValidationFailed, audit, mail
 from ..audit import Actor
 from . import mfa, passwords
 
@@ -93,11 +95,20 @@ def create_user(
     password: str,
     role: Role,
     vendor_id: int | None = None,
+    extra_roles: Iterable[Role] = (),
+    must_change_password: bool = False,
     actor: Actor,
 ) -> User:
+    """A new account. ``role`` is the primary one (the home page); ``extra_roles`` are further
+    staff roles. ``must_change_password``: someone else chose the password, so the user
+    replaces it at first login."""
     errors = new_user_problems(
         session, email=email, name=name, password=password, role=role, vendor_id=vendor_id
     )
+    extra: frozenset[Role] = frozenset()
+    if not errors:
+        extra = frozenset(Role(r) for r in extra_roles) - {Role(role)}
+        errors = role_problems(Role(role), {Role(role), *extra})
     if errors:
         raise ValidationFailed(errors)
     email, name, role = normalise_email(email), name.strip(), Role(role)
@@ -110,11 +121,98 @@ def create_user(
         role=role,
         vendor_id=vendor_id,
         session_token=new_session_token(),
+        must_change_password=must_change_password,
     )
+    user.extra_roles = [UserRole(role=r) for r in _in_order(extra)]
     session.add(user)
     session.flush()
-    _record_admin(session, AuditAction.user_created, user, actor, role=str(role))
+    details = {"role": str(role)}
+    if extra:
+        details["roles"] = _names({role, *extra})
+    _record_admin(session, AuditAction.user_created, user, actor, **details)
     return user
+
+
+# ---- roles ---------------------------------------------------------------------------------
+
+
+def _in_order(roles: Iterable[Role]) -> list[Role]:
+    held = set(roles)
+    return [r for r in (*STAFF_ROLES, Role.vendor_contact) if r in held]
+
+
+def _names(roles: Iterable[Role]) -> list[str]:
+    return [str(r) for r in _in_order(roles)]
+
+
+def role_problems(primary: Role, roles: Iterable[Role]) -> dict[str, list[str]]:
+    """What is wrong with a set of roles held with ``primary`` as the home page's role."""
+    roles = set(roles)
+    if Role.vendor_contact in roles | {primary}:
+        if roles - {Role.vendor_contact} or primary is not Role.vendor_contact:
+            return {"roles": ["A vendor contact holds no staff role, and staff cannot become one."]}
+        return {}
+    if not roles:
+        return {"roles": ["Tick at least one role."]}
+    if primary not in roles:
+        return {"role": ["The home page's role must be one of the roles ticked."]}
+    return {}
+
+
+def staff_with_role(session: Session, role: Role) -> list[User]:
+    """Active users holding ``role``, as their primary role or an additional one (for example
+    the recipients of a notification meant for risk officers), by email address."""
+    additional = sa.exists().where(UserRole.user_id == User.id, UserRole.role == role)
+    return list(
+        session.scalars(
+            sa.select(User)
+            .where(User.active.is_(True), sa.or_(User.role == role, additional))
+            .order_by(User.email)
+        )
+    )
+
+
+def holders_exist(role: Role) -> sa.Exists:
+    """An EXISTS clause: some active user holds ``role`` (for counts gathered in one query)."""
+    additional = sa.exists().where(UserRole.user_id == User.id, UserRole.role == role)
+    return sa.exists().where(User.active.is_(True), sa.or_(User.role == role, additional))
+
+
+def _is_last_active_admin(session: Session, user: User) -> bool:
+    if not user.active or Role.admin not in user.roles:
+        return False
+    others = [u for u in staff_with_role(session, Role.admin) if u.id != user.id]
+    return not others
+
+
+def _set_roles(user: User, primary: Role, roles: Iterable[Role]) -> None:
+    user.role = primary
+    extra = set(roles) - {primary}
+    kept = [e for e in user.extra_roles if e.role in extra]
+    kept_roles = {e.role for e in kept}
+    user.extra_roles = kept + [UserRole(role=r) for r in _in_order(extra - kept_roles)]
+
+
+def grant_roles(session: Session, user: User, roles: Iterable[Role], *, actor: Actor) -> bool:
+    """Add staff roles to a member of staff (the admin of a small team taking on the risk
+    officer's and procurement's work); False when they held them all already."""
+    new = set(roles) - user.roles
+    problems = role_problems(user.role, user.roles | new)
+    if problems:
+        raise ValidationFailed(problems)
+    if not new:
+        return False
+    before = _names(user.roles)
+    _set_roles(user, user.role, user.roles | new)
+    session.flush()
+    _record_admin(
+        session,
+        AuditAction.user_updated,
+        user,
+        actor,
+        changes={"roles": {"old": before, "new": _names(user.roles)}},
+    )
+    return True
 
 
 def authenticate(session: Session, email: str, password: str, *, actor: Actor) -> User | None:
@@ -327,6 +425,160 @@ def regenerate_recovery_codes(
     return codes
 
 
+# ---- an admin edits a user: name, roles, email (confirmed by its owner) ------------------
+
+# How long the link sent to a new address works.
+EMAIL_CHANGE_HOURS = 48
+EMAIL_CHANGE_SALT = "vendor-risk email change"
+
+
+@dataclass(frozen=True)
+class UserUpdate:
+    changed: bool
+    # The confirmation email sent to a new address (None when the address did not change).
+    confirmation: object | None = None
+
+
+def update_problems(
+    session: Session, user: User, *, name: str, email: str, role: str, roles: Iterable[str]
+) -> dict[str, list[str]]:
+    """Everything wrong with a user's new details, per field (empty: acceptable)."""
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = ["Enter the person's name."]
+    try:
+        new_email = check_email(email)
+    except ValidationFailed as exc:
+        errors |= exc.errors
+    else:
+        other = get_by_email(session, new_email)
+        if other is not None and other.id != user.id:
+            errors["email"] = ["Another user has this email address."]
+    known = {r.value for r in Role}
+    if role not in known or not set(roles) <= known:
+        return errors | {"roles": ["Choose among the roles offered."]}
+    role, roles = Role(role), {Role(r) for r in roles}
+    problems = role_problems(role, roles)
+    errors |= problems
+    if not problems and Role.admin not in roles and _is_last_active_admin(session, user):
+        errors["roles"] = [
+            f"{user.email} is the last active admin: give another active account the admin "
+            "role first, or nobody could manage users any more."
+        ]
+    return errors
+
+
+def update_user(
+    session: Session,
+    user: User,
+    *,
+    name: str,
+    email: str,
+    role: Role,
+    roles: Iterable[Role],
+    actor: Actor,
+) -> UserUpdate:
+    """An admin changes a user's name, roles and address. A new address is only pending: its
+    owner confirms it by the link emailed to it, and the old one stays in force until then.
+    Entering the current address again cancels a pending change. Refused: a vendor contact
+    with a staff role (or staff made a contact), and the last active admin losing the role."""
+    errors = update_problems(session, user, name=name, email=email, role=role, roles=roles)
+    if errors:
+        raise ValidationFailed(errors)
+    name, new_email = name.strip(), normalise_email(email)
+    role, roles = Role(role), {Role(r) for r in roles}
+    changes: dict[str, dict] = {}
+    if name != user.name:
+        changes["name"] = {"old": user.name, "new": name}
+        user.name = name
+    if roles != user.roles or role is not user.role:
+        changes["roles"] = {"old": _names(user.roles), "new": _names(roles)}
+        if role is not user.role:
+            changes["home_role"] = {"old": str(user.role), "new": str(role)}
+        _set_roles(user, role, roles)
+    confirmation = None
+    if new_email == user.email:
+        if user.pending_email:
+            changes["email"] = {"old": user.email, "cancelled": user.pending_email}
+            user.pending_email = None
+    elif new_email != user.pending_email:
+        changes["email"] = {"old": user.email, "pending": new_email}
+        user.pending_email = new_email
+        confirmation = _send_email_confirmation(session, user)
+    if not changes:
+        return UserUpdate(changed=False)
+    session.flush()
+    _record_admin(session, AuditAction.user_updated, user, actor, changes=changes)
+    return UserUpdate(changed=True, confirmation=confirmation)
+
+
+def resend_email_confirmation(session: Session, user: User, *, actor: Actor):
+    """Send the link for the pending address again (the previous one keeps working)."""
+    if not user.pending_email:
+        raise ValidationFailed({"": ["No new address is waiting for confirmation."]})
+    message = _send_email_confirmation(session, user)
+    _record_admin(session, AuditAction.user_updated, user, actor, resent_to=user.pending_email)
+    return message
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=EMAIL_CHANGE_SALT)
+
+
+def _send_email_confirmation(session: Session, user: User):
+    token = _serializer().dumps({"user": user.id, "email": user.pending_email})
+    body = mail.render_body(
+        "email_change.txt",
+        name=user.name,
+        old_email=user.email,
+        new_email=user.pending_email,
+        link=mail.absolute_url("auth.confirm_email", token=token),
+        hours=EMAIL_CHANGE_HOURS,
+    )
+    subject = "Confirm your new address for vendor-risk"
+    return mail.send_mail(session, to=user.pending_email, subject=subject, body=body)
+
+
+INVALID_LINK = (
+    "This link is not valid or has expired. Ask an administrator to send a new one from your "
+    "user page."
+)
+USED_LINK = (
+    "This link was already used, or a newer change replaced it: the address it confirms is not "
+    "waiting for confirmation any more."
+)
+
+
+def email_change_of(session: Session, token: str) -> tuple[User, str]:
+    """The user and the new address a confirmation link stands for, or ValidationFailed with
+    the reason (forged, expired, used, replaced)."""
+    try:
+        data = _serializer().loads(token, max_age=EMAIL_CHANGE_HOURS * 3600)
+    except (SignatureExpired, BadSignature):
+        raise ValidationFailed({"": [INVALID_LINK]}) from None
+    if not isinstance(data, dict):
+        raise ValidationFailed({"": [INVALID_LINK]})
+    user_id, email = data.get("user"), data.get("email")
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not isinstance(email, str) or user.pending_email != email:
+        raise ValidationFailed({"": [USED_LINK]})
+    return user, email
+
+
+def confirm_email_change(session: Session, token: str, *, actor: Actor) -> User:
+    """The owner of the new address followed the link: it becomes the account's address."""
+    user, email = email_change_of(session, token)
+    other = get_by_email(session, email)
+    if other is not None and other.id != user.id:
+        raise ValidationFailed({"": ["Another account uses this address now: ask an admin."]})
+    old = user.email
+    user.email = email
+    user.pending_email = None
+    session.flush()
+    _record(session, AuditAction.user_email_changed, user, actor, old=old, new=email)
+    return user
+
+
 # ---- passwords and sessions ----------------------------------------------------------------
 
 
@@ -352,6 +604,7 @@ def change_password(session: Session, user: User, *, current: str, new: str, act
         _refused(session, AuditAction.password_changed, user, actor, fields=sorted(errors))
         raise ValidationFailed(errors)
     _replace_password(user, new)
+    user.must_change_password = False
     _record(session, AuditAction.password_changed, user, actor)
 
 
@@ -361,6 +614,8 @@ def set_password(session: Session, user: User, new: str, *, actor: Actor) -> Non
     if problems:
         raise ValidationFailed({"password": problems})
     _replace_password(user, new)
+    # Someone else knows it: the user chooses their own at their next login.
+    user.must_change_password = True
     _record_admin(session, AuditAction.user_password_set, user, actor)
 
 
@@ -377,6 +632,8 @@ def logout(session: Session, user: User, *, actor: Actor) -> None:
 def set_active(session: Session, user: User, active: bool, *, actor: Actor) -> None:
     if actor.user_id == user.id and not active:
         raise ValidationFailed({"": ["You cannot disable your own account."]})
+    if not active and _is_last_active_admin(session, user):
+        raise ValidationFailed({"": [f"{user.email} is the last active admin."]})
     if user.active == active:
         return
     user.active = active

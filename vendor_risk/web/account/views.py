@@ -1,16 +1,14 @@
 """Every user's own account: password change, new recovery codes, the emails they caused."""
 
-import time
-
-from flask import abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from ...db import db
 from ...models import Role
 from ...services import ValidationFailed, outbox
 from ...services.accounts import users as accounts
 from .. import ratelimits
-from ..access import area, request_actor
+from ..access import area, renew_session, request_actor
 from ..forms import PageForm
 from ..inventory.views import _linker
 from .forms import PasswordChangeForm, RecoveryCodesForm
@@ -52,13 +50,7 @@ def change_password():
                 form[field].errors.extend(messages)
         else:
             db.session.commit()
-            # The session token changed: this session continues under the new one, every
-            # other session of the user has ended. The absolute timeout still counts from login.
-            auth_at = session.get("auth_at", int(time.time()))
-            session.clear()
-            login_user(user)
-            session["auth_at"] = auth_at
-            session["seen_at"] = int(time.time())
+            renew_session(user)
             flash("Your password was changed. Your other sessions were signed out.", "success")
             return redirect(url_for("account.index"))
     return _page(password_form=form), 400

@@ -34,7 +34,7 @@ from ...models import (
     Vendor,
 )
 from ...services import audit_log
-from ..access import AREAS
+from ..access import admits
 
 
 @dataclass(frozen=True)
@@ -88,10 +88,9 @@ class ObjectLink:
     gone: bool = False
 
 
-def may_open(endpoint: str, role: Role) -> bool:
-    """Whether the area guard of ``endpoint`` admits ``role``."""
-    admitted = AREAS.get(endpoint.rpartition(".")[0], frozenset())
-    return admitted is None or role in admitted
+def may_open(endpoint: str, roles: Iterable[Role]) -> bool:
+    """Whether the area guard of ``endpoint`` admits someone holding ``roles``."""
+    return admits(endpoint.rpartition(".")[0], roles)
 
 
 def _object_id(event: AuditEvent) -> int | None:
@@ -102,7 +101,7 @@ def _object_id(event: AuditEvent) -> int | None:
     return value if 0 < value < 2**63 else None
 
 
-def object_links(events: Iterable[AuditEvent], role: Role) -> dict[int, ObjectLink]:
+def object_links(events: Iterable[AuditEvent], roles: Iterable[Role]) -> dict[int, ObjectLink]:
     """Each event's object (by the event's sequence number), looked up in one query per type."""
     events = [e for e in events if e.object_type]
     wanted: dict[type, set[int]] = defaultdict(set)
@@ -123,7 +122,7 @@ def object_links(events: Iterable[AuditEvent], role: Role) -> dict[int, ObjectLi
         row = found.get(page.model, {}).get(object_id)
         if row is None:
             links[event.seq] = ObjectLink(text, gone=True)
-        elif may_open(page.endpoint, role):
+        elif may_open(page.endpoint, roles):
             links[event.seq] = ObjectLink(text, url_for(page.endpoint, **page.args(row)))
         else:
             links[event.seq] = ObjectLink(text)

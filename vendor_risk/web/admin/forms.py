@@ -6,11 +6,12 @@ from wtforms import (
     PasswordField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
 )
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
-from ...models import AuditAction, AuditOutcome, OutboxStatus, Role
+from ...models import STAFF_ROLES, AuditAction, AuditOutcome, OutboxStatus, Role
 from ...services.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from ..forms import FilterForm, ListForm
 from ..vendor_field import VendorField
@@ -30,7 +31,7 @@ class UserCreateForm(FlaskForm):
         validators=[DataRequired(), Length(max=MAX_LENGTH)],
         description=(
             f"At least {MIN_LENGTH} characters; give it to the person by a separate channel. "
-            "They enrol their authenticator at first login."
+            "At first login they replace it with their own and enrol their authenticator."
         ),
         render_kw={"autocomplete": "new-password"},
     )
@@ -47,7 +48,8 @@ class PasswordSetForm(FlaskForm):
         validators=[DataRequired(), Length(max=MAX_LENGTH)],
         description=(
             "For someone who lost theirs: give it to them by a separate channel. "
-            "Their sessions end now; their authenticator stays."
+            "Their sessions end now; their authenticator stays; at their next login they "
+            "replace this password with their own."
         ),
         render_kw={"autocomplete": "new-password"},
     )
@@ -55,6 +57,29 @@ class PasswordSetForm(FlaskForm):
         "Repeat the new password",
         validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class UserEditForm(FlaskForm):
+    """Name, address and roles of a user. A vendor contact's roles are not offered: a contact
+    holds no staff role."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField(
+        "Email address",
+        validators=[DataRequired(), Length(max=320)],
+        description=(
+            "A new address is confirmed by its owner (a link is emailed to it); the current one "
+            "stays in force until then."
+        ),
+    )
+    roles = SelectMultipleField(
+        "Roles", choices=[SelectChoice(r.value, r.label) for r in STAFF_ROLES]
+    )
+    role = SelectField(
+        "Home page",
+        choices=[SelectChoice(r.value, r.label) for r in STAFF_ROLES],
+        description="The page they land on after logging in: one of the roles ticked.",
     )
 
 

@@ -1,4 +1,5 @@
-"""Administration: users (create, disable, enable, reset MFA), the audit trail and the outbox."""
+"""Administration: users (create, edit, disable, enable, reset MFA), the first-run checklist,
+the audit trail and the outbox."""
 
 from flask import (
     Response,
@@ -16,9 +17,9 @@ from flask_login import current_user
 from ...db import db, expect_writes, read_only, utcnow
 from ...models import Role
 from ...reports import audit_trail
-from ...services import ValidationFailed, audit_log, mail, outbox
+from ...services import ValidationFailed, audit_log, first_run, mail, outbox
 from ...services.accounts import users as accounts
-from ...services.inventory import starter
+from .. import ratelimits
 from ..access import area, request_actor
 from ..forms import ConfirmForm
 from ..inventory.views import _linker, vendor_names_json
@@ -30,9 +31,13 @@ from .forms import (
     PasswordSetForm,
     UserActionForm,
     UserCreateForm,
+    UserEditForm,
 )
 
 bp = area("admin", __name__, roles={Role.admin}, url_prefix="/admin")
+
+# The roles whose pages the checklist's later steps link to.
+WORKING_ROLES = frozenset({Role.risk_officer, Role.procurement})
 
 
 @bp.get("/")
@@ -40,9 +45,26 @@ def home():
     return render_template(
         "admin/home.html",
         user_count=accounts.count_users(db.session),
-        starter_pending=starter.starter_is_pending(db.session),
         failed_emails=outbox.failed_count(db.session),
+        checklist=first_run.first_run(db.session),
+        works=bool(current_user.roles & WORKING_ROLES),
+        action_form=UserActionForm(),
     )
+
+
+@bp.post("/team-roles")
+def take_team_roles():
+    """A small team's admin takes on the risk officer's and procurement's work too."""
+    if not UserActionForm().validate_on_submit():
+        abort(400)
+    me = current_user._get_current_object()
+    if accounts.grant_roles(db.session, me, WORKING_ROLES, actor=request_actor()):
+        db.session.commit()
+        flash(
+            "You are now risk officer and procurement too: their pages are in the menu.",
+            "success",
+        )
+    return redirect(url_for("admin.home"))
 
 
 @bp.get("/vendor-names")
@@ -87,10 +109,15 @@ def new_user():
                 password=form.password.data,
                 role=Role(form.role.data),
                 vendor_id=form.vendor_id.data,
+                must_change_password=True,
                 actor=request_actor(),
             )
             db.session.commit()
-            flash(f"User {user.email} created. They enrol MFA at their first login.", "success")
+            flash(
+                f"User {user.email} created. At their first login they choose their own "
+                "password and enrol MFA.",
+                "success",
+            )
             return redirect(url_for("admin.user", user_id=user.id))
         return render_template("admin/user_new.html", form=form), 400
     return render_template("admin/user_new.html", form=form)
@@ -109,7 +136,7 @@ def _user_page(target, password_form=None, status=200):
         "admin/user.html",
         target=target,
         events=history.events,
-        links=object_links(history.events, current_user.role),
+        links=object_links(history.events, current_user.roles),
         action_form=UserActionForm(),
         password_form=password_form or PasswordSetForm(formdata=None),
     ), status
@@ -132,9 +159,105 @@ def set_password(user_id: int):
             form.password.errors = [*form.password.errors, *exc.errors["password"]]
         else:
             db.session.commit()
-            flash(f"New password set for {target.email}; their sessions have ended.", "success")
+            flash(
+                f"New password set for {target.email}; their sessions have ended. They replace "
+                "it with their own at their next login.",
+                "success",
+            )
             return redirect(url_for("admin.user", user_id=user_id))
     return _user_page(target, form, 400)
+
+
+def _edit_form(target, formdata=None) -> UserEditForm:
+    form = UserEditForm(formdata=formdata)
+    if formdata is None:
+        form.name.data = target.name
+        form.email.data = target.pending_email or target.email
+        form.roles.data = [r.value for r in target.roles]
+        form.role.data = target.role.value
+    return form
+
+
+def _edit_page(target, form, status=200):
+    return render_template(
+        "admin/user_edit.html", target=target, form=form, action_form=UserActionForm()
+    ), status
+
+
+@bp.get("/users/<int:user_id>/edit")
+def edit_user(user_id: int):
+    target = _load_user(user_id)
+    return _edit_page(target, _edit_form(target))
+
+
+@bp.post("/users/<int:user_id>/edit")
+@ratelimits.emails
+def update_user(user_id: int):
+    target = _load_user(user_id)
+    form = _edit_form(target, request.form)
+    contact = target.role is Role.vendor_contact
+    if contact:  # the roles are not offered: a contact keeps theirs
+        form.roles.data = [Role.vendor_contact.value]
+        form.role.data = Role.vendor_contact.value
+        form.roles.choices = form.role.choices = [(Role.vendor_contact.value, "")]
+    form_ok = form.validate_on_submit()
+    if not form_ok:
+        # The service's checks too, so that every problem shows at once, each at its field.
+        problems = accounts.update_problems(
+            db.session,
+            target,
+            name=form.name.data or "",
+            email=form.email.data or "",
+            role=form.role.data or "",
+            roles=form.roles.data or [],
+        )
+        for field, messages in problems.items():
+            form[field].errors = [*form[field].errors, *messages]
+        return _edit_page(target, form, 400)
+    try:
+        result = accounts.update_user(
+            db.session,
+            target,
+            name=form.name.data,
+            email=form.email.data,
+            role=Role(form.role.data),
+            roles=[Role(r) for r in form.roles.data],
+            actor=request_actor(),
+        )
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for field, messages in exc.errors.items():
+            form[field].errors = [*form[field].errors, *messages]
+        return _edit_page(target, form, 400)
+    db.session.commit()
+    if not result.changed:
+        flash("Nothing changed.", "info")
+    elif result.confirmation is not None:
+        if mail.delivered(result.confirmation) or not mail.smtp_configured():
+            flash(
+                f"Saved. A confirmation link was sent to {target.pending_email}: until its "
+                f"owner follows it, {target.email} stays the address to log in with.",
+                "success",
+            )
+        else:
+            flash(
+                f"Saved, but the confirmation email to {target.pending_email} could not be "
+                "sent (see the outbox); send it again from this page.",
+                "warning",
+            )
+    else:
+        flash(f"Changes to {target.email} saved.", "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/email/resend")
+@ratelimits.emails
+def resend_email_confirmation(user_id: int):
+    return _user_action(
+        user_id,
+        lambda u: accounts.resend_email_confirmation(db.session, u, actor=request_actor()),
+        "The confirmation link was sent again.",
+    )
 
 
 def _user_action(user_id: int, change, message: str):
@@ -210,7 +333,7 @@ def audit():
             before=form.before.data,
             limit=current_app.config["AUDIT_PAGE_SIZE"],
         )
-        links = object_links(page.events, current_user.role)
+        links = object_links(page.events, current_user.roles)
     status = 200 if page is not None else 400
     # Only the filters carry over to the "older events" link and the exports (never arbitrary
     # url_for arguments); an export holds every event the filters match, not one page.

@@ -36,3 +36,7 @@ class RecoveryForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """A button that logs out: a POST with a CSRF token, never a link."""
+
+
+class ConfirmEmailForm(FlaskForm):
+    """The button that confirms a new address: a CSRF token, nothing else."""

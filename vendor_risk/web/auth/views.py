@@ -19,11 +19,20 @@ from flask_login import current_user, logout_user
 from markupsafe import Markup
 
 from ...db import db
+from ...services import ValidationFailed
 from ...services.accounts import mfa
 from ...services.accounts import users as accounts
 from .. import ratelimits
-from ..access import complete_login, home_url, request_actor, safe_next, start_pending
-from .forms import LoginForm, RecoveryForm, TotpForm
+from ..access import (
+    complete_login,
+    home_url,
+    renew_session,
+    request_actor,
+    safe_next,
+    start_pending,
+)
+from ..account.forms import PasswordChangeForm
+from .forms import ConfirmEmailForm, LoginForm, RecoveryForm, TotpForm
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -161,3 +170,68 @@ def logout():
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+# ---- the password someone else chose: changed before anything else -------------------------
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@ratelimits.account_secrets
+def change_password():
+    """Reached only fully logged in (access.gate); every other page sends here until the
+    password an admin, the command line or quickstart chose is replaced."""
+    user = current_user._get_current_object()
+    if not user.must_change_password:
+        return redirect(home_url(user))
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(
+                db.session,
+                user,
+                current=form.current_password.data,
+                new=form.new_password.data,
+                actor=request_actor(),
+            )
+        except ValidationFailed as exc:
+            db.session.commit()  # keep the audit record of the failed attempt
+            for field, messages in exc.errors.items():
+                form[field].errors.extend(messages)
+        else:
+            db.session.commit()
+            renew_session(user)
+            flash("Your password was changed: from now on only you know it.", "success")
+            return redirect(home_url(user))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/change_password.html", form=form), status
+
+
+# ---- a new address, confirmed by its owner -----------------------------------------------
+
+
+@bp.route("/email/<token>", methods=["GET", "POST"])
+@ratelimits.login_per_address
+def confirm_email(token: str):
+    """GET shows what the link confirms, with a button; POST confirms (mail scanners fetch
+    links, and a fetch must change nothing). Public: the signed token is the proof."""
+    form = ConfirmEmailForm()
+    try:
+        user, new_email = accounts.email_change_of(db.session, token)
+    except ValidationFailed as exc:
+        return render_template("auth/confirm_email.html", error=exc.errors[""][0]), 400
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render_template(
+                "auth/confirm_email.html", form=form, email=new_email, name=user.name
+            ), 400
+        try:
+            accounts.confirm_email_change(db.session, token, actor=request_actor())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            return render_template("auth/confirm_email.html", error=exc.errors[""][0]), 409
+        db.session.commit()
+        flash(f"Your address is now {new_email}: log in with it from now on.", "success")
+        if current_user.is_authenticated:
+            return redirect(home_url(current_user))
+        return redirect(url_for("auth.login"))
+    return render_template("auth/confirm_email.html", form=form, email=new_email, name=user.name)

@@ -113,7 +113,7 @@ def send_file(finding: Finding, file_id: int):
 def only_risk_officers_write():
     """Procurement follows findings; writing them is the risk officers' job."""
     writes = request.method not in SAFE_METHODS or request.endpoint in WRITE_PAGES
-    if writes and current_user.role not in WRITERS:
+    if writes and not current_user.roles & WRITERS:
         deny()
 
 
@@ -149,7 +149,7 @@ def index():
         page=page,
         sort=sort,
         descending=descending,
-        may_write=current_user.role in WRITERS,
+        may_write=bool(current_user.roles & WRITERS),
         url=_linker("findings.index", _filter_args(FILTERS, form)),
     ), (200 if page is not None else 400)
 
@@ -234,7 +234,7 @@ def _finding_page(finding_id: int, status: int = 200, **refused):
         "findings/finding.html",
         detail=detail,
         forms=forms,
-        may_write=current_user.role in WRITERS,
+        may_write=bool(current_user.roles & WRITERS),
         max_days=current_app.config["FINDING_ACCEPTANCE_MAX_DAYS"],
     ), status
 

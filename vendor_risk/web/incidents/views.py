@@ -77,7 +77,7 @@ def _incident_page(incident_id: int, status: int = 200, close_form: CloseForm | 
         blast=blast,
         blast_diagram=blast_radius_diagram(blast),
         close_form=close_form or CloseForm(formdata=None),
-        may_close_by_exception=current_user.role in incidents.EXCEPTION_ROLES,
+        may_close_by_exception=bool(current_user.roles & incidents.EXCEPTION_ROLES),
         **template_words(),
     ), status
 
@@ -123,7 +123,7 @@ def close_incident(incident_id: int):
                 db.session,
                 incident,
                 exception_reason=form.exception_reason.data,
-                role=current_user.role,
+                roles=current_user.roles,
                 actor=request_actor(),
             )
         except ValidationFailed as exc:

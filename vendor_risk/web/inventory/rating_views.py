@@ -20,7 +20,7 @@ from .vendor_views import _vendor, _vendor_tab
 
 def _risk_officer_only() -> None:
     """Procurement reads ratings; overriding one or deciding on it is a risk officer's call."""
-    if current_user.role is not Role.risk_officer:
+    if Role.risk_officer not in current_user.roles:
         deny()
 
 
@@ -48,7 +48,7 @@ def _risk_page(
         page=page,
         rating=rating,
         decisions=decisions.decisions_of(db.session, vendor.id),
-        may_decide=current_user.role is Role.risk_officer,
+        may_decide=Role.risk_officer in current_user.roles,
         override_form=override_form or OverrideForm(formdata=None),
         clear_form=ConfirmForm(),
         decision_form=decision_form,

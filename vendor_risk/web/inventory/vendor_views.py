@@ -14,7 +14,7 @@ from ...reports.diagram import blast_radius_diagram
 from ...services import blast_radius, inventory, vendor_activity
 from ...services.inventory import bulk as inventory_io
 from ...services.portfolio import aggregates as portfolio
-from ..access import AREAS, request_actor
+from ..access import admits, request_actor
 from ..forms import PageForm
 from .blueprint import bp
 from .common import _back, _delete, _filter_args, _found, _linker, _submit
@@ -79,8 +79,7 @@ def _vendor(vendor_id: int) -> Vendor:
 def _may_open(area: str) -> bool:
     """Whether the user's role may open the pages of ``area`` (its blueprint's guard): a link
     to them is shown only then, never a link that answers 403."""
-    admitted = AREAS.get(area, frozenset())
-    return admitted is None or current_user.role in admitted
+    return admits(area, current_user.roles)
 
 
 def _vendor_tab(template: str, vendor: Vendor, status: int = 200, **context):
@@ -244,6 +243,6 @@ def vendor_activity_tab(vendor_id: int):
         shown=vendor_activity.ACTIVITY_SHOWN,
         may_record_incident=_may_open("incidents"),
         # Raising a finding is a risk officer's (web/findings: WRITERS).
-        may_raise_finding=_may_open("findings") and current_user.role is Role.risk_officer,
-        may_decide=current_user.role is Role.risk_officer,
+        may_raise_finding=_may_open("findings") and Role.risk_officer in current_user.roles,
+        may_decide=Role.risk_officer in current_user.roles,
     )

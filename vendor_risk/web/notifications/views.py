@@ -94,7 +94,7 @@ def mark_all_read():
 @bp.route("/account/notifications", methods=["GET", "POST"], endpoint="preferences")
 def preferences():
     user = current_user._get_current_object()
-    events = notifications.events_for(user.role)
+    events = notifications.events_for(user.roles)
     current = notifications.preferences_of(db.session, user.id)
     form = preferences_form(events, current, request.form if request.method == "POST" else None)
     if request.method == "POST":
