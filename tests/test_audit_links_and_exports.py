@@ -31,7 +31,7 @@ from vendor_risk.models import (
     User,
     Vendor,
 )
-from vendor_risk.services import audit, audit_log, incidents
+from vendor_risk.services import audit, audit_log, incidents, mail
 from vendor_risk.services.audit import Actor
 from vendor_risk.services.inventory import vendors as vendor_service
 from vendor_risk.web.admin.audit_links import OBJECT_PAGES, WITHOUT_PAGE, object_links
@@ -134,6 +134,11 @@ def test_each_type_of_object_links_to_its_page_which_opens(demo_app, make_user, 
             object_type=object_type,
             object_id=first_id(app, model),
         )
+    with app.app_context():  # an email retried from the outbox
+        message = mail.send_mail(db.session, to="ops@example.com", subject="Hello", body="Hi")
+        db.session.commit()
+        message_id = message.id
+    record(app, AuditAction.email_retried, object_type="email", object_id=message_id)
     with app.app_context():
         trail = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.seq)).all()
         with app.test_request_context():
@@ -145,6 +150,7 @@ def test_each_type_of_object_links_to_its_page_which_opens(demo_app, make_user, 
     assert one_of_each.keys() == OBJECT_PAGES.keys()
     # A user's page is an admin's: a risk officer sees the user named, not linked.
     assert one_of_each.pop("user").href is None
+    assert one_of_each.pop("email").href is None  # the outbox too
 
     login_as(client, officer)
     for object_type, link in one_of_each.items():

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pyotp
 import pytest
 import sqlalchemy as sa
-from conftest import PASSWORD, add, events, get, login_as, text
+from conftest import PASSWORD, add, deliver, events, get, login_as, text
 
 from vendor_risk.core.questionnaire import loader
 from vendor_risk.db import db, utcnow
@@ -207,6 +207,7 @@ def test_a_new_address_is_pending_until_its_owner_follows_the_link(
     page = text(client.get(saved.headers["Location"]))
     assert "pending: pat@new.example" in page
     assert "pending: pat@new.example" in text(client.get("/admin/users"))
+    deliver(app)
     [message] = smtp_server.to("pat@new.example")
     assert "pat@example.com" in message.get_content()
     path, _token = CONFIRM_LINK.search(message.get_content()).groups()
@@ -258,6 +259,7 @@ def test_a_forged_expired_or_replaced_link_is_refused(
             f"/admin/users/{target.id}/edit",
             data={"name": "Pat", "email": address, "roles": ["procurement"], "role": "procurement"},
         )
+        deliver(app)
         return CONFIRM_LINK.search(smtp_server.to(address)[-1].get_content()).group(1)
 
     first = change_to("first@example.com")
@@ -383,6 +385,7 @@ def test_a_vendor_contact_invited_by_link_chooses_their_own_password(
         },
     )
     assert sent.status_code == 302
+    deliver(app)
     path = re.search(r"http://vr\.test(/invite/\S+)", smtp_server.messages[-1].get_content())[1]
     jane = app.test_client()
     jane.post(

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import add, count, login_as, text
+from conftest import add, count, deliver, login_as, text
 
 from vendor_risk.core.questionnaire import loader
 from vendor_risk.db import db, today_utc
@@ -139,11 +139,13 @@ def test_send_questionnaire_from_the_vendor_page_ends_on_its_activity_tab(
     assert response.status_code == 302
     assert response.headers["Location"] == tab
     assert count(app, QuestionnaireRequest) == 1
+    assert smtp_server.messages == []  # queued by the page, sent by the outbox worker
+    deliver(app)
     assert [m["To"] for m in smtp_server.messages] == ["jane@keystone.example"]
 
     activity = client.get(tab)
     page = words(activity)
-    assert "Request created and sent." in page
+    assert "Request created and sent to the vendor." in page
     assert "Short security version 1 sent" in page
     with app.app_context():
         request_id = db.session.scalars(sa.select(QuestionnaireRequest.id)).one()

@@ -91,7 +91,8 @@ class User(SQLModel, table=True):
     )
     # A new address an admin entered, in force once its owner follows the emailed link.
     pending_email: str | None = Field(default=None, max_length=320)
-    # Loaded with the user (one more query per user loaded, not per role asked).
+    # Loaded with the user (one more query per user loaded, not per role asked; the signed-in
+    # user of a page is loaded with them in one statement, users.get_by_session_token).
     # (The target is named: SQLModel cannot read ``list[UserRole]`` under postponed annotations.)
     extra_roles: list[UserRole] = Relationship(
         sa_relationship=relationship("UserRole", lazy="selectin", cascade="all, delete-orphan")

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ...db import utcnow
 from ...models import STAFF_ROLES, AuditAction, AuditOutcome, Role, User, UserRole, Vendor
@@ -44,7 +44,13 @@ def get_by_session_token(session: Session, token: str) -> User | None:
     """The user a session belongs to; None once the token was rotated or the user disabled."""
     if not token:
         return None
-    return session.scalar(sa.select(User).where(User.session_token == token, User.active.is_(True)))
+    # Every page loads its user: the roles come in the same statement (a join, not a second query).
+    query = (
+        sa.select(User)
+        .options(joinedload(User.extra_roles))
+        .where(User.session_token == token, User.active.is_(True))
+    )
+    return session.scalars(query).unique().one_or_none()
 
 
 def get_user(session: Session, user_id: int) -> User | None:

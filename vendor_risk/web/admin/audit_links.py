@@ -26,6 +26,7 @@ from ...models import (
     FourthParty,
     Incident,
     NetworkZone,
+    OutboxMessage,
     QuestionnaireRequest,
     QuestionnaireVersion,
     Role,
@@ -71,6 +72,7 @@ OBJECT_PAGES: dict[str, ObjectPage] = {
         lambda v: {"questionnaire_id": v.questionnaire_id, "number": v.number},
     ),
     "user": ObjectPage(User, "admin.user", _by_id("user_id")),
+    "email": ObjectPage(OutboxMessage, "admin.outbox_message", _by_id("message_id")),
 }
 
 
