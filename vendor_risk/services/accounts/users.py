@@ -303,8 +303,9 @@ def _record_admin(
 def _lock(session: Session, user: User) -> None:
     """Re-read the user row with a row lock (PostgreSQL), so two requests presenting the same
     code one after the other cannot both succeed. SQLite's write transactions are already
-    serial."""
-    session.refresh(user, with_for_update=True)
+    serial. Only the user's row: the roles loaded with it come through an outer join, which
+    PostgreSQL cannot lock."""
+    session.refresh(user, with_for_update={"of": User})
 
 
 def recovery_code_key() -> bytes:
