@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyotp
@@ -36,7 +37,7 @@ from vendor_risk.models import (
     Role,
     System,
 )
-from vendor_risk.services import blast_radius
+from vendor_risk.services import blast_radius, incidents
 from vendor_risk.services.accounts import users as accounts
 from vendor_risk.services.audit import Actor
 from vendor_risk.services.demo import IDENTITY_PROVIDER
@@ -64,7 +65,13 @@ PAGES = [
     ("system-software.png", OFFICER, "/inventory/systems/{build_system_id}#software", False),
     ("zone.png", OFFICER, "/inventory/zones/{zone_id}", True),
     ("fourth-party.png", OFFICER, "/inventory/fourth-parties/{fourth_party_id}", True),
+    ("vendor-activity.png", OFFICER, "/inventory/vendors/{vendor_id}/activity", True),
+    ("notifications.png", OFFICER, "/notifications/", True),
+    ("your-emails.png", BUYER, "/account/emails", True),
 ]
+# The admin's first steps, on an instance with nothing in it but that admin.
+ADMIN = "admin@example.com"
+EMPTY_PAGES = [("first-steps.png", ADMIN, "/admin/", True)]
 
 
 def free_port() -> int:
@@ -112,6 +119,25 @@ def prepare(workdir: Path):
             CONTACT: enrolled_user(CONTACT, "Sam Support", Role.vendor_contact, vendor_id),
         }
         db.session.commit()
+        # What needs the people who look now (the demo told its own users already): the time-
+        # based events, and procurement opening an incident at the identity provider, as in 2023.
+        result = app.test_cli_runner().invoke(args=["notifications", "run-due"])
+        if result.exit_code:
+            sys.exit(result.output)
+        buyer = accounts.get_by_email(db.session, BUYER)
+        now = datetime.now(UTC)
+        incidents.open_incident(
+            db.session,
+            {
+                "vendor_id": vendor_id,
+                "title": "Support system breach at Keystone Identity",
+                "started_at": now - timedelta(days=2),
+                "detected_at": now - timedelta(hours=3),
+                "notes": "",
+            },
+            actor=Actor(BUYER, user_id=buyer.id),
+        )
+        db.session.commit()
         # The identity provider's baseline, with its answers on HAR files (accepted in the demo).
         baseline = db.session.scalar(
             sa.select(QuestionnaireRequest.id)
@@ -136,6 +162,39 @@ def prepare(workdir: Path):
             "portal_id": next(r.id for r in portal if r.editable),
         }
     return app, totp_secrets, ids
+
+
+def prepare_empty(workdir: Path):
+    """A new instance with nothing in it but its first admin (`quickstart --no-demo`)."""
+    from alembic import command
+
+    url = f"sqlite:///{workdir / 'empty.sqlite'}"
+    app = create_app({"SECRET_KEY": "e" * 40, "DATABASE_URL": url}, instance_path=str(workdir))
+    with app.app_context():
+        command.upgrade(alembic_config(url), "head")
+        secrets = {ADMIN: enrolled_user(ADMIN, "Ada Admin", Role.admin)}
+        db.session.commit()
+    return app, secrets
+
+
+def shoot(browser, app, totp_secrets: dict[str, str], pages: list, ids: dict) -> None:
+    """Serve ``app`` on loopback, log each user in, and take each page."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        tabs = {}
+        for email, secret in totp_secrets.items():
+            tabs[email] = browser.new_page(viewport={"width": 1280, "height": 900})
+            log_in(tabs[email], base, email, secret)
+        for name, email, path, full_page in pages:
+            tab = tabs[email]
+            tab.goto(base + path.format(**ids))
+            tab.screenshot(path=str(HERE / name), full_page=full_page)
+            print(f"{HERE / name}: {tab.title()}")
+    finally:
+        server.shutdown()
 
 
 # (file name, page of the assessment): the cover and the blast radius.
@@ -176,26 +235,15 @@ def main() -> None:
         sys.exit("pdftoppm is not installed (apt-get install poppler-utils)")
     workdir = Path(tempfile.mkdtemp())
     app, totp_secrets, ids = prepare(workdir)
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{port}"
+    empty_app, empty_secrets = prepare_empty(workdir)
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium)
-            pages = {}
-            for email, secret in totp_secrets.items():
-                pages[email] = browser.new_page(viewport={"width": 1280, "height": 900})
-                log_in(pages[email], base, email, secret)
-            for name, email, path, full_page in PAGES:
-                page = pages[email]
-                page.goto(base + path.format(**ids))
-                page.screenshot(path=str(HERE / name), full_page=full_page)
-                print(f"{HERE / name}: {page.title()}")
+            shoot(browser, app, totp_secrets, PAGES, ids)
+            shoot(browser, empty_app, empty_secrets, EMPTY_PAGES, {})
             browser.close()
         report_pages(app, workdir)
     finally:
-        server.shutdown()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
