@@ -37,11 +37,11 @@ from vendor_risk.models import (
     Role,
     System,
 )
-from vendor_risk.services import blast_radius, incidents
+from vendor_risk.services import blast_radius, incidents, outbox
 from vendor_risk.services.accounts import users as accounts
 from vendor_risk.services.audit import Actor
 from vendor_risk.services.demo import IDENTITY_PROVIDER
-from vendor_risk.services.questionnaires import answers
+from vendor_risk.services.questionnaires import answers, requests
 
 HERE = Path(__file__).resolve().parent
 OFFICER, PASSWORD = "screens@example.com", "screenshots only, never a real password"
@@ -152,6 +152,11 @@ def prepare(workdir: Path):
         )
         contact = accounts.get_by_email(db.session, CONTACT)
         portal = answers.requests_of_contact(db.session, contact, today=utcnow().date())
+        portal_id = next(r.id for r in portal if r.editable)
+        # Procurement reminds the identity provider's contacts of their open questionnaire.
+        requests.remind_now(db.session, portal_id, actor=Actor(BUYER, user_id=buyer.id))
+        db.session.commit()
+        outbox.deliver_due(db.session)  # as quickstart's worker does: kept, without SMTP
         ids = {
             "idp_system_id": _id_of(System, "Identity provider tenant"),
             "build_system_id": _id_of(System, "Build pipeline"),
@@ -159,7 +164,7 @@ def prepare(workdir: Path):
             "fourth_party_id": _id_of(FourthParty, "Stratus Hosting"),
             "vendor_id": vendor_id,
             "review_id": baseline,
-            "portal_id": next(r.id for r in portal if r.editable),
+            "portal_id": portal_id,
         }
     return app, totp_secrets, ids
 
