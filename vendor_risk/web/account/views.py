@@ -30,29 +30,39 @@ def index():
     return _page()
 
 
+def password_changed(form: PasswordChangeForm) -> bool:
+    """Change the signed-in user's password as the submitted ``form`` asks: True once changed
+    (this session renewed, the others ended); False with the problems at the form's fields (a
+    failed attempt stays in the audit trail). Used by the account page and by the change a
+    password someone else chose must get at first login."""
+    if not form.validate_on_submit():
+        return False
+    user = current_user._get_current_object()
+    try:
+        accounts.change_password(
+            db.session,
+            user,
+            current=form.current_password.data,
+            new=form.new_password.data,
+            actor=request_actor(),
+        )
+    except ValidationFailed as exc:
+        db.session.commit()  # keep the audit record of the failed attempt
+        for field, messages in exc.errors.items():
+            form[field].errors.extend(messages)
+        return False
+    db.session.commit()
+    renew_session(user)
+    return True
+
+
 @bp.post("/password")
 @ratelimits.account_secrets
 def change_password():
     form = PasswordChangeForm()
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        try:
-            accounts.change_password(
-                db.session,
-                user,
-                current=form.current_password.data,
-                new=form.new_password.data,
-                actor=request_actor(),
-            )
-        except ValidationFailed as exc:
-            db.session.commit()  # keep the audit record of the failed attempt
-            for field, messages in exc.errors.items():
-                form[field].errors.extend(messages)
-        else:
-            db.session.commit()
-            renew_session(user)
-            flash("Your password was changed. Your other sessions were signed out.", "success")
-            return redirect(url_for("account.index"))
+    if password_changed(form):
+        flash("Your password was changed. Your other sessions were signed out.", "success")
+        return redirect(url_for("account.index"))
     return _page(password_form=form), 400
 
 

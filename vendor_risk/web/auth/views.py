@@ -26,12 +26,12 @@ from .. import ratelimits
 from ..access import (
     complete_login,
     home_url,
-    renew_session,
     request_actor,
     safe_next,
     start_pending,
 )
 from ..account.forms import PasswordChangeForm
+from ..account.views import password_changed
 from .forms import ConfirmEmailForm, LoginForm, RecoveryForm, TotpForm
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -184,24 +184,9 @@ def change_password():
     if not user.must_change_password:
         return redirect(home_url(user))
     form = PasswordChangeForm()
-    if form.validate_on_submit():
-        try:
-            accounts.change_password(
-                db.session,
-                user,
-                current=form.current_password.data,
-                new=form.new_password.data,
-                actor=request_actor(),
-            )
-        except ValidationFailed as exc:
-            db.session.commit()  # keep the audit record of the failed attempt
-            for field, messages in exc.errors.items():
-                form[field].errors.extend(messages)
-        else:
-            db.session.commit()
-            renew_session(user)
-            flash("Your password was changed: from now on only you know it.", "success")
-            return redirect(home_url(user))
+    if password_changed(form):
+        flash("Your password was changed: from now on only you know it.", "success")
+        return redirect(home_url(user))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/change_password.html", form=form), status
 
