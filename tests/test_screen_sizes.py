@@ -75,11 +75,14 @@ PAGES = {
         "/inventory/vendors/{vendor}/risk",
         "/inventory/vendors/{vendor}/activity",
         "/incidents/{incident}",
+        "/notifications/",
+        "/account/notifications",
     ],
     "admin": [
         "/admin/",
         "/admin/users",
         "/admin/users/{user}",
+        "/admin/users/{user}/edit",
         "/admin/audit",
         "/admin/outbox",
         "/account/",
@@ -90,6 +93,7 @@ PAGES = {
         "/portal/requests/{portal_request}",
         "/portal/findings",
         "/account/",
+        "/notifications/",
     ],
 }
 # How wide the document is and, when too wide, what sticks out (outside the boxes that scroll
