@@ -172,6 +172,17 @@ def snapshot(session) -> Iterator[None]:
                 g.sqlite_write_lock = wanted
 
 
+AFTER_COMMIT_JOBS = "vr_after_commit_jobs"
+
+
+def request_job(session, name: str) -> None:
+    """Ask for the background job ``name`` (a task of ``vendor_risk.jobs``) to run once this
+    session's transaction commits, and never if it rolls back. A service calls this instead of
+    knowing the queue; the jobs package enqueues the names gathered here after the commit
+    (several requests of one name in one transaction make one job)."""
+    session.info.setdefault(AFTER_COMMIT_JOBS, set()).add(name)
+
+
 def configure_engine(engine: sa.Engine, busy_timeout_ms: int) -> None:
     if engine.dialect.name != "sqlite":
         return
