@@ -51,7 +51,7 @@ ARGON2_KIB_PER_LANE = 8
 ARGON2_PRODUCTION_MIN_KIB = 19 * 1024
 ARGON2_ONE_PASS_MIN_KIB = 46 * 1024
 # Values never repeated in a message: they are, or may contain, a password.
-SECRET_SETTINGS = frozenset({"SECRET_KEY", "SMTP_PASSWORD", "DATABASE_URL"})
+SECRET_SETTINGS = frozenset({"SECRET_KEY", "SMTP_PASSWORD", "DATABASE_URL", "SSO_CLIENT_SECRET"})
 DATABASES = ("sqlite", "postgresql")
 
 
@@ -220,6 +220,94 @@ def _issuer(value: str) -> str:
 def _smtp_host(value: str) -> str:
     if value and not _host_name(value.strip("[]")):
         raise ValueError("expected a host name or an IP address, such as mail.example.org")
+    return value
+
+
+def _sso_issuer(value: str) -> str:
+    """The identity provider's issuer: https (plain http only on loopback, for a provider on
+    this machine); its discovery document is at ``<issuer>/.well-known/openid-configuration``.
+    Kept exactly as typed (a trailing slash included): ID tokens must carry it verbatim."""
+    value = value.strip()
+    if not value:
+        return value
+    message = (
+        "expected the identity provider's issuer URL, such as "
+        "https://login.example.org/realms/staff (https; http only on a loopback address)"
+    )
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise ValueError(message) from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not _host_name(parts.hostname)
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+        or "?" in value
+        or "#" in value
+        or any(c.isspace() for c in value)
+        or len(value) > 512
+        or (parts.scheme == "http" and not _loopback(value))
+    ):
+        raise ValueError(message)
+    return value
+
+
+SSO_ROLES = ("admin", "risk_officer", "procurement")
+
+
+def _sso_role_map(value: Any) -> Any:
+    """A JSON object: a value of the roles claim -> the staff role it grants. Its order is
+    the order of preference of the primary role."""
+    example = '{"vr-admins": "admin", "vr-risk": "risk_officer"}'
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except json.JSONDecodeError:
+            raise ValueError(f"expected a JSON object such as {example}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a JSON object such as {example}")
+    if len(value) > 100:
+        raise ValueError("at most 100 claim values")
+    for key, role in value.items():
+        if not key or len(key) > 256:
+            raise ValueError("claim values are 1 to 256 characters")
+        if role not in SSO_ROLES:
+            raise ValueError(
+                f"{key!r}: {role!r} is not a staff role; the roles are {', '.join(SSO_ROLES)} "
+                "(vendor contacts never sign in through the identity provider)"
+            )
+    return dict(value)
+
+
+def _words(value: Any) -> Any:
+    """In the environment, values separated by commas."""
+    if isinstance(value, str):
+        value = [word.strip() for word in value.split(",") if word.strip()]
+    if isinstance(value, (list, tuple)):
+        if len(value) > 20 or any(not isinstance(w, str) or not 0 < len(w) <= 200 for w in value):
+            raise ValueError(
+                "expected at most 20 values of 1 to 200 characters, separated by commas"
+            )
+        return tuple(value)
+    return value
+
+
+def _claim_path(value: str) -> str:
+    if not value or len(value) > 200 or any(not part for part in value.split(".")):
+        raise ValueError(
+            "expected a claim name such as groups, or a dotted path such as realm_access.roles"
+        )
+    return value
+
+
+def _email_domain(value: str) -> str:
+    value = value.strip().lower()
+    if value and (not _host_name(value) or "." not in value):
+        raise ValueError("expected a domain name such as example.org, or empty")
     return value
 
 
@@ -476,10 +564,89 @@ class Settings(BaseSettings):
         "`high`, `medium`, `low`",
     )
 
+    SSO_ISSUER: Annotated[str, AfterValidator(_sso_issuer)] = setting(
+        "",
+        "single sign-on for staff (OpenID Connect, docs/sso.md): the identity provider's issuer, "
+        "exactly as its ID tokens carry it; its discovery document is read from "
+        "`<issuer>/.well-known/openid-configuration`. Empty: no single sign-on",
+        shown="none",
+        accepts="an `https://` URL (`http://` on loopback only), or empty",
+    )
+    SSO_CLIENT_ID: str = setting(
+        "",
+        "this app's client id at the identity provider",
+        shown="none",
+        accepts="text of at most 255 characters",
+        max_length=255,
+    )
+    SSO_CLIENT_SECRET: str = setting(
+        "",
+        "its client secret (set it in the environment only)",
+        shown="none",
+        accepts="text of at most 1024 characters",
+        max_length=1024,
+    )
+    SSO_LABEL: str = setting(
+        "single sign-on",
+        "the login page's button reads `Sign in with <label>`",
+        accepts="text of 1 to 60 characters",
+        min_length=1,
+        max_length=60,
+    )
+    SSO_ROLES_CLAIM: Annotated[str, AfterValidator(_claim_path)] = setting(
+        "groups",
+        "the ID token's claim listing the person's groups or roles (a dotted path reaches "
+        "into an object: Keycloak's `realm_access.roles`)",
+        accepts="a claim name or a dotted path",
+    )
+    SSO_ROLE_MAP: Annotated[dict[str, str], NoDecode, BeforeValidator(_sso_role_map)] = setting(
+        {},
+        "which values of that claim grant which staff role; the first role of the map the "
+        "person holds is their home page's, the others are additional. Nobody with none of "
+        'them gets in, e.g. `{"vr-admins": "admin", "vr-risk": "risk_officer"}`',
+        shown="`{}`",
+        accepts="a JSON object: claim value -> `admin`, `risk_officer` or `procurement`",
+    )
+    SSO_MFA_AMR: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_words)] = setting(
+        ("mfa",),
+        "values of the ID token's `amr` claim that mean the provider checked a second factor: "
+        "then this app does not ask for its own TOTP code",
+        shown="`mfa`",
+        accepts="values separated by commas, or empty",
+    )
+    SSO_MFA_ACR: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_words)] = setting(
+        (),
+        "values of the `acr` claim that mean the same (e.g. Keycloak's level of authentication)",
+        shown="empty",
+        accepts="values separated by commas, or empty",
+    )
+    SSO_DISABLE_STAFF_PASSWORDS: bool = setting(
+        False,
+        "staff sign in through the identity provider only: the password form refuses them "
+        "(vendor contacts keep their password, invitation and TOTP)",
+    )
+    SSO_ADMIN_BREAK_GLASS: bool = setting(
+        False,
+        "with staff passwords disabled, admins may still sign in with a password and TOTP "
+        "(the emergency way in when the identity provider is down)",
+    )
+    SSO_EMAIL_DOMAIN: Annotated[str, AfterValidator(_email_domain)] = setting(
+        "",
+        "only addresses at this domain sign in through the identity provider",
+        shown="any",
+        accepts="a domain name, or empty",
+    )
+    SSO_TRUST_EMAIL: bool = setting(
+        False,
+        "treat the provider's addresses as verified when it does not say (`email_verified` "
+        "absent, as with Entra ID): an existing staff account with the address is then linked",
+    )
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         """The rules that join several settings; every one broken is reported."""
         problems = [*self._production_problems(), *self._argon2_problems()]
+        problems += self._sso_problems()
         if self.TRUST_FORWARDED_HOST and not (self.PROXY_COUNT and self.TRUSTED_HOSTS):
             problems.append(
                 "VR_TRUST_FORWARDED_HOST: true needs VR_PROXY_COUNT (the proxies the host "
@@ -531,6 +698,30 @@ class Settings(BaseSettings):
                 "VR_SMTP_SECURITY=none sends invitation links in clear text: in production it "
                 "is allowed only for a relay on this machine (VR_SMTP_HOST=localhost). Use "
                 "starttls or ssl."
+            )
+        return problems
+
+    def _sso_problems(self) -> list[str]:
+        """Single sign-on needs its issuer, client and role map together, or none of them."""
+        needed = {
+            "SSO_ISSUER": self.SSO_ISSUER,
+            "SSO_CLIENT_ID": self.SSO_CLIENT_ID,
+            "SSO_CLIENT_SECRET": self.SSO_CLIENT_SECRET,
+            "SSO_ROLE_MAP": self.SSO_ROLE_MAP,
+        }
+        missing = [variable(name) for name, value in needed.items() if not value]
+        problems = []
+        if len(missing) < len(needed) and missing:
+            problems.append(f"single sign-on needs {', '.join(missing)} too (docs/sso.md)")
+        if self.SSO_DISABLE_STAFF_PASSWORDS and not self.SSO_ISSUER:
+            problems.append(
+                "VR_SSO_DISABLE_STAFF_PASSWORDS: true needs single sign-on (VR_SSO_ISSUER...), "
+                "or staff could not sign in at all"
+            )
+        if self.SSO_ADMIN_BREAK_GLASS and not self.SSO_DISABLE_STAFF_PASSWORDS:
+            problems.append(
+                "VR_SSO_ADMIN_BREAK_GLASS: true means something only with "
+                "VR_SSO_DISABLE_STAFF_PASSWORDS=true (otherwise every admin has a password)"
             )
         return problems
 

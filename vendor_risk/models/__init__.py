@@ -7,6 +7,7 @@ from __future__ import annotations
 from .accounts import (
     STAFF_ROLES,
     Role,
+    SsoIdentity,
     User,
     UserRole,
 )
@@ -157,6 +158,7 @@ __all__ = [
     "ScoreTrigger",
     "Sensitivity",
     "SoftwareSupply",
+    "SsoIdentity",
     "SubprocessorData",
     "SubprocessorLink",
     "Substitutability",

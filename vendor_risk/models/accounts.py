@@ -129,3 +129,25 @@ class User(SQLModel, table=True):
     @property
     def mfa_enrolled(self) -> bool:
         return self.totp_confirmed_at is not None
+
+
+class SsoIdentity(SQLModel, table=True):
+    """A member of staff as the identity provider knows them: its issuer and their subject
+    (``sub``, stable where an address may change or be given to someone else). Single sign-on
+    finds the account by this pair, never by the address alone (docs/sso.md)."""
+
+    __tablename__ = "sso_identity"
+    __table_args__ = (
+        sa.UniqueConstraint("issuer", "subject", name="uq_sso_identity_issuer_subject"),
+        # One identity per provider and account: a second subject claiming the same account
+        # (an address handed on to someone else) is refused, not linked.
+        sa.UniqueConstraint("user_id", "issuer", name="uq_sso_identity_user_issuer"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)
+    # OpenID Connect: an issuer is an https URL; a subject at most 255 ASCII characters.
+    issuer: str = Field(max_length=512)
+    subject: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

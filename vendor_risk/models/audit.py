@@ -97,6 +97,13 @@ class AuditAction(StrEnum):
     rating_override_cleared = "rating.override_cleared"
     assessment_decided = "assessment.decided"
     vendors_rescored = "scoring.rescored"
+    # Single sign-on (docs/sso.md): the provider's answer accepted, refused, an account made
+    # or linked, the roles taken from the provider's claim (old and new).
+    login_sso = "auth.login.sso"
+    sso_refused = "auth.sso.refused"
+    sso_user_created = "auth.sso.user_created"
+    sso_account_linked = "auth.sso.account_linked"
+    sso_roles_synced = "auth.sso.roles_synced"
 
 
 class AuditEvent(SQLModel, table=True):

@@ -11,6 +11,7 @@ def register_blueprints(app: Flask) -> None:
     """Every area of the HTML application, in the order their pages are matched."""
     from .account.views import bp as account_bp
     from .admin.views import bp as admin_bp
+    from .auth.sso import bp as sso_bp
     from .auth.views import bp as auth_bp
     from .findings.views import bp as findings_bp
     from .incidents.views import bp as incidents_bp
@@ -50,5 +51,6 @@ def register_blueprints(app: Flask) -> None:
         portal_workbooks_bp,
         request_workbooks_bp,
         reports_bp,
+        sso_bp,
     ):
         app.register_blueprint(blueprint)

@@ -30,6 +30,8 @@ from ..services.audit import Actor
 # The address change's link likewise: its signed token is the proof.
 PUBLIC_ENDPOINTS = frozenset(
     {"static", "auth.login", "auth.logout", "invites.show", "invites.redeem", "auth.confirm_email"}
+    # Single sign-on: the start of the flow and the identity provider's answer (docs/sso.md).
+    | {"sso.login", "sso.callback"}
 )
 PASSWORD_CHANGE_ENDPOINT = "auth.change_password"  # noqa: S105 - an endpoint name
 PENDING_ENDPOINTS = frozenset({"auth.mfa", "auth.enrol", "auth.recovery"})

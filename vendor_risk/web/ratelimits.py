@@ -108,3 +108,10 @@ def audit_breach(request_limit) -> None:
     )
     db.session.commit()
     return None
+
+
+# Single sign-on: starting a sign-in and the provider's answer, per client address (the
+# answer's GET carries a code that is tried against the provider).
+sso_per_address = limiter.limit(
+    _setting("RATELIMIT_LOGIN_PER_ADDRESS"), methods=["GET", "POST"], scope="sso-address"
+)

@@ -40,3 +40,8 @@ class LogoutForm(FlaskForm):
 
 class ConfirmEmailForm(FlaskForm):
     """The button that confirms a new address: a CSRF token, nothing else."""
+
+
+class SsoForm(FlaskForm):
+    """The login page's "Sign in with ..." button: a POST with the CSRF token, so that no
+    other site can start a sign-in in someone's browser."""

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from ...db import db
 from ...services import ValidationFailed
-from ...services.accounts import mfa
+from ...services.accounts import mfa, sso
 from ...services.accounts import users as accounts
 from .. import ratelimits
 from ..access import (
@@ -32,7 +32,7 @@ from ..access import (
 )
 from ..account.forms import PasswordChangeForm
 from ..account.views import password_changed
-from .forms import ConfirmEmailForm, LoginForm, RecoveryForm, TotpForm
+from .forms import ConfirmEmailForm, LoginForm, RecoveryForm, SsoForm, TotpForm
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -52,18 +52,40 @@ def login():
         return redirect(home_url(current_user))
     form = LoginForm()
     next_url = safe_next(request.args.get("next"))
+    policy = sso.SsoPolicy.from_config(current_app.config)
     error = None
     if form.validate_on_submit():
         user = accounts.authenticate(
             db.session, form.email.data, form.password.data, actor=request_actor()
         )
+        if user is not None and not sso.password_sign_in_allowed(user, policy):
+            # Checked after the password, so the message tells nobody who is staff.
+            sso.refuse_password(db.session, user, actor=request_actor())
+            db.session.commit()
+            error = (
+                f"Staff sign in with {current_app.config['SSO_LABEL']}, not with a password: "
+                "use the button below."
+            )
+            return _login_page(form, next_url, policy, error), 403
         db.session.commit()
         if user is not None:
             start_pending(user, next_url)
             return redirect(url_for("auth.mfa" if user.mfa_enrolled else "auth.enrol"))
         error = "The email address or password is incorrect."
     status = 401 if error else (400 if request.method == "POST" else 200)
-    return render_template("auth/login.html", form=form, next=next_url, error=error), status
+    return _login_page(form, next_url, policy, error), status
+
+
+def _login_page(form, next_url, policy, error):
+    return render_template(
+        "auth/login.html",
+        form=form,
+        next=next_url,
+        error=error,
+        sso_form=SsoForm() if policy.enabled else None,
+        sso_label=current_app.config["SSO_LABEL"],
+        staff_passwords_disabled=policy.staff_passwords_disabled,
+    )
 
 
 @bp.route("/mfa", methods=["GET", "POST"], endpoint="mfa")
