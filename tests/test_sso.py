@@ -47,8 +47,10 @@ def app(make_app, idp):
 def sign_in(client, idp: Provider, *, next_url: str | None = None, state: str | None = None):
     """Press "Sign in with ..." and follow the redirects to the provider and back."""
     start = client.post("/auth/sso/login" + (f"?next={next_url}" if next_url else ""))
-    assert start.status_code == 302, start.get_data(as_text=True)
-    authorize = start.headers["Location"]
+    # A page that moves on to the provider at once (Refresh header), with a link.
+    assert start.status_code == 200, start.get_data(as_text=True)
+    authorize = start.headers["Refresh"].removeprefix("0; url=")
+    assert f'href="{authorize.replace("&", "&amp;")}"' in start.get_data(as_text=True)
     assert authorize.startswith(f"{idp.issuer}/authorize?")
     answer = requests.get(authorize, allow_redirects=False, timeout=10)
     assert answer.status_code == 302, answer.text
@@ -77,9 +79,11 @@ def identities(app) -> int:
 # ---- the happy paths -----------------------------------------------------------------------
 
 
-def test_login_page_offers_the_provider(client):
+def test_login_page_offers_the_provider(client, idp):
     page = client.get("/auth/login")
     assert "Sign in with Test IdP" in text(page)
+    # The login page's policy stays strict: forms post to this app only.
+    assert "form-action 'self'" in page.headers["Content-Security-Policy"]
 
 
 def test_first_sign_in_creates_the_account_with_the_mapped_roles(app, client, idp):
@@ -333,12 +337,14 @@ def test_admins_keep_a_password_with_the_break_glass_setting(make_app, idp, make
     assert refused.status_code == 403
 
 
-def test_without_single_sign_on_its_routes_are_404_and_no_button(make_app):
+def test_without_single_sign_on_no_button_and_no_sign_in(make_app):
     app = make_app()
     client = app.test_client()
     assert "Sign in with" not in text(client.get("/auth/login"))
     assert client.post("/auth/sso/login").status_code == 404
-    assert client.get("/auth/sso/callback?code=x&state=y").status_code == 404
+    late = client.get("/auth/sso/callback?code=x&state=y")
+    assert late.headers["Location"] == "/auth/login"
+    assert "Single sign-on is not in use" in text(client.get("/auth/login"))
 
 
 # ---- configuration -----------------------------------------------------------------------------

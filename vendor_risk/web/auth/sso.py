@@ -17,6 +17,8 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -112,8 +114,9 @@ def login():
 
     client = _client()
     next_url = safe_next(request.args.get("next"))
+    redirect_uri = mail.absolute_url("sso.callback")
     try:
-        response = client.authorize_redirect(mail.absolute_url("sso.callback"))
+        authorization = client.create_authorization_url(redirect_uri)
     except (RequestException, ValueError, KeyError, RuntimeError) as exc:
         # The provider unreachable, or its discovery document not one.
         log.warning("single sign-on: the provider's discovery document failed: %s", exc)
@@ -123,19 +126,32 @@ def login():
             f"{_label()} cannot be reached just now. Try again in a moment.",
             502,
         )
+    # The state, nonce and PKCE verifier, kept in the signed session until the callback.
+    client.save_authorize_data(redirect_uri=redirect_uri, **authorization)
     if next_url:
         session[NEXT_KEY] = next_url
     else:
         session.pop(NEXT_KEY, None)
+    # A page that moves on to the provider (the Refresh header, and a link), not a redirect:
+    # browsers check a form's redirects against the login page's CSP form-action ('self'),
+    # which the provider's address is not, and the login page keeps its strict policy.
+    url = authorization["url"]
+    response = make_response(
+        render_template("auth/sso_redirect.html", url=url, label=_label()), 200
+    )
+    response.headers["Refresh"] = f"0; url={url}"
     return response
 
 
 @bp.get("/callback")
 @ratelimits.sso_per_address
 def callback():
-    _enabled_or_404()
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
+    if not policy().enabled:
+        # A provider's late answer after single sign-on was turned off.
+        flash("Single sign-on is not in use: log in with your password.", "info")
+        return redirect(url_for("auth.login"))
     claims, failure = _validated_claims()
     if failure is not None:
         reason, detail = failure
