@@ -22,7 +22,9 @@ from sqlmodel import SQLModel
 if TYPE_CHECKING:
     from alembic.config import Config
 
-db = SQLAlchemy()
+# pool_pre_ping: a connection that died while idle in the pool (PostgreSQL restarted, a failover,
+# a firewall's idle timeout) is replaced before a request uses it, instead of failing that request.
+db = SQLAlchemy(engine_options={"pool_pre_ping": True})
 
 # Set before any model is declared, so every constraint has a stable name that Alembic can
 # alter later (SQLite batch mode cannot touch an unnamed constraint).
