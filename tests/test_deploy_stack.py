@@ -202,7 +202,8 @@ def stack(tmp_path, database, smtp_server):
         "VR_MIGRATION_DATABASE_URL": database,
         "VR_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
         # A queue of this test's own on the shared Redis: no other test's worker takes its jobs.
-        "VR_QUEUE_URL": f"redis://127.0.0.1:6379/0?name=vr-stack-{uuid.uuid4().hex[:12]}",
+        "VR_QUEUE_URL": "redis://127.0.0.1:6379/0",
+        "VR_QUEUE_NAME": f"vr-stack-{uuid.uuid4().hex[:12]}",
         "VR_EVIDENCE_DIR": str(tmp_path / "evidence"),
         "MPLCONFIGDIR": str(tmp_path / "matplotlib"),
         "VR_SMTP_HOST": smtp_server.host,
