@@ -257,7 +257,8 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
-    session.info.pop(AFTER_COMMIT_JOBS, None)
+    if not session.in_nested_transaction():  # a savepoint's: see below
+        session.info.pop(AFTER_COMMIT_JOBS, None)
 
 
 def _after_soft_rollback(session: Session, previous_transaction) -> None:
