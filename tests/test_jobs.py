@@ -294,3 +294,12 @@ def test_the_worker_command_delivers_a_queued_email_and_stops_on_sigterm(
     output = log.read_text()
     assert "Worker: 1 thread on the queue" in output and "Worker stopped." in output
     assert "Traceback" not in output
+
+
+def test_the_worker_refuses_in_one_line_a_queue_it_cannot_reach(make_app):
+    port = free_port()
+    down = make_app(QUEUE_URL=f"redis://:hunter2secret@127.0.0.1:{port}/0")
+    result = down.test_cli_runner().invoke(args=["worker"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"Error: the queue (Redis 127.0.0.1:{port}/0) cannot be reached" in result.output
+    assert "hunter2secret" not in result.output

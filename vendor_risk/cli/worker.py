@@ -17,6 +17,7 @@ from flask.cli import with_appcontext
 
 from ..db import db
 from ..jobs import JOBS, queue_of
+from ..services import jobs as job_records
 
 
 @click.command("worker")
@@ -44,12 +45,24 @@ def worker_command(workers: int, periodic: bool) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("huey").setLevel(logging.WARNING)  # its per-task lines: ours say more
     logging.getLogger("vendor_risk.jobs").setLevel(logging.INFO)
+    # The database first, as a job would use it (on SQLite a command's transaction takes the
+    # write lock): one that is down, busy or not upgraded is one line, not a worker failing
+    # every job.
+    failed = job_records.failed_count(db.session)
     db.session.rollback()  # the command's own session holds nothing while jobs run
+    try:
+        waiting = queue.pending_count()
+    except Exception as exc:
+        raise click.ClickException(
+            f"the queue ({queue.describe()}) cannot be reached: {type(exc).__name__}"
+        ) from None
     consumer = queue.consumer(workers=workers, periodic=periodic)
     click.echo(
         f"Worker: {workers} thread{'s' if workers != 1 else ''} on the queue "
-        f"({queue.describe()}), {queue.pending_count()} jobs waiting; SIGTERM or Ctrl+C stops."
+        f"({queue.describe()}), {waiting} jobs waiting; SIGTERM or Ctrl+C stops."
     )
+    if failed:
+        click.echo(f"{failed} jobs failed after their retries: see /admin/jobs.", err=True)
     if periodic:
         click.echo("Periodic jobs: " + ", ".join(j.name for j in JOBS if j.schedule) + ".")
     consumer.run()
