@@ -10,7 +10,6 @@ task's name, ids and the request id of the page that caused it.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 from pathlib import Path
@@ -18,9 +17,6 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
-from huey import RedisHuey, SqliteHuey
-from huey.consumer import Consumer
-from huey.signals import SIGNAL_ERROR
 from sqlalchemy.orm import Session
 
 from .. import config, logs
@@ -75,6 +71,11 @@ class JobQueue:
         return None
 
     def _build(self):
+        # huey (and the Redis client it loads) is imported here, when a job is first enqueued
+        # or a worker starts: not by every `flask` command and page that never uses it.
+        from huey import RedisHuey, SqliteHuey
+        from huey.signals import SIGNAL_ERROR
+
         cfg = self.app.config
         name = cfg["QUEUE_NAME"]
         # No results: nobody waits for a job's return value, and they would pile up.
@@ -182,6 +183,8 @@ class JobQueue:
     def consumer(self, *, workers: int = 1, periodic: bool = True, in_process: bool = False):
         """A huey consumer of thread workers. ``in_process``: one that runs beside a server
         in the same process (quickstart), started from any thread, touching no signal."""
+        from .consumers import InProcessConsumer, WorkerConsumer
+
         kind = InProcessConsumer if in_process else WorkerConsumer
         return kind(
             self.huey,
@@ -199,27 +202,6 @@ class JobQueue:
 
 def _error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:1000]
-
-
-class WorkerConsumer(Consumer):
-    """The consumer of `flask --app app worker`: SIGTERM (systemd, docker) and Ctrl+C both let
-    the jobs being run finish (up to SHUTDOWN_SECONDS), a second one stops at once. No SIGHUP
-    restart: the process manager restarts a worker."""
-
-    def _set_signal_handlers(self):
-        self._signal_actions = {signal.SIGTERM: (False, True), signal.SIGINT: (False, True)}
-        super()._set_signal_handlers()
-
-
-class InProcessConsumer(Consumer):
-    """A consumer beside a server: its threads only; the server owns the signals (Python
-    accepts handlers from the main thread only, and Ctrl+C is the server's)."""
-
-    def _set_signal_handlers(self):
-        pass
-
-    def stop_and_wait(self) -> None:
-        self.stop(graceful=True)
 
 
 def queue_of(app: Flask) -> JobQueue:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from huey import crontab
 from sqlalchemy.orm import Session
 
 from ..db import today_utc
@@ -74,6 +73,13 @@ class Job:
     # When a periodic job runs, from the settings (None: a triggered job).
     schedule: Callable[[dict], Callable] | None = None
     what: str = ""  # for the admins' page and docs/jobs.md
+
+
+def crontab(**when: str):
+    """huey's schedule, imported when a worker registers the jobs (not at `import app`)."""
+    from huey import crontab as huey_crontab
+
+    return huey_crontab(**when)
 
 
 def _every_minute(_config: dict):
