@@ -512,8 +512,8 @@ class Settings(BaseSettings):
     )
     QUEUE_NAME: str = setting(
         "vendor-risk",
-        "the queue's name, which prefixes its keys: two instances sharing one Redis database "
-        "need two names",
+        "the queue's name, which prefixes its keys (its letters and digits only): two "
+        "instances sharing one Redis database need two names",
         accepts="letters, digits, `.`, `_` or `-`, 1 to 64 of them",
         min_length=1,
         max_length=64,
