@@ -48,6 +48,7 @@ INVOCATIONS: dict[str, list[str]] = {
     "notifications run-due": ["notifications", "run-due"],
     "notifications digest": ["notifications", "digest"],
     "report": ["report", "--portfolio", "-o", "{out}/portfolio.pdf"],
+    "worker": ["worker"],
 }
 # Commands that never open the database.
 WITHOUT_DATABASE = {"questionnaires validate"}

@@ -47,6 +47,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     web.register_blueprints(app)
 
+    from . import jobs
+
+    jobs.init_app(app)  # the queue, built when first used
+
     from .cli import register
 
     register(app)

@@ -20,6 +20,7 @@ from .reminders import send_reminders_command
 from .reports import report_command
 from .scoring import rescore_command
 from .users import create_user
+from .worker import worker_command
 
 COMMANDS: tuple[click.Command, ...] = (
     db_cli,
@@ -37,6 +38,7 @@ COMMANDS: tuple[click.Command, ...] = (
     rescore_command,
     findings_cli,
     report_command,
+    worker_command,
 )
 
 

@@ -71,6 +71,7 @@ from .inventory import (
     VendorStatus,
     ZoneReach,
 )
+from .jobs import JobFailure, JobRun
 from .mail import (
     AttemptOutcome,
     OutboxAttempt,
@@ -136,6 +137,8 @@ __all__ = [
     "IncidentCredential",
     "IncidentStatus",
     "Invite",
+    "JobFailure",
+    "JobRun",
     "NameKeyField",
     "NetworkZone",
     "Notification",
