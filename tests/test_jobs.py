@@ -303,3 +303,33 @@ def test_the_worker_refuses_in_one_line_a_queue_it_cannot_reach(make_app):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert f"Error: the queue (Redis 127.0.0.1:{port}/0) cannot be reached" in result.output
     assert "hunter2secret" not in result.output
+
+
+def test_a_periodic_jobs_minute_is_run_by_one_worker_of_several(make_app):
+    """Every worker's scheduler enqueues the periodic jobs: the first worker to claim a
+    minute runs it, another worker's copy of the same minute is skipped, the next minute
+    runs again."""
+    from datetime import UTC, datetime, timedelta
+
+    from vendor_risk.services import jobs as job_records
+
+    app = make_app()
+    minute = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    with app.app_context():
+        claims = [
+            job_records.claim_slot(
+                db.session, "outbox.sweep", slot=minute, started_at=minute + timedelta(seconds=s)
+            )
+            for s in (1, 2)
+        ]
+        db.session.commit()
+        later = minute + timedelta(minutes=1)
+        next_minute = job_records.claim_slot(
+            db.session, "outbox.sweep", slot=later, started_at=later
+        )
+        other_job = job_records.claim_slot(
+            db.session, "portfolio.sweep", slot=minute, started_at=minute
+        )
+        db.session.commit()
+    assert claims == [True, False]
+    assert next_minute and other_job

@@ -40,6 +40,7 @@ def upgrade() -> None:
 
     op.create_table('job_run',
     sa.Column('task', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('slot', sa.DateTime(timezone=True), nullable=True),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),

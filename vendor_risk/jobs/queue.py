@@ -132,6 +132,9 @@ class JobQueue:
         try:
             with self.app.app_context():
                 session = db.session
+                if job.schedule is not None and not self._claim(session, job, started):
+                    log.info("job %s: this minute's run was taken by another worker", job.name)
+                    return
                 try:
                     summary = job.run(session, self.app.config, *ids)
                     session.commit()
@@ -145,6 +148,15 @@ class JobQueue:
                 log.info("job %s: %s", job.name, summary)
         finally:
             logs.request_id.reset(token)
+
+    @staticmethod
+    def _claim(session: Session, job: Job, started) -> bool:
+        """Whether this worker runs this minute's run of a periodic job (committed at once, so
+        the other workers see the claim)."""
+        slot = started.replace(second=0, microsecond=0)
+        claimed = job_records.claim_slot(session, job.name, slot=slot, started_at=started)
+        session.commit()
+        return claimed
 
     @staticmethod
     def _record_run(session: Session, job: Job, started, *, ok: bool, summary: str) -> None:

@@ -38,6 +38,9 @@ class JobRun(SQLModel, table=True):
     __tablename__ = "job_run"
 
     task: str = Field(primary_key=True, max_length=100)
+    # The scheduled minute of the last run: every worker's scheduler enqueues a periodic job,
+    # and the first worker to claim its minute runs it (services.jobs.claim_slot).
+    slot: datetime | None = Field(default=None, sa_type=UTCDateTime)
     started_at: datetime = Field(sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str = Field(default="running", max_length=20)  # running, done, failed

@@ -113,6 +113,30 @@ def dismiss(session: Session, failure: JobFailure, *, actor: Actor) -> None:
 # ---- the periodic jobs' last runs -------------------------------------------------------------
 
 
+def claim_slot(session: Session, task: str, *, slot: datetime, started_at: datetime) -> bool:
+    """Claim the scheduled minute ``slot`` of a periodic job for this worker. Every worker's
+    scheduler enqueues the job at that minute: the first to claim it runs it, the others are
+    told False and skip it. One conditional UPDATE decides (the row is created first if this
+    job never ran), so two workers racing on SQLite or PostgreSQL claim it once."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(
+        insert(JobRun)
+        .values(task=task, started_at=started_at, outcome="never", summary="")
+        .on_conflict_do_nothing(index_elements=[JobRun.task])
+    )
+    claimed = session.execute(
+        sa.update(JobRun)
+        .where(JobRun.task == task, sa.or_(JobRun.slot.is_(None), JobRun.slot < slot))
+        .values(slot=slot, started_at=started_at, finished_at=None, outcome="running")
+        .execution_options(synchronize_session=False)
+    )
+    return claimed.rowcount == 1
+
+
 def run_finished(
     session: Session, task: str, *, started_at: datetime, ok: bool, summary: str = ""
 ) -> None:
