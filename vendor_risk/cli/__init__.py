@@ -6,6 +6,7 @@ import click
 from flask import Flask
 
 from .audit import audit_cli
+from .backup import backup_command, restore_command
 from .blast_radius import blast_radius_command
 from .common import guard_database_errors
 from .database import db_cli
@@ -37,6 +38,8 @@ COMMANDS: tuple[click.Command, ...] = (
     rescore_command,
     findings_cli,
     report_command,
+    backup_command,
+    restore_command,
 )
 
 
