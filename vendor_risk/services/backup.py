@@ -474,6 +474,12 @@ def restore_backup(url: str, evidence_dir: Path, archive_path: Path, force: bool
     if not archive_path.is_file():
         raise BackupError(f"no backup file at {str(archive_path)!r}")
     kind = database_kind(url)
+    # The target first: an unreachable or non-empty database is said before the archive is read.
+    if not force and not _is_empty(url):
+        raise BackupError(
+            "the target database is not empty: restore into a fresh database (created, "
+            "not migrated), or add --force to replace everything it holds"
+        )
     evidence_dir = evidence_dir.absolute()
     evidence_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
@@ -486,11 +492,6 @@ def restore_backup(url: str, evidence_dir: Path, archive_path: Path, force: bool
                 raise BackupError(
                     f"this backup is of a {manifest['database']} database and the target is "
                     f"{kind}: restore it into a {manifest['database']} database"
-                )
-            if not force and not _is_empty(url):
-                raise BackupError(
-                    "the target database is not empty: restore into a fresh database (created, "
-                    "not migrated), or add --force to replace everything it holds"
                 )
             existing = [p for p in evidence_dir.iterdir()] if evidence_dir.is_dir() else []
             if existing and not force:
