@@ -158,6 +158,17 @@ class AppHandler(logging.StreamHandler):
     """The handler :func:`install` owns (told apart from the handlers of pytest, gunicorn...)."""
 
 
+class _StandardError:
+    """Standard error as it is when a line is written, not when the handler was made (a test
+    runner or a daemon may replace ``sys.stderr`` meanwhile)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def install(log_format: str, stream=None) -> logging.Handler:
     """Put the app's one handler on the root logger (replacing an earlier one of ours, so
     building several apps in one process never doubles a line): standard error by default,
@@ -166,7 +177,7 @@ def install(log_format: str, stream=None) -> logging.Handler:
     for handler in list(root.handlers):
         if isinstance(handler, AppHandler):
             root.removeHandler(handler)
-    handler = AppHandler(stream or sys.stderr)
+    handler = AppHandler(stream or _StandardError())
     handler.addFilter(RequestIdFilter())
     handler.addFilter(MaskSecrets())
     handler.setFormatter(FORMATTERS[log_format]())
