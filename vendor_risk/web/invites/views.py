@@ -35,6 +35,7 @@ bp = Blueprint("invites", __name__, url_prefix="/invite")
 
 # ---- tokens stay out of the logs ------------------------------------------------------------
 
+
 def mask_tokens(text: str) -> str:
     # The one rule of what is a secret in a log line (the app's handler applies it too).
     return logs.mask_secrets(text)
