@@ -49,6 +49,9 @@ INVOCATIONS: dict[str, list[str]] = {
     "notifications digest": ["notifications", "digest"],
     "report": ["report", "--portfolio", "-o", "{out}/portfolio.pdf"],
     "worker": ["worker"],
+    "db grant-app-role": ["db", "grant-app-role", "vr_app"],
+    "backup": ["backup", "{out}/backup.tar.gz"],
+    "restore": ["restore", "{archive}"],
 }
 # Commands that never open the database.
 WITHOUT_DATABASE = {"questionnaires validate"}
@@ -76,7 +79,9 @@ def _args(name: str, tmp_path: Path) -> list[str]:
         "inventory": str(inventory),
         "questionnaire": str(PROJECT_ROOT / "questionnaires" / "intake.yaml"),
         "out": str(tmp_path),
+        "archive": str(tmp_path / "some-backup.tar.gz"),
     }
+    (tmp_path / "some-backup.tar.gz").write_bytes(b"not read before the database answers")
     return [part.format(**values) for part in INVOCATIONS[name]]
 
 

@@ -51,7 +51,9 @@ ARGON2_KIB_PER_LANE = 8
 ARGON2_PRODUCTION_MIN_KIB = 19 * 1024
 ARGON2_ONE_PASS_MIN_KIB = 46 * 1024
 # Values never repeated in a message: they are, or may contain, a password.
-SECRET_SETTINGS = frozenset({"SECRET_KEY", "SMTP_PASSWORD", "DATABASE_URL", "QUEUE_URL"})
+SECRET_SETTINGS = frozenset(
+    {"SECRET_KEY", "SMTP_PASSWORD", "DATABASE_URL", "MIGRATION_DATABASE_URL", "QUEUE_URL"}
+)
 DATABASES = ("sqlite", "postgresql")
 
 
@@ -542,6 +544,21 @@ class Settings(BaseSettings):
         "the hour (UTC) at which the worker sends the daily notification digests",
         ge=0,
         le=23,
+    )
+
+    LOG_FORMAT: Literal["text", "json"] = setting(
+        "text",
+        "`text`: a readable line per event, for development; `json`: one JSON object per line "
+        "(time, level, logger, message, request id, and the access line's fields), for a log "
+        "collector. Either way invitation links and other tokens are masked (docs/operations.md)",
+    )
+    MIGRATION_DATABASE_URL: Annotated[str, AfterValidator(_database_url)] = setting(
+        "",
+        "the database as its owner sees it: `db upgrade`, `db grant-app-role`, `backup` and "
+        "`restore` connect with it, so the app's own role (`VR_DATABASE_URL`) can own nothing "
+        "(docs/operations.md)",
+        shown="`VR_DATABASE_URL`",
+        accepts="a `sqlite://` or `postgresql://` URL (SQLAlchemy's form), or empty",
     )
 
     @model_validator(mode="after")

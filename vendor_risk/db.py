@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask import Flask, g, has_app_context, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from flask_sqlalchemy_lite import SQLAlchemy
 from sqlmodel import SQLModel
 
@@ -271,15 +271,27 @@ def alembic_config(url: str | None = None) -> Config:
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     # The engine's URL, resolved like the app resolves it (a relative SQLite path lives in
     # the instance folder), so migrations and the app always open the same database.
-    cfg.attributes["url"] = url or db.engine.url.render_as_string(hide_password=False)
+    cfg.attributes["url"] = url or owner_url()
+    # The app's logging (vendor_risk.logs) stays: alembic.ini's would replace its handler.
+    cfg.attributes["configure_logging"] = False
     return cfg
+
+
+def owner_url() -> str:
+    """The URL of the database's owner, who migrates, grants, backs up and restores:
+    ``MIGRATION_DATABASE_URL``, else the app's own (one role for both, as in development)."""
+    return current_app.config.get("MIGRATION_DATABASE_URL") or db.engine.url.render_as_string(
+        hide_password=False
+    )
 
 
 def migration_url() -> str:
     """The database URL that ``alembic`` uses when run from the shell: the same resolution as
-    the app (``VR_DATABASE_URL``, else the SQLite file in the instance folder)."""
+    the app (``VR_MIGRATION_DATABASE_URL``, the owner's, else ``VR_DATABASE_URL``, else the
+    SQLite file in the instance folder)."""
     from .config import database_url
 
     instance_path = Flask("vendor_risk").instance_path
     os.makedirs(instance_path, exist_ok=True)
-    return database_url({"DATABASE_URL": os.environ.get("VR_DATABASE_URL", "")}, instance_path)
+    url = os.environ.get("VR_MIGRATION_DATABASE_URL") or os.environ.get("VR_DATABASE_URL", "")
+    return database_url({"DATABASE_URL": url}, instance_path)

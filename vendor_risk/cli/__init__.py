@@ -6,6 +6,7 @@ import click
 from flask import Flask
 
 from .audit import audit_cli
+from .backup import backup_command, restore_command
 from .blast_radius import blast_radius_command
 from .common import guard_database_errors
 from .database import db_cli
@@ -39,6 +40,8 @@ COMMANDS: tuple[click.Command, ...] = (
     findings_cli,
     report_command,
     worker_command,
+    backup_command,
+    restore_command,
 )
 
 

@@ -31,6 +31,10 @@ from ..services.audit import Actor
 PUBLIC_ENDPOINTS = frozenset(
     {"static", "auth.login", "auth.logout", "invites.show", "invites.redeem", "auth.confirm_email"}
 )
+# The probes of load balancers and orchestrators (web/health): public, and let through before
+# anything reads the session or the database.
+PROBE_ENDPOINTS = frozenset({"health.healthz", "health.readyz"})
+PUBLIC_ENDPOINTS |= PROBE_ENDPOINTS
 PASSWORD_CHANGE_ENDPOINT = "auth.change_password"  # noqa: S105 - an endpoint name
 PENDING_ENDPOINTS = frozenset({"auth.mfa", "auth.enrol", "auth.recovery"})
 # Area name -> roles admitted (None: every fully logged-in user).
@@ -182,6 +186,8 @@ def gate():
     endpoint = request.endpoint
     if endpoint is None:
         return None  # 404 or 405: let Flask answer
+    if endpoint in PROBE_ENDPOINTS:
+        return None
     if current_user.is_authenticated and _session_expired():
         actor = request_actor()
         expect_writes(db.session)
