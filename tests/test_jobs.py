@@ -245,6 +245,19 @@ def test_readiness_says_whether_the_queue_answers(app, make_app):
     assert not ready and "unreachable" in words and "hunter2secret" not in words
 
 
+def test_readyz_checks_the_queue_without_saying_where_it_lives(app, make_app):
+    ready = app.test_client().get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json["checks"]["queue"]["ok"] is True
+    assert "jobs waiting" in ready.json["checks"]["queue"]["detail"]
+    port = free_port()
+    down = make_app(QUEUE_URL=f"redis://:hunter2secret@127.0.0.1:{port}/0")
+    refused = down.test_client().get("/readyz")
+    assert refused.status_code == 503 and refused.json["failed"] == ["queue"]
+    assert refused.json["checks"]["queue"] == {"ok": False, "detail": "unreachable"}
+    assert "hunter2secret" not in refused.text and str(port) not in refused.text
+
+
 @pytest.mark.parametrize(
     "value", ["http://127.0.0.1:6379", "sqlite:///relative.sqlite", "postgresql://x/y"]
 )

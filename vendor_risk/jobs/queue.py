@@ -272,6 +272,18 @@ def install_session_hooks() -> None:
             sa.event.listen(Session, name, hook)
 
 
+# /readyz runs the callables of this list (web/health); the queue adds its own.
+READINESS_CHECKS = "vr_readiness_checks"
+
+
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = JobQueue(app)
     install_session_hooks()
+
+    def queue_check() -> tuple[str, bool, str]:
+        # The public probe says whether the queue answers, not where it lives.
+        ready, words = readiness(app)
+        waiting = words.rpartition("): ")[2] if ready else "unreachable"
+        return "queue", ready, waiting
+
+    app.extensions.setdefault(READINESS_CHECKS, []).append(queue_check)
