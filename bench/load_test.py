@@ -125,6 +125,18 @@ def accounts_needed(users: int) -> dict[str, int]:
     return {role: math.ceil(users * weight / total) + 2 for role, weight in ROLES.items()}
 
 
+def enrol(session, user, actor: Actor) -> str:
+    """Enrol ``user`` in TOTP with a new secret, returned. The code given is the previous
+    step's, so the load's first sign-in, in this step, is a new one. Tried again when the
+    clock crossed a step meanwhile (a starved process on a loaded machine)."""
+    for _attempt in range(3):
+        secret = pyotp.random_base32(32)
+        earlier = pyotp.TOTP(secret).at(time.time() - STEP_SECONDS)
+        if accounts.confirm_enrolment(session, user, secret, earlier, actor=actor) is not None:
+            return secret
+    raise SystemExit(f"enrolling {user.email} in TOTP failed three times")
+
+
 def people(session, users: int, workdir: Path) -> dict[str, Any]:
     """The accounts (enrolled in TOTP with a known secret) and each vendor contact's
     questionnaire request, through the services; returns the plan's accounts."""
@@ -156,11 +168,7 @@ def people(session, users: int, workdir: Path) -> dict[str, Any]:
                 vendor_id=vendor_id,
                 actor=system,
             )
-            secret = pyotp.random_base32(32)
-            # The code of the step before: the load's first sign-in, in this step, is then new.
-            earlier = pyotp.TOTP(secret).at(time.time() - STEP_SECONDS)
-            if accounts.confirm_enrolment(session, user, secret, earlier, actor=system) is None:
-                raise SystemExit(f"enrolling {email} in TOTP failed")
+            secret = enrol(session, user, system)
             account = {"email": email, "password": password, "totp_secret": secret}
             if role == "procurement" and sender is None:
                 sender = Actor(label=email, user_id=user.id)
@@ -294,6 +302,20 @@ def executable(name: str) -> str:
     return str(beside) if beside.exists() else (shutil.which(name) or name)
 
 
+def control_socket(workdir: Path) -> tuple[str, ...]:
+    """gunicorn 24 and later open a control socket in the home folder by default, which
+    another gunicorn of the machine (a test, another run) may hold: this one goes in the
+    run's folder."""
+    found = subprocess.run(  # noqa: S603 - our own command
+        [executable("gunicorn"), "--help"], capture_output=True, text=True, check=False
+    )
+    return (
+        ("--control-socket", str(workdir / "gunicorn.ctl"))
+        if "--control-socket" in (found.stdout)
+        else ()
+    )
+
+
 def start(argv: list[str], env: dict, log: Path) -> subprocess.Popen:
     progress(f"starting: {' '.join(argv)} (log: {log})")
     return subprocess.Popen(  # noqa: S603 - our own commands
@@ -332,6 +354,24 @@ def wait_until_serving(base: str, process: subprocess.Popen, seconds: float = 12
             pass
         time.sleep(0.5)
     raise SystemExit(f"gunicorn did not answer {base}/auth/login within {seconds:.0f} s")
+
+
+def cpu_seconds(group: int | None) -> float:
+    """CPU time (user and system) of the processes of session ``group`` (a server started by
+    :func:`start`, with its workers); a leader's reaped children (workers replaced after
+    --max-requests) count through its cutime and cstime."""
+    if group is None:
+        return 0.0
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rpartition(")")[2].split()
+            # fields[0] is the state (field 3 of proc(5)): session is 6, utime 14 .. cstime 17
+            if int(fields[3]) != group:
+                continue
+            used = fields[11:15] if int(stat.parent.name) == group else fields[11:13]
+            ticks += sum(int(value) for value in used)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def has_worker(env: dict) -> bool:
@@ -531,6 +571,11 @@ def markdown(figures: list[dict], answers: dict, aggregates: dict, run: dict) ->
         )
     lines += [
         "",
+        f"Web processes' CPU: {run['web_cpu_seconds']} s, "
+        f"{run['web_cpu_ms_per_request']} ms per request; worker: {run['worker_cpu_seconds']} "
+        f"s. Load average {run['load_average'][0]} then {run['load_average'][1]} "
+        f"(2 cores).",
+        "",
         f"Saved answers: {answers['answers_present']:,} of {answers['answers_recorded']:,} "
         f"present ({answers['saves']:,} saves; {answers['missing']} missing, "
         f"{answers['different']} different).",
@@ -572,6 +617,7 @@ def run(args: argparse.Namespace, out: TextIO, workdir: Path) -> None:
                     *("--workers", str(args.workers), "--threads", str(args.threads)),
                     *("--timeout", "60", "--graceful-timeout", "30", "--keep-alive", "5"),
                     *("--max-requests", "2000", "--max-requests-jitter", "200"),
+                    *control_socket(workdir),
                     *("--worker-tmp-dir", "/dev/shm"),  # noqa: S108 - as the unit: heartbeats in memory
                     "app:app",
                 ],
@@ -590,6 +636,8 @@ def run(args: argparse.Namespace, out: TextIO, workdir: Path) -> None:
             locust_env = dict(os.environ) | {"VR_LOAD_PLAN": str(plan_file)}
             versions = Versions(url)
             versions.start()
+            load_before = os.getloadavg()[0]
+            cpu_before = cpu_seconds(web.pid), cpu_seconds(worker.pid if worker else None)
             started = time.time()
             subprocess.run(  # noqa: S603 - our own command
                 [
@@ -607,6 +655,15 @@ def run(args: argparse.Namespace, out: TextIO, workdir: Path) -> None:
                 check=False,  # locust exits with 1 when a request failed: counted below
             )
             stopped = time.time()
+            cpu_used = [
+                round(after - before, 1)
+                for before, after in zip(
+                    cpu_before,
+                    (cpu_seconds(web.pid), cpu_seconds(worker.pid if worker else None)),
+                    strict=True,
+                )
+            ]
+            load_after = os.getloadavg()[0]
             progress(f"load stopped after {stopped - started:.0f} s; polling the aggregates")
             aggregates = aggregates_current(versions, plan, stopped, args.settle)
         finally:
@@ -624,6 +681,21 @@ def run(args: argparse.Namespace, out: TextIO, workdir: Path) -> None:
             "threads": args.threads,
             "worker": with_worker,
             "seconds": round(stopped - started, 1),
+            # The machine's 1-minute load average as the load began and ended: on 2 cores,
+            # above 2 means the app waited for the CPU behind other work too.
+            "load_average": [round(load_before, 1), round(load_after, 1)],
+        }
+        total = next((row for row in figures if row["page"] == "all pages"), None)
+        # CPU the web processes spent per request: the budget is about 30 ms a page, and
+        # unlike the times above it hardly grows when other work shares the cores.
+        cpu = {
+            "web_cpu_seconds": cpu_used[0],
+            "worker_cpu_seconds": cpu_used[1],
+            "web_cpu_ms_per_request": (
+                round(1000 * cpu_used[0] / total["requests"], 1)
+                if total and total["requests"]
+                else None
+            ),
         }
         for row in figures:
             emit(out, "page", sizes, run=run_info, **row)
@@ -631,7 +703,6 @@ def run(args: argparse.Namespace, out: TextIO, workdir: Path) -> None:
             emit(out, "failure", sizes, **row)
         emit(out, "answers", sizes, **answers)
         emit(out, "aggregates", sizes, **aggregates)
-        total = next((row for row in figures if row["page"] == "all pages"), None)
         emit(
             out,
             "summary",
@@ -639,6 +710,7 @@ def run(args: argparse.Namespace, out: TextIO, workdir: Path) -> None:
             run=run_info,
             requests_per_s=total["requests_per_s"] if total else None,
             errors=total["failures"] if total else None,
+            **cpu,
             pages_over_p95_goal=[
                 row["page"]
                 for row in figures
@@ -653,7 +725,7 @@ def run(args: argparse.Namespace, out: TextIO, workdir: Path) -> None:
             output=str(workdir),
         )
         progress("")
-        progress(markdown(figures, answers, aggregates, run_info))
+        progress(markdown(figures, answers, aggregates, run_info | cpu))
         progress(f"\nlocust's CSV files, the plan and the servers' logs: {workdir}")
 
 
