@@ -34,6 +34,7 @@ from typing import Any
 import pyotp
 from load_pages import path
 from locust import HttpUser, between, task
+from locust.exception import StopUser
 
 PLAN: dict[str, Any] = (
     json.loads(Path(os.environ["VR_LOAD_PLAN"]).read_text()) if "VR_LOAD_PLAN" in os.environ else {}
@@ -231,15 +232,19 @@ class Person(HttpUser):
                 exception=RuntimeError("the plan has fewer accounts than simulated users"),
                 context={},
             )
-            self.stop()
-            return
+            raise StopUser
         self.account = accounts.pop()
         self.sign_in()
 
     def get(self, name: str, query: dict | None = None, **values) -> Any:
-        """GET a page, a failure unless 200."""
+        """GET a page, a failure unless 200: a redirect is one too (to the login page when
+        the session was lost; the URLs are the rules' own spelling, so never a slash's)."""
         with self.client.get(
-            path(name, **values), params=query, name=name, catch_response=True
+            path(name, **values),
+            params=query,
+            name=name,
+            allow_redirects=False,
+            catch_response=True,
         ) as response:
             if response.status_code != 200:
                 response.failure(f"{response.status_code} on {response.url}")
