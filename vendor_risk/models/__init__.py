@@ -86,6 +86,7 @@ from .notifications import (
 )
 from .portfolio import (
     OpenFindingDay,
+    PortfolioChange,
     PortfolioDay,
     PortfolioState,
     SystemReach,
@@ -144,6 +145,7 @@ __all__ = [
     "OutboxAttempt",
     "OutboxMessage",
     "OutboxStatus",
+    "PortfolioChange",
     "PortfolioDay",
     "PortfolioState",
     "Privilege",
