@@ -210,7 +210,7 @@ def one_edit(rng: random.Random, session, n: int) -> str:
 
 @pytest.mark.parametrize("seed", range(4))
 def test_the_update_after_random_edits_gives_what_a_full_refresh_gives(app, seed):
-    rng = random.Random(seed)  # noqa: S311 - test data
+    rng = random.Random(seed)
     with app.app_context():
         session = db.session
         inventory_of(rng, session)
@@ -237,7 +237,7 @@ def test_the_update_after_random_edits_gives_what_a_full_refresh_gives(app, seed
 def test_an_edit_to_one_vendor_computes_that_vendor_alone(app):
     with app.app_context():
         session = db.session
-        inventory_of(random.Random(7), session)  # noqa: S311 - test data
+        inventory_of(random.Random(7), session)
         session.commit()
         portfolio.update_pending(session, NOW)
         session.commit()
@@ -263,7 +263,7 @@ def test_an_edit_to_one_vendor_computes_that_vendor_alone(app):
 def test_a_change_committed_while_an_update_runs_is_counted_by_the_next(app):
     with app.app_context():
         session = db.session
-        inventory_of(random.Random(3), session)  # noqa: S311 - test data
+        inventory_of(random.Random(3), session)
         session.commit()
         portfolio.update_pending(session, NOW)
         session.commit()

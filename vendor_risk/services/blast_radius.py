@@ -387,11 +387,13 @@ def load_for_vendors(session: Session, vendor_ids: Collection[int] | None) -> en
         for r in rows(sa.select(Vendor.id, Vendor.name).where(vendors_within(Vendor.id)))
     ]
     if wanted is None:
-        where = sa.true()
-    else:
-        stored = sa.select(CredentialCopy.credential_id)
-        where = sa.or_(Credential.holder_vendor_id.in_(sorted(wanted)), Credential.id.in_(stored))
-    credentials = _credentials(rows, where, copies, wanted)
+        credentials = _credentials(rows, sa.true(), copies)
+    else:  # two indexed reads (an OR of the two would scan every credential)
+        held = _credentials(rows, Credential.holder_vendor_id.in_(sorted(wanted)), copies, wanted)
+        stored = _credentials(
+            rows, Credential.id.in_(sa.select(CredentialCopy.credential_id)), copies, wanted
+        )
+        credentials = list({c.id: c for c in (*held, *stored)}.values())
     return engine.Inventory.build(
         vendors=vendors,
         systems=systems,

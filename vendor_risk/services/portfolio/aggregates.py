@@ -99,12 +99,10 @@ class Aggregates:
     version: int
     vendors: list[dict]
     systems: list[dict]
-    rotation_counts: dict[str, int]
+    rotation_counts: dict[str, int] | None  # None: unchanged (no credential changed)
     # The vendors computed again (None: every vendor), and the change rows read.
     vendor_ids: frozenset[int] | None = None
     change_ids: tuple[int, ...] = ()
-    # Of the vendors not computed again, their stored reach (for concentration).
-    kept_reach: dict[int, tuple[bytes, bytes]] = field(default_factory=dict)
     # Each vendor's profile as JSON text, to compare with the stored one.
     profile_texts: dict[int, str] = field(default_factory=dict)
 
@@ -298,32 +296,86 @@ def _compute_in_snapshot(
     version: int,
     change_ids: tuple[int, ...],
     vendor_ids: Collection[int] | None,
+    *,
+    rotation: bool = True,
 ) -> Aggregates:
     inventory = load_for_vendors(session, vendor_ids)
     vendors, texts = _vendor_rows(session, inventory, now)
-    kept: dict[int, tuple[bytes, bytes]] = {}
-    if vendor_ids is not None:
-        kept = {
-            vendor_id: (despite, if_fail)
-            for vendor_id, despite, if_fail in session.execute(
-                sa.select(
-                    VendorReach.vendor_id, VendorReach.reach_despite, VendorReach.reach_if_fail
-                )
-            )
-            if vendor_id not in vendor_ids
-        }
     reach = [(row["reach_despite"], row["reach_if_fail"]) for row in vendors]
-    systems = _concentration([*reach, *kept.values()], inventory.systems.keys())
+    systems = None
+    if vendor_ids is not None:
+        systems = _concentration_after(session, vendors, vendor_ids, inventory.systems.keys())
+    if systems is None:
+        kept = {}
+        if vendor_ids is not None:
+            kept = {
+                vendor_id: (despite, if_fail)
+                for vendor_id, despite, if_fail in session.execute(
+                    sa.select(
+                        VendorReach.vendor_id, VendorReach.reach_despite, VendorReach.reach_if_fail
+                    )
+                )
+                if vendor_id not in vendor_ids
+            }
+        systems = _concentration([*reach, *kept.values()], inventory.systems.keys())
     return Aggregates(
         version,
         vendors,
         systems,
-        _rotation_counts(session, now),
+        _rotation_counts(session, now) if rotation else None,
         None if vendor_ids is None else frozenset(vendor_ids),
         change_ids,
-        kept,
         texts,
     )
+
+
+def _concentration_after(
+    session: Session, vendors: list[dict], vendor_ids: Collection[int], system_ids
+) -> list[dict] | None:
+    """Concentration after these vendors were computed again: the stored counts, less each
+    one's stored reach, plus its new reach (None when a vendor was deleted, its stored reach
+    gone with it: then every vendor's reach is counted)."""
+    before = {}
+    for batch in _batches(vendor_ids):
+        before.update(
+            (vendor_id, (despite, if_fail))
+            for vendor_id, despite, if_fail in session.execute(
+                sa.select(
+                    VendorReach.vendor_id, VendorReach.reach_despite, VendorReach.reach_if_fail
+                ).where(VendorReach.vendor_id.in_(batch))
+            )
+        )
+    after = {row["vendor_id"]: (row["reach_despite"], row["reach_if_fail"]) for row in vendors}
+    if any(vendor_id not in before and vendor_id not in after for vendor_id in vendor_ids):
+        return None
+    counts: dict[int, list[int]] = {
+        system_id: [despite, if_fail]
+        for system_id, despite, if_fail in session.execute(
+            sa.select(
+                SystemReach.system_id,
+                SystemReach.vendors_despite_controls,
+                SystemReach.vendors_if_controls_fail,
+            )
+        )
+    }
+    nothing = (b"", b"")
+    for vendor_id in vendor_ids:
+        old, new = before.get(vendor_id, nothing), after.get(vendor_id, nothing)
+        for view in (0, 1):
+            was, now = decode_reach(old[view]), decode_reach(new[view])
+            for bits, step in ((now & ~was, 1), (was & ~now, -1)):
+                while bits:
+                    lowest = bits & -bits
+                    counts.setdefault(lowest.bit_length() - 1, [0, 0])[view] += step
+                    bits ^= lowest
+    return [
+        {
+            "system_id": system_id,
+            "vendors_despite_controls": counts.get(system_id, (0, 0))[0],
+            "vendors_if_controls_fail": counts.get(system_id, (0, 0))[1],
+        }
+        for system_id in sorted(system_ids)
+    ]
 
 
 # ---- storing -----------------------------------------------------------------------------
@@ -423,7 +475,8 @@ def store(session: Session, aggregates: Aggregates, now: datetime) -> bool:
     _delete_changes(session, aggregates.change_ids)
     state.computed_version = aggregates.version
     state.computed_at = now
-    state.rotation_counts = aggregates.rotation_counts
+    if aggregates.rotation_counts is not None:
+        state.rotation_counts = aggregates.rotation_counts
     state.parameters_version = PARAMETERS_VERSION
     session.flush()
     scoring.after_aggregates(session, rescore, now)
@@ -549,6 +602,8 @@ def update_pending(session: Session, now: datetime | None = None) -> Update | No
             state.inventory_version,
             tuple(change[0] for change in changes),
             vendor_ids,
+            # Rotation statuses change with credentials (and with time: the hourly refresh).
+            rotation=vendor_ids is None or any(kind == "credential" for _, kind, _ in changes),
         )
     store(session, aggregates, now)
     return Update(
