@@ -173,9 +173,12 @@ def downgrade() -> None:
     if _postgresql():
         op.execute(f"DROP INDEX IF EXISTS {TRIGRAM_INDEX}")
     _drop_triggers()
-    with op.batch_alter_table("portfolio_state", schema=None) as batch_op:
-        batch_op.drop_column("parameters_version")
-    with op.batch_alter_table("vendor_reach", schema=None) as batch_op:
-        batch_op.drop_column("reach_if_fail")
-        batch_op.drop_column("reach_despite")
+    # Plain DROP COLUMN (SQLite 3.35 and later), not batch mode: rebuilding portfolio_state
+    # would rename it under the inventory triggers that write to it, which SQLite refuses.
+    for table, column in (
+        ("portfolio_state", "parameters_version"),
+        ("vendor_reach", "reach_if_fail"),
+        ("vendor_reach", "reach_despite"),
+    ):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     op.drop_table("portfolio_change")
