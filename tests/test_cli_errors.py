@@ -40,6 +40,7 @@ INVOCATIONS: dict[str, list[str]] = {
     "inventory starter": ["inventory", "starter"],
     "blast-radius": ["blast-radius", "Keystone Identity"],
     "portfolio refresh": ["portfolio", "refresh"],
+    "portfolio update": ["portfolio", "update"],
     "questionnaires import": ["questionnaires", "import", "{questionnaire}"],
     "send-reminders": ["send-reminders"],
     "outbox send": ["outbox", "send"],

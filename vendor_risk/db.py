@@ -175,6 +175,9 @@ def snapshot(session) -> Iterator[None]:
 
 
 AFTER_COMMIT_JOBS = "vr_after_commit_jobs"
+# The job that counts recorded inventory changes in the portfolio's aggregates
+# (services.portfolio.aggregates.update_pending); inventory services request it.
+PORTFOLIO_UPDATE = "portfolio.update"
 
 
 def request_job(session, name: str) -> None:

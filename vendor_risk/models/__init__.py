@@ -87,6 +87,7 @@ from .notifications import (
 )
 from .portfolio import (
     OpenFindingDay,
+    PortfolioChange,
     PortfolioDay,
     PortfolioState,
     SystemReach,
@@ -147,6 +148,7 @@ __all__ = [
     "OutboxAttempt",
     "OutboxMessage",
     "OutboxStatus",
+    "PortfolioChange",
     "PortfolioDay",
     "PortfolioState",
     "Privilege",
