@@ -32,9 +32,21 @@ def deliver_outbox(session: Session, config: dict) -> str:
 
 
 def update_portfolio(session: Session, config: dict) -> str:
-    # A thin wrapper: the portfolio's own service decides what is stale and recomputes it.
-    state = portfolio.ensure_fresh(session)
-    return f"aggregates of inventory version {state.computed_version}"
+    # The portfolio's own service decides which vendors the recorded changes concern.
+    update = portfolio.update_pending(session)
+    if update is None:
+        return "nothing pending"
+    vendors = "every vendor" if update.vendors is None else f"{update.vendors} vendors"
+    return f"{update.changes} changes: {vendors} computed again"
+
+
+def refresh_portfolio(session: Session, config: dict) -> str:
+    # Reach depends on the date too (credentials expire): a full refresh when the last one is
+    # an hour old.
+    aggregates = portfolio.refresh_if_old(session)
+    if aggregates is None:
+        return "computed less than an hour ago"
+    return f"full refresh, inventory version {aggregates.version}"
 
 
 def send_reminders(session: Session, config: dict) -> str:
@@ -99,7 +111,13 @@ JOBS: tuple[Job, ...] = (
         "portfolio.sweep",
         update_portfolio,
         _every_minute,
-        "every minute: brings the portfolio's aggregates up to date",
+        "every minute: counts the inventory changes no job has counted yet",
+    ),
+    Job(
+        "portfolio.refresh",
+        refresh_portfolio,
+        lambda _config: crontab(minute="5"),
+        "every hour: computes the whole portfolio again when its figures are an hour old",
     ),
     Job(
         "findings.expire",
