@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 import vendor_risk.models  # noqa: F401 - registers every table on the metadata
 from vendor_risk.db import UTCDateTime, migration_url, private_sqlite_file
+from vendor_risk.models.portfolio import autogenerate_includes
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -32,6 +33,7 @@ def _configure(**kwargs) -> None:
         target_metadata=target_metadata,
         compare_type=True,
         render_item=render_item,
+        include_object=autogenerate_includes,
         **kwargs,
     )
 

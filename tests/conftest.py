@@ -402,3 +402,14 @@ def chromium() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def update_portfolio(app, now=None):
+    """Run the portfolio's update once, as the job after an inventory change (or `flask --app
+    app portfolio update`) does: pages read the stored aggregates and never compute them."""
+    from vendor_risk.services.portfolio import aggregates
+
+    with app.app_context():
+        done = aggregates.update_pending(db.session, now)
+        db.session.commit()
+        return done

@@ -86,6 +86,7 @@ PAGES = [
     ("portal-form", "contact", "/portal/requests/{portal_request}"),
     ("incident", "officer", "/incidents/{incident}"),
     ("admin-users", "admin", "/admin/users"),
+    ("admin-jobs", "admin", "/admin/jobs"),
     # Forms, where labels and help texts go wrong first.
     ("new-vendor", "procurement", "/inventory/vendors/new"),
     ("new-request", "procurement", "/requests/new"),

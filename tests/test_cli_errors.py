@@ -40,6 +40,7 @@ INVOCATIONS: dict[str, list[str]] = {
     "inventory starter": ["inventory", "starter"],
     "blast-radius": ["blast-radius", "Keystone Identity"],
     "portfolio refresh": ["portfolio", "refresh"],
+    "portfolio update": ["portfolio", "update"],
     "questionnaires import": ["questionnaires", "import", "{questionnaire}"],
     "send-reminders": ["send-reminders"],
     "outbox send": ["outbox", "send"],
@@ -48,6 +49,10 @@ INVOCATIONS: dict[str, list[str]] = {
     "notifications run-due": ["notifications", "run-due"],
     "notifications digest": ["notifications", "digest"],
     "report": ["report", "--portfolio", "-o", "{out}/portfolio.pdf"],
+    "worker": ["worker"],
+    "db grant-app-role": ["db", "grant-app-role", "vr_app"],
+    "backup": ["backup", "{out}/backup.tar.gz"],
+    "restore": ["restore", "{archive}"],
 }
 # Commands that never open the database.
 WITHOUT_DATABASE = {"questionnaires validate"}
@@ -75,7 +80,9 @@ def _args(name: str, tmp_path: Path) -> list[str]:
         "inventory": str(inventory),
         "questionnaire": str(PROJECT_ROOT / "questionnaires" / "intake.yaml"),
         "out": str(tmp_path),
+        "archive": str(tmp_path / "some-backup.tar.gz"),
     }
+    (tmp_path / "some-backup.tar.gz").write_bytes(b"not read before the database answers")
     return [part.format(**values) for part in INVOCATIONS[name]]
 
 

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
-from conftest import add, login_as, text
+from conftest import add, login_as, text, update_portfolio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -747,6 +747,7 @@ def test_an_empty_install_renders_every_dashboard_with_help(client, make_user, m
 
 def test_a_vendor_alone_draws_its_rating_but_no_empty_chart(app, client, make_user, make_vendor):
     make_vendor("Acme")
+    update_portfolio(app)  # the job after the change: the dashboard never computes it
     login_as(client, make_user(Role.risk_officer))
     page = text(client.get("/risk/"))
     # The vendor is counted and rated (cautiously, from what is known): those are drawn.
@@ -913,6 +914,7 @@ def test_incomplete_and_provisional_ratings_are_shown_as_such(app, client, world
         db.session.commit()
         scoring.rescore(db.session, [world["keystone"]], trigger=ScoreTrigger.submitted)
         db.session.commit()
+    update_portfolio(app)  # the job after the inventory change above
     login_as(client, world["officer"])
     page = client.get("/risk/").get_data(as_text=True)
 

@@ -23,6 +23,8 @@ HEAVY = (
     "weasyprint",
     "segno",
     "detect_secrets",
+    "huey",
+    "redis",
 )
 
 LINT = (

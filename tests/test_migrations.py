@@ -28,6 +28,7 @@ from sqlmodel import SQLModel
 from vendor_risk import create_app
 from vendor_risk.db import UTCDateTime, alembic_config, db
 from vendor_risk.models import AuditAction, AuditEvent, PortfolioState, Role, User, Vendor
+from vendor_risk.models.portfolio import autogenerate_includes
 from vendor_risk.services import audit
 from vendor_risk.services.audit import Actor
 
@@ -96,6 +97,7 @@ def schema_differences(url: str) -> list:
                 opts={
                     "compare_type": True,
                     "render_item": _render_item,
+                    "include_object": autogenerate_includes,
                     "render_as_batch": conn.dialect.name == "sqlite",
                     "target_metadata": SQLModel.metadata,
                 },

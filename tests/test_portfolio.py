@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import add, login_as, text
+from conftest import add, login_as, text, update_portfolio
 
 from vendor_risk.db import db
 from vendor_risk.models import (
@@ -89,13 +89,18 @@ def test_figures_follow_an_inventory_change_and_are_not_recomputed_otherwise(app
     add(app, CredentialCopy(credential_id=wiki_key, system_id=jira))
 
     page = text(client.get("/inventory/vendors?sort=blast_radius&direction=desc"))
+    assert "not computed yet" in page  # the page never computes them itself
+    assert update_portfolio(app) is not None  # the job after the change
+    page = text(client.get("/inventory/vendors?sort=blast_radius&direction=desc"))
     assert "Blast radius of Keystone: 2 systems reached despite controls" in page
+    assert "updating" not in page
     with app.app_context():
         first = portfolio.freshness(db.session)
 
     client.get("/inventory/vendors")
+    assert update_portfolio(app) is None  # nothing changed: nothing to compute
     with app.app_context():
-        assert portfolio.freshness(db.session) == first  # nothing changed: nothing recomputed
+        assert portfolio.freshness(db.session) == first
 
     # Someone revokes the token in the wiki (through any path: here, straight in the table).
     with app.app_context():
@@ -106,9 +111,16 @@ def test_figures_follow_an_inventory_change_and_are_not_recomputed_otherwise(app
         )
         db.session.commit()
     page = text(client.get("/inventory/vendors"))
+    # Until the update has run, the page shows what is stored and says it is updating.
+    assert "Blast radius of Keystone: 2 systems reached despite controls" in page
+    assert "updating after a change to the inventory; last computed" in page
+    done = update_portfolio(app)
+    assert done.vendors == 1  # Keystone reaches the wiki: the only vendor concerned
+    page = text(client.get("/inventory/vendors"))
     assert "Blast radius of Keystone: 1 systems reached despite controls, 2 if controls fail" in (
         page
     )
+    assert "updating" not in page
     with app.app_context():
         assert portfolio.freshness(db.session).computed_version > first.computed_version
     assert token
@@ -116,7 +128,7 @@ def test_figures_follow_an_inventory_change_and_are_not_recomputed_otherwise(app
 
 def test_an_hour_later_the_figures_are_computed_again(app, client, officer):
     add(app, Vendor(name="Keystone"))
-    client.get("/inventory/portfolio")
+    update_portfolio(app)
     with app.app_context():
         first = portfolio.freshness(db.session)
         assert first.fresh(first.computed_at + timedelta(minutes=59))
@@ -148,6 +160,7 @@ def test_vendors_filter_and_sort_by_inherent_tier(app, client, officer):
         ),
         VendorData(vendor_id=risky, data_category_id=pii, records=5_000_000),
     )
+    update_portfolio(app)
     critical = text(client.get("/inventory/vendors?tier=critical"))
     assert "Cloud Admin Co" in critical and "Snack Delivery" not in critical
     low = text(client.get("/inventory/vendors?tier=low"))
@@ -182,7 +195,7 @@ def test_admin_credentials_into_production_lift_a_vendor_to_at_least_high(app, c
             system_id=prod,
         ),
     )
-    client.get("/inventory/portfolio")
+    update_portfolio(app)
     with app.app_context():
         tier = db.session.scalar(
             sa.select(VendorReach.inherent_tier).where(VendorReach.vendor_id == vendor)
@@ -204,6 +217,7 @@ def test_the_overdue_list_links_to_the_filtered_credentials(app, client, officer
         ),
         Credential(name="fresh-token", kind=CredentialKind.api_token, system_id=jira),
     )
+    update_portfolio(app)
     page = text(client.get("/inventory/portfolio"))
     overdue = rows_of(page, "Credentials by rotation status")
     assert "stale-token" in overdue and "fresh-token" not in overdue
@@ -214,6 +228,10 @@ def test_the_overdue_list_links_to_the_filtered_credentials(app, client, officer
 
 def test_an_empty_portfolio_says_so(app, client, officer):
     page = text(client.get("/inventory/portfolio"))
+    assert "not computed yet" in page
+    update_portfolio(app)
+    page = text(client.get("/inventory/portfolio"))
+    assert "not computed yet" not in page and "updating" not in page
     assert "No vendor holds a credential into our systems." in page
     assert "No vendor's breach reaches any system." in page
     assert "No credential is overdue for rotation." in page

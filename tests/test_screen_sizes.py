@@ -85,6 +85,7 @@ PAGES = {
         "/admin/users/{user}/edit",
         "/admin/audit",
         "/admin/outbox",
+        "/admin/jobs",
         "/account/",
         "/account/emails",
     ],

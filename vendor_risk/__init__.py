@@ -12,6 +12,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from . import config
 
     config.load(app, test_config)
+    from . import logs
+
+    logs.install(app.config["LOG_FORMAT"])  # one handler: request ids on, secrets masked
     if app.config["PROXY_COUNT"]:
         # The client's address and scheme as the trusted proxies saw them. Their host only
         # when a setting says so, and then Flask checks it against TRUSTED_HOSTS; links in
@@ -46,6 +49,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.before_request(access.gate)
 
     web.register_blueprints(app)
+
+    from . import jobs
+
+    jobs.init_app(app)  # the queue, built when first used
 
     from .cli import register
 

@@ -51,7 +51,16 @@ ARGON2_KIB_PER_LANE = 8
 ARGON2_PRODUCTION_MIN_KIB = 19 * 1024
 ARGON2_ONE_PASS_MIN_KIB = 46 * 1024
 # Values never repeated in a message: they are, or may contain, a password.
-SECRET_SETTINGS = frozenset({"SECRET_KEY", "SMTP_PASSWORD", "DATABASE_URL", "SSO_CLIENT_SECRET"})
+SECRET_SETTINGS = frozenset(
+    {
+        "SECRET_KEY",
+        "SMTP_PASSWORD",
+        "DATABASE_URL",
+        "MIGRATION_DATABASE_URL",
+        "QUEUE_URL",
+        "SSO_CLIENT_SECRET",
+    }
+)
 DATABASES = ("sqlite", "postgresql")
 
 
@@ -313,6 +322,32 @@ def _email_domain(value: str) -> str:
 
 RateLimits = Annotated[str, AfterValidator(_rate_limits)]
 RATE_LIMITS = "rate limits such as `20 per minute;100 per hour`, at least 1 per period"
+
+
+def queue_sqlite_file(url: str) -> str:
+    """The file of a ``sqlite:///`` queue URL (SQLAlchemy's form: four slashes before an
+    absolute path)."""
+    try:
+        return sa.make_url(url).database or ""
+    except sa.exc.ArgumentError:
+        return ""
+
+
+def _queue_url(value: str) -> str:
+    """Empty (SQLite next to the database), a SQLite file, or a Redis URL."""
+    if not value:
+        return value
+    scheme = urlsplit(value).scheme
+    if scheme == "sqlite" and os.path.isabs(queue_sqlite_file(value)):
+        return value
+    if scheme not in ("redis", "rediss", "unix"):
+        raise ValueError(
+            "expected `sqlite:////absolute/path/queue.sqlite`, a `redis://`, `rediss://` or "
+            "`unix://` URL, or empty"
+        )
+    return value
+
+
 Days = Annotated[int, Field(ge=1, le=3650)]
 
 
@@ -529,8 +564,8 @@ class Settings(BaseSettings):
     )
     OUTBOX_POLL_SECONDS: int = setting(
         5,
-        "how often `outbox send --loop` (and the worker `quickstart` runs) looks for emails "
-        "to send",
+        "how often `outbox send --loop` looks for emails to send (the background worker "
+        "sends each one as soon as it is queued)",
         ge=1,
         le=3600,
     )
@@ -562,6 +597,63 @@ class Settings(BaseSettings):
         shown=f"`{json.dumps(DEFAULT_REASSESSMENT_MONTHS)}`",
         accepts=f"a JSON object of whole months (1 to {MAX_MONTHS}) per tier: `critical`, "
         "`high`, `medium`, `low`",
+    )
+    # Background jobs (vendor_risk/jobs, docs/jobs.md).
+    QUEUE_URL: Annotated[str, AfterValidator(_queue_url)] = setting(
+        "",
+        "where background jobs wait for a worker (`flask --app app worker`): a SQLite file "
+        "(one machine; `sqlite:////path/queue.sqlite` to choose it), or Redis "
+        "(`redis://host:6379/1`) for several machines",
+        shown="SQLite file `instance/queue.sqlite`",
+        accepts="`sqlite:////absolute/path`, a `redis://`, `rediss://` or `unix://` URL, or empty",
+    )
+    QUEUE_NAME: str = setting(
+        "vendor-risk",
+        "the queue's name, which prefixes its keys (its letters and digits only): two "
+        "instances sharing one Redis database need two names",
+        accepts="letters, digits, `.`, `_` or `-`, 1 to 64 of them",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._-]+$",
+    )
+    JOB_RETRIES: int = setting(
+        3,
+        "times a failed job is tried again before admins see it failed (`/admin/jobs`)",
+        ge=0,
+        le=20,
+    )
+    JOB_RETRY_DELAY_SECONDS: int = setting(
+        60,
+        "the wait before a failed job's first retry, doubled at each next one",
+        ge=0,
+        le=86400,
+    )
+    JOB_REMINDERS_HOUR: int = setting(
+        7,
+        "the hour (UTC) at which the worker sends the day's questionnaire reminders",
+        ge=0,
+        le=23,
+    )
+    JOB_DIGEST_HOUR: int = setting(
+        7,
+        "the hour (UTC) at which the worker sends the daily notification digests",
+        ge=0,
+        le=23,
+    )
+
+    LOG_FORMAT: Literal["text", "json"] = setting(
+        "text",
+        "`text`: a readable line per event, for development; `json`: one JSON object per line "
+        "(time, level, logger, message, request id, and the access line's fields), for a log "
+        "collector. Either way invitation links and other tokens are masked (docs/operations.md)",
+    )
+    MIGRATION_DATABASE_URL: Annotated[str, AfterValidator(_database_url)] = setting(
+        "",
+        "the database as its owner sees it: `db upgrade`, `db grant-app-role`, `backup` and "
+        "`restore` connect with it, so the app's own role (`VR_DATABASE_URL`) can own nothing "
+        "(docs/operations.md)",
+        shown="`VR_DATABASE_URL`",
+        accepts="a `sqlite://` or `postgresql://` URL (SQLAlchemy's form), or empty",
     )
 
     SSO_ISSUER: Annotated[str, AfterValidator(_sso_issuer)] = setting(

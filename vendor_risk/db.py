@@ -15,14 +15,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask import Flask, g, has_app_context, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from flask_sqlalchemy_lite import SQLAlchemy
 from sqlmodel import SQLModel
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-db = SQLAlchemy()
+# pool_pre_ping: a connection that died while idle in the pool (PostgreSQL restarted, a failover,
+# a firewall's idle timeout) is replaced before a request uses it, instead of failing that request.
+db = SQLAlchemy(engine_options={"pool_pre_ping": True})
 
 # Set before any model is declared, so every constraint has a stable name that Alembic can
 # alter later (SQLite batch mode cannot touch an unnamed constraint).
@@ -173,6 +175,9 @@ def snapshot(session) -> Iterator[None]:
 
 
 AFTER_COMMIT_JOBS = "vr_after_commit_jobs"
+# The job that counts recorded inventory changes in the portfolio's aggregates
+# (services.portfolio.aggregates.update_pending); inventory services request it.
+PORTFOLIO_UPDATE = "portfolio.update"
 
 
 def request_job(session, name: str) -> None:
@@ -269,15 +274,27 @@ def alembic_config(url: str | None = None) -> Config:
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     # The engine's URL, resolved like the app resolves it (a relative SQLite path lives in
     # the instance folder), so migrations and the app always open the same database.
-    cfg.attributes["url"] = url or db.engine.url.render_as_string(hide_password=False)
+    cfg.attributes["url"] = url or owner_url()
+    # The app's logging (vendor_risk.logs) stays: alembic.ini's would replace its handler.
+    cfg.attributes["configure_logging"] = False
     return cfg
+
+
+def owner_url() -> str:
+    """The URL of the database's owner, who migrates, grants, backs up and restores:
+    ``MIGRATION_DATABASE_URL``, else the app's own (one role for both, as in development)."""
+    return current_app.config.get("MIGRATION_DATABASE_URL") or db.engine.url.render_as_string(
+        hide_password=False
+    )
 
 
 def migration_url() -> str:
     """The database URL that ``alembic`` uses when run from the shell: the same resolution as
-    the app (``VR_DATABASE_URL``, else the SQLite file in the instance folder)."""
+    the app (``VR_MIGRATION_DATABASE_URL``, the owner's, else ``VR_DATABASE_URL``, else the
+    SQLite file in the instance folder)."""
     from .config import database_url
 
     instance_path = Flask("vendor_risk").instance_path
     os.makedirs(instance_path, exist_ok=True)
-    return database_url({"DATABASE_URL": os.environ.get("VR_DATABASE_URL", "")}, instance_path)
+    url = os.environ.get("VR_MIGRATION_DATABASE_URL") or os.environ.get("VR_DATABASE_URL", "")
+    return database_url({"DATABASE_URL": url}, instance_path)

@@ -7,7 +7,7 @@ Downgrade forgets the links: staff sign in with their password again (or are lin
 their verified address at their next single sign-on).
 
 Revision ID: 7c3d4e5f6a73
-Revises: a1c3e5f70915
+Revises: 8b2c3d4e5f62
 Create Date: 2026-12-20 09:00:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 
 
 revision: str = "7c3d4e5f6a73"
-down_revision: str | None = "a1c3e5f70915"
+down_revision: str | None = "8b2c3d4e5f62"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

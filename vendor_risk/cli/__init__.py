@@ -6,6 +6,7 @@ import click
 from flask import Flask
 
 from .audit import audit_cli
+from .backup import backup_command, restore_command
 from .blast_radius import blast_radius_command
 from .common import guard_database_errors
 from .database import db_cli
@@ -20,6 +21,7 @@ from .reminders import send_reminders_command
 from .reports import report_command
 from .scoring import rescore_command
 from .users import create_user
+from .worker import worker_command
 
 COMMANDS: tuple[click.Command, ...] = (
     db_cli,
@@ -37,6 +39,9 @@ COMMANDS: tuple[click.Command, ...] = (
     rescore_command,
     findings_cli,
     report_command,
+    worker_command,
+    backup_command,
+    restore_command,
 )
 
 

@@ -3,8 +3,9 @@
 Once (for cron, or by hand): send what is due, print a summary, exit 1 when an email failed for
 good in this run. With ``--loop``: keep looking every ``--interval`` seconds until stopped
 (Ctrl+C or SIGTERM end it after the email being sent). Several workers may run at once
-(services/outbox.py claims each email with a lease). ``quickstart`` runs the same loop in a
-thread: :func:`start_background_worker`.
+(services/outbox.py claims each email with a lease). The background worker
+(``flask --app app worker``, or the one ``quickstart`` runs) sends each email as soon as its
+action commits, and needs none of this: the command stays for cron.
 """
 
 from __future__ import annotations
@@ -53,19 +54,6 @@ def run_worker(app: Flask, stop: threading.Event, interval: float) -> None:
         except Exception:
             log.exception("outbox: a pass failed; trying again in %s s", interval)
         stop.wait(interval)
-
-
-def start_background_worker(
-    app: Flask, interval: float
-) -> tuple[threading.Thread, threading.Event]:
-    """The worker as a daemon thread of this process (quickstart): it dies with the server,
-    and stops between two passes when the event is set."""
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=run_worker, args=(app, stop, interval), name="outbox-worker", daemon=True
-    )
-    thread.start()
-    return thread, stop
 
 
 @click.group("outbox")

@@ -1,7 +1,9 @@
-"""``flask --app app portfolio refresh``: recompute the portfolio's aggregates (for cron).
+"""``flask --app app portfolio update`` and ``refresh``: the portfolio's aggregates.
 
-Pages recompute them when the inventory changed, so cron is optional: it keeps the first page
-view after a change fast on a large portfolio, and dates current as credentials expire.
+Pages only read the stored aggregates. ``update`` counts the inventory changes recorded since
+the last computation (what the background job runs after each change); ``refresh`` computes
+every vendor again (after an upgrade, and hourly: reach depends on the date as credentials
+expire).
 """
 
 from __future__ import annotations
@@ -31,4 +33,21 @@ def refresh_command(if_stale: bool) -> None:
     click.echo(
         f"Computed {len(aggregates.vendors)} vendors and {len(aggregates.systems)} systems"
         f" (inventory version {aggregates.version}) in {time.perf_counter() - started:.2f} s."
+    )
+
+
+@portfolio_cli.command("update")
+def update_command() -> None:
+    """Count the inventory changes recorded since the last computation (only the vendors and
+    systems they can concern)."""
+    started = time.perf_counter()
+    done = portfolio.update_pending(db.session)
+    db.session.commit()
+    if done is None:
+        click.echo("No inventory change pending: the aggregates are current.")
+        return
+    vendors = "every vendor" if done.vendors is None else f"{done.vendors} vendors"
+    click.echo(
+        f"Counted {done.changes} changes: {vendors} and {done.systems} systems computed"
+        f" in {time.perf_counter() - started:.2f} s."
     )

@@ -10,12 +10,12 @@ from flask.cli import with_appcontext
 
 from .. import config
 from ..db import alembic_config, db
+from ..jobs import queue_of
 from ..models import Role
 from ..services import demo
 from ..services.accounts import users as accounts
 from ..services.inventory import starter
 from .common import cli_actor
-from .outbox import start_background_worker
 
 
 def ensure_first_admin(email: str = "admin@example.com") -> str | None:
@@ -92,7 +92,8 @@ def demo_command() -> None:
 @click.option("--no-demo", is_flag=True, help="Do not load the demo data on first start.")
 def quickstart(host: str, port: int, no_serve: bool, no_demo: bool) -> None:
     """Upgrade the database; on first start create the first admin and load the demo data;
-    serve the app, with the outbox worker (emails) in a thread of the same process."""
+    serve the app, with the background worker (emails, reminders...) in threads of the same
+    process."""
     if not current_app.config["BASE_URL"]:  # links in emails point where it serves
         current_app.config["BASE_URL"] = config.served_base_url(host, port)
     url = f"http://{host}:{port}/"
@@ -111,25 +112,26 @@ def quickstart(host: str, port: int, no_serve: bool, no_demo: bool) -> None:
         click.echo("")
         return
     app = current_app._get_current_object()
-    interval = app.config["OUTBOX_POLL_SECONDS"]
     if app.config["SMTP_HOST"]:
         where = f"through {app.config['SMTP_HOST']}"
     else:
         where = "into the log and the admins' outbox (no SMTP server is configured)"
+    queue = queue_of(app)
     click.echo(
-        f"Emails are sent by a worker in this process every {interval} s, {where}: "
-        "no `outbox send` needed while it runs."
+        f"Background jobs run in this process ({queue.describe()}): emails go out at once, "
+        f"{where}; reminders and expiry run on their schedule. No `worker` needed while it runs."
     )
     click.echo("")
     # Flask ignores app.run() inside its own CLI; werkzeug's server is what `flask run` uses.
     from werkzeug.serving import run_simple
 
-    thread, stop = start_background_worker(app, interval)
+    # The worker's threads beside the server's; the server keeps the signals (Ctrl+C).
+    consumer = queue.consumer(workers=2, in_process=True)
+    consumer.start()
     try:
         run_simple(host, port, app, threaded=True)
     finally:
-        stop.set()  # the worker ends after the email it is sending, if any
-        thread.join(timeout=interval + 1)
+        consumer.stop_and_wait()  # the jobs being run finish first
 
 
 def _prepare(no_demo: bool) -> list[tuple[str, Role, str]]:

@@ -72,6 +72,7 @@ from .inventory import (
     VendorStatus,
     ZoneReach,
 )
+from .jobs import JobFailure, JobRun
 from .mail import (
     AttemptOutcome,
     OutboxAttempt,
@@ -87,6 +88,7 @@ from .notifications import (
 )
 from .portfolio import (
     OpenFindingDay,
+    PortfolioChange,
     PortfolioDay,
     PortfolioState,
     SystemReach,
@@ -137,6 +139,8 @@ __all__ = [
     "IncidentCredential",
     "IncidentStatus",
     "Invite",
+    "JobFailure",
+    "JobRun",
     "NameKeyField",
     "NetworkZone",
     "Notification",
@@ -145,6 +149,7 @@ __all__ = [
     "OutboxAttempt",
     "OutboxMessage",
     "OutboxStatus",
+    "PortfolioChange",
     "PortfolioDay",
     "PortfolioState",
     "Privilege",

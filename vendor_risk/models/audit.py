@@ -83,6 +83,8 @@ class AuditAction(StrEnum):
     invite_revoked = "invite.revoked"
     invite_redeemed = "invite.redeemed"
     email_retried = "email.retried"  # an admin sends a failed email again
+    job_retried = "job.retried"  # an admin runs a failed background job again
+    job_dismissed = "job.dismissed"  # an admin leaves a failed background job
     evidence_uploaded = "evidence.uploaded"
     evidence_deleted = "evidence.deleted"
     evidence_downloaded = "evidence.downloaded"

@@ -27,6 +27,9 @@ class PortfolioState(SQLModel, table=True):
     computed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Credentials per rotation status (services.inventory.RotationStatus) at computed_at.
     rotation_counts: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    # The scoring parameters' version (core.scoring.parameters) the stored inherent scores
+    # were computed with: while it holds, a vendor whose profile did not change keeps its score.
+    parameters_version: int | None = Field(default=None)
 
 
 class VendorReach(SQLModel, table=True):
@@ -47,6 +50,33 @@ class VendorReach(SQLModel, table=True):
     profile: dict = Field(
         default_factory=dict, sa_type=sa.JSON, sa_column_kwargs={"server_default": "{}"}
     )
+    # The systems the vendor's breach reaches, despite the controls and if they fail: bitsets
+    # indexed by system id, zlib-compressed (services.portfolio.reach). An inventory change
+    # finds from them the vendors whose reach can change; concentration counts them.
+    reach_despite: bytes = Field(
+        default=b"", sa_type=sa.LargeBinary, sa_column_kwargs={"server_default": ""}
+    )
+    reach_if_fail: bytes = Field(
+        default=b"", sa_type=sa.LargeBinary, sa_column_kwargs={"server_default": ""}
+    )
+
+
+class PortfolioChange(SQLModel, table=True):
+    """What an inventory change touched, one row per touched vendor, system or credential
+    (``kind``; ``all`` when the change reaches too far to follow, such as a network zone or
+    a data category's sensitivity), written by database triggers on the inventory tables in
+    the transaction that changes them (imports and cascades included). The portfolio's update
+    (services.portfolio.incremental) recomputes what they touch and deletes the rows it read."""
+
+    __tablename__ = "portfolio_change"
+
+    id: int | None = Field(
+        default=None,
+        primary_key=True,
+        sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+    )
+    kind: str = Field(max_length=16)
+    ref_id: int = Field(default=0)
 
 
 class SystemReach(SQLModel, table=True):
@@ -102,6 +132,16 @@ class OpenFindingDay(SQLModel, table=True):
     severity: str = Field(max_length=16, primary_key=True)
     created_on: date = Field(primary_key=True)
     n: int = Field(default=0)
+
+
+# Indexes the migrations create on PostgreSQL alone, which the models do not describe (a GIN
+# trigram index on vendor.name_key, revision 8b2c3d4e5f62): autogenerate leaves them alone.
+POSTGRESQL_ONLY_INDEXES = frozenset({"ix_vendor_name_key_trgm"})
+
+
+def autogenerate_includes(_object, name, type_, reflected, _compare_to) -> bool:
+    """Alembic's include_object: everything but the PostgreSQL-only indexes."""
+    return not (type_ == "index" and reflected and name in POSTGRESQL_ONLY_INDEXES)
 
 
 # The dashboards read the top vendors by blast radius in this index's order.

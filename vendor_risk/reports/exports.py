@@ -18,7 +18,6 @@ from ..db import expect_writes, row_id, snapshot, utcnow
 from ..models import AuditAction, Vendor
 from ..services import audit
 from ..services.audit import Actor
-from ..services.portfolio import aggregates as portfolio
 from . import data
 from .render import Rendered, render
 
@@ -66,12 +65,6 @@ def _export(
     return Export(rendered, filename(report), report)
 
 
-def _fresh(session: Session) -> None:
-    """Ratings and the portfolio's figures follow the inventory once its aggregates are
-    computed again: make sure they are before reading them (as their pages do)."""
-    portfolio.ensure_fresh(session, before_writing=expect_writes)
-
-
 def export_assessment(
     session: Session, vendor_id: int, *, actor: Actor, exported_by: str
 ) -> Export | None:
@@ -79,7 +72,6 @@ def export_assessment(
     when no risk officer has decided on the vendor yet."""
     if row_id(vendor_id) is None or session.get(Vendor, vendor_id) is None:
         return None
-    _fresh(session)
     return _export(
         session,
         lambda now: data.vendor_assessment(session, vendor_id, exported_by=exported_by, now=now),
@@ -114,7 +106,6 @@ def export_incident(session: Session, incident_id: int, *, actor: Actor) -> Expo
 
 def export_portfolio(session: Session, *, actor: Actor) -> Export:
     """The portfolio summary."""
-    _fresh(session)
     exported = _export(
         session,
         lambda now: data.portfolio_report(session, now=now),

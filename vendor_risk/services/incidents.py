@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..core.blast_radius.engine import BlastRadius, rotated_since, rotation_done
 from ..core.secret_detection import secret_problem
-from ..db import row_id, utcnow
+from ..db import PORTFOLIO_UPDATE, request_job, row_id, utcnow
 from ..models import (
     AuditAction,
     ChecklistAction,
@@ -492,6 +492,7 @@ def mark(
         credential.status = CredentialStatus.revoked
     item.action, item.acted_by_id, item.acted_at = action, actor.user_id, now
     session.flush()
+    request_job(session, PORTFOLIO_UPDATE)  # the credential changed: its reach may too
     audit.record(
         session,
         _ACTION_AUDIT[action],

@@ -25,7 +25,7 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from .. import config
-from ..db import utcnow
+from ..db import request_job, utcnow
 from ..models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger("vendor_risk.mail")
@@ -126,6 +126,7 @@ def send_mail(
     )
     session.add(record)
     session.flush()
+    request_job(session, "outbox.deliver")  # a worker sends it as soon as this commits
     log.info("email to %s queued: %s", to, record.subject)
     return record
 

@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
     from .auth.sso import bp as sso_bp
     from .auth.views import bp as auth_bp
     from .findings.views import bp as findings_bp
+    from .health.views import bp as health_bp
     from .incidents.views import bp as incidents_bp
     from .inventory.views import bp as inventory_bp
     from .invites.views import bp as invites_bp
@@ -52,5 +53,6 @@ def register_blueprints(app: Flask) -> None:
         request_workbooks_bp,
         reports_bp,
         sso_bp,
+        health_bp,
     ):
         app.register_blueprint(blueprint)

@@ -33,6 +33,10 @@ PUBLIC_ENDPOINTS = frozenset(
     # Single sign-on: the start of the flow and the identity provider's answer (docs/sso.md).
     | {"sso.login", "sso.callback"}
 )
+# The probes of load balancers and orchestrators (web/health): public, and let through before
+# anything reads the session or the database.
+PROBE_ENDPOINTS = frozenset({"health.healthz", "health.readyz"})
+PUBLIC_ENDPOINTS |= PROBE_ENDPOINTS
 PASSWORD_CHANGE_ENDPOINT = "auth.change_password"  # noqa: S105 - an endpoint name
 PENDING_ENDPOINTS = frozenset({"auth.mfa", "auth.enrol", "auth.recovery"})
 # Area name -> roles admitted (None: every fully logged-in user).
@@ -184,6 +188,8 @@ def gate():
     endpoint = request.endpoint
     if endpoint is None:
         return None  # 404 or 405: let Flask answer
+    if endpoint in PROBE_ENDPOINTS:
+        return None
     if current_user.is_authenticated and _session_expired():
         actor = request_actor()
         expect_writes(db.session)

@@ -13,6 +13,7 @@ from ..core.plurals import plural
 from ..db import MAX_ROW_ID, db
 from ..models import STAFF_ROLES, Role
 from ..services import notifications
+from . import request_log
 
 CSP = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
@@ -207,6 +208,7 @@ def init_app(app: Flask) -> None:
     """Before any blueprint is registered: the converter applies to the rules as they are
     added."""
     app.url_map.converters["int"] = RowIdConverter
+    request_log.init_app(app)  # first: the request id is set before any other hook logs
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["plural"] = plural  # {{ n | plural("user") }}: "1 user", "2 users"
     app.before_request(refuse_nul_bytes)

@@ -77,10 +77,12 @@ from .portfolio import (
     Concentration,
     ReachCounts,
     VendorFigures,
+    VendorReachSets,
     concentration,
     fourth_party_concentration,
     reach_counts_for_all_vendors,
     reach_figures_for_all_vendors,
+    reach_for_all_vendors,
 )
 from .results import (
     SCHEMA_VERSION,
@@ -142,12 +144,14 @@ __all__ = [
     "System",
     "Vendor",
     "VendorFigures",
+    "VendorReachSets",
     "ZoneHop",
     "compute",
     "concentration",
     "fourth_party_concentration",
     "reach_counts_for_all_vendors",
     "reach_figures_for_all_vendors",
+    "reach_for_all_vendors",
     "rotated_since",
     "rotation_done",
 ]

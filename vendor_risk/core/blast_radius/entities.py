@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -141,19 +141,32 @@ class Credential:
     stored_in: tuple[int, ...] = ()  # systems keeping a copy: the attacker's lateral movement
 
     def __post_init__(self) -> None:
-        checks = {
-            "kind": (self.kind, CREDENTIAL_KINDS),
-            "privilege": (self.privilege, PRIVILEGE_RANK),
-            "status": (self.status, CREDENTIAL_STATUSES),
-        }
-        for attribute, (value, allowed) in checks.items():
-            if value not in allowed:
-                raise ValueError(
-                    f"credential {self.name!r}: {attribute} {value!r} is not one of "
-                    f"{', '.join(sorted(allowed))}"
-                )
+        # Runs for each of hundreds of thousands of credentials when the portfolio is
+        # computed: the usual case (valid values, aware or no dates) costs three lookups.
+        if not (
+            self.kind in CREDENTIAL_KINDS
+            and self.privilege in PRIVILEGE_RANK
+            and self.status in CREDENTIAL_STATUSES
+        ):
+            checks = {
+                "kind": (self.kind, CREDENTIAL_KINDS),
+                "privilege": (self.privilege, PRIVILEGE_RANK),
+                "status": (self.status, CREDENTIAL_STATUSES),
+            }
+            for attribute, (value, allowed) in checks.items():
+                if value not in allowed:
+                    raise ValueError(
+                        f"credential {self.name!r}: {attribute} {value!r} is not one of "
+                        f"{', '.join(sorted(allowed))}"
+                    )
         for attribute in ("issued_at", "last_rotated_at", "expires_at"):
-            object.__setattr__(self, attribute, _utc(getattr(self, attribute)))
+            moment = getattr(self, attribute)
+            if moment is None or moment.tzinfo is UTC:
+                continue
+            if moment.tzinfo is None:  # SQLite's, taken as UTC
+                object.__setattr__(self, attribute, moment.replace(tzinfo=UTC))
+            else:
+                object.__setattr__(self, attribute, _utc(moment))
 
     @property
     def label(self) -> str:

@@ -233,9 +233,33 @@ def reach_figures_for_all_vendors(
 ) -> dict[int, VendorFigures]:
     """:func:`reach_counts_for_all_vendors`, with the most sensitive data each vendor's breach
     reaches despite controls (what exposure weighs)."""
+    reach = reach_for_all_vendors(inventory, as_of=as_of, since=since)
+    return {vendor_id: found.figures for vendor_id, found in reach.items()}
+
+
+class VendorReachSets(NamedTuple):
+    figures: VendorFigures
+    # The systems reached, as bitsets indexed by system id (bit ``id`` set: reached), despite
+    # the controls and if they fail: what the portfolio stores to find, after a change, the
+    # vendors whose reach can change, and to count concentration.
+    systems_despite_controls: int
+    systems_if_controls_fail: int
+
+
+def reach_for_all_vendors(
+    inventory: Inventory, *, as_of: datetime, since: datetime | None = None
+) -> dict[int, VendorReachSets]:
+    """For every vendor of ``inventory``, its figures and the systems it reaches.
+
+    Each vendor's result depends only on its own holdings, the credentials it holds, the
+    systems it operates, its software, and the rest of the graph from the systems on (stored
+    credentials, federations, zones): an inventory holding every system, every stored
+    credential and those vendors' own rows gives them the same result as the whole inventory,
+    so the portfolio can be computed in chunks of vendors, or for a few vendors after a change.
+    """
     clock = _Clock(_utc(as_of), _utc(since))
     stopped = _stopped(inventory, clock)
-    system_bit = {system_id: 1 << n for n, system_id in enumerate(inventory.systems)}
+    system_bit = {system_id: 1 << system_id for system_id in inventory.systems}
     category_bit = {category_id: 1 << n for n, category_id in enumerate(inventory.categories)}
     category_bits = {
         system.id: _holding_bits(system.holdings, category_bit)
@@ -252,7 +276,7 @@ def reach_figures_for_all_vendors(
     )
     fail_systems, _ = _closures(inventory, frozenset(), False, system_bit, category_bits)
 
-    figures = {}
+    found = {}
     for vendor in inventory.vendors.values():
         despite = if_fail = 0
         categories = _holding_bits(vendor.holdings, category_bit)
@@ -261,11 +285,12 @@ def reach_figures_for_all_vendors(
         for node in _entries(inventory, vendor.id, stopped, True):
             despite |= despite_systems[node]
             categories |= despite_categories[node]
-        figures[vendor.id] = VendorFigures(
+        figures = VendorFigures(
             ReachCounts(despite.bit_count(), if_fail.bit_count(), categories.bit_count()),
             _highest_level(categories, levels),
         )
-    return figures
+        found[vendor.id] = VendorReachSets(figures, despite, if_fail)
+    return found
 
 
 class Concentration(NamedTuple):

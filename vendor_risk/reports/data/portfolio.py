@@ -95,7 +95,7 @@ def _counts(pairs: Iterable[tuple[Any, int]]) -> tuple[CountLine, ...]:
 
 def portfolio_report(session: Session, *, now: datetime | None = None) -> PortfolioReport:
     """The portfolio's figures as its page shows them, from the stored aggregates (the caller
-    makes them fresh first: services.portfolio.ensure_fresh). A dozen statements."""
+    never computes them: the background update keeps them current). A dozen statements."""
     now = now or utcnow()
     residual = scoring.tier_counts(session)
     overdue = inventory.search_credentials(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ...core.names import name_key
 from ...core.secret_detection import secret_problem
+from ...db import PORTFOLIO_UPDATE, request_job
 from ...models import (
     AuditAction,
     Credential,
@@ -139,6 +140,9 @@ def _record(
     vendor_id: int | None = None,
     **details,
 ) -> None:
+    # Every inventory edit goes through here: the portfolio's aggregates are updated by the
+    # background job once the change commits (the triggers recorded what it touched).
+    request_job(session, PORTFOLIO_UPDATE)
     audit.record(
         session,
         action,

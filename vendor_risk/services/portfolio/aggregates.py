@@ -1,38 +1,57 @@
 """The portfolio's aggregates: each vendor's blast radius in figures and inherent tier, and how
 many vendors reach each system (concentration).
 
-They are computed for the whole portfolio at once by the engine (docs/blast-radius.md) and
-stored, so that lists sort and filter by them with an index. Triggers on the inventory tables
-bump ``portfolio_state.inventory_version`` in every transaction that changes the inventory; the
-aggregates are fresh while they were computed from that version, and less than
-``MAX_AGE`` ago (reach depends on the date too: credentials expire). :func:`ensure_fresh`
-recomputes them when they are not, once, whoever asks first; ``flask --app app portfolio
-refresh`` does it from cron.
+They are computed by the engine (docs/blast-radius.md) and stored, so that lists sort and filter
+by them with an index, and pages only read them. Database triggers on the inventory tables bump
+``portfolio_state.inventory_version`` and record what each change touched
+(``portfolio_change``) in the transaction that changes the inventory; :func:`update_pending`
+(a background job after every inventory change, or ``flask --app app portfolio update``)
+recomputes the vendors whose reach a change can concern, found from the stored reach, and
+:func:`refresh` (``portfolio refresh``, and hourly: reach depends on the date too, as
+credentials expire) recomputes every vendor. Both write only the rows that differ.
 
 The computation reads the inventory in one snapshot without the write lock, and takes the
-write lock only to store the results: a change committed in between leaves the aggregates
-stale, and the next reader computes again.
+write lock only to store the results: the change rows it read are deleted then, those recorded
+meanwhile stay for the next update.
 """
 
 from __future__ import annotations
 
+import json
+import zlib
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ...core.blast_radius import engine
 from ...core.scoring import inherent
+from ...core.scoring.parameters import PARAMETERS_VERSION
 from ...db import snapshot
-from ...models import PortfolioState, System, SystemReach, Vendor, VendorReach
+from ...models import (
+    Credential,
+    CredentialCopy,
+    PortfolioChange,
+    PortfolioState,
+    System,
+    SystemReach,
+    Vendor,
+    VendorReach,
+)
 from ..assessments import scoring
-from ..blast_radius import load_inventory
+from ..blast_radius import load_for_vendors
 from ..inventory import RotationStatus, rotation_status
 
 MAX_AGE = timedelta(hours=1)
 STATE_ID = 1
+# Past this many vendors concerned by the pending changes, one pass over every vendor costs
+# less than reading theirs one by one (and an IN list stays within SQLite's limits).
+MOST_VENDORS_UPDATED = 5_000
+BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -40,10 +59,22 @@ class Freshness:
     inventory_version: int
     computed_version: int | None
     computed_at: datetime | None
+    # Inventory changes recorded and not yet counted in the aggregates.
+    pending: bool = False
+
+    @property
+    def computed(self) -> bool:
+        return self.computed_at is not None
+
+    @property
+    def updating(self) -> bool:
+        """What the pages say: changes are waiting for the background update."""
+        return self.pending or not self.computed
 
     def fresh(self, now: datetime) -> bool:
         return (
-            self.computed_version == self.inventory_version
+            not self.pending
+            and self.computed_version is not None
             and self.computed_at is not None
             and now - self.computed_at < MAX_AGE
         )
@@ -57,9 +88,10 @@ def freshness(session: Session) -> Freshness:
             PortfolioState.computed_at,
         ).where(PortfolioState.id == STATE_ID)
     ).first()
+    pending = session.scalar(sa.select(sa.exists().where(PortfolioChange.id.is_not(None))))
     if row is None:  # emptied by hand: everything is to be computed
-        return Freshness(0, None, None)
-    return Freshness(*row)
+        return Freshness(0, None, None, True)
+    return Freshness(*row, pending=bool(pending))
 
 
 @dataclass(frozen=True)
@@ -67,18 +99,26 @@ class Aggregates:
     version: int
     vendors: list[dict]
     systems: list[dict]
-    rotation_counts: dict[str, int]
+    rotation_counts: dict[str, int] | None  # None: unchanged (no credential changed)
+    # The vendors computed again (None: every vendor), and the change rows read.
+    vendor_ids: frozenset[int] | None = None
+    change_ids: tuple[int, ...] = ()
+    # Each vendor's profile as JSON text, to compare with the stored one.
+    profile_texts: dict[int, str] = field(default_factory=dict)
 
 
 def _profiles(session: Session, inventory: engine.Inventory) -> dict[int, inherent.Profile]:
     """What inherent risk reads of each vendor: the inventory (the data it holds, directly or in
     a system it operates; its access, by credential, as operator or through its software) plus
     two fields of the vendor."""
+    wanted = inventory.vendors
+    query = sa.select(Vendor.id, Vendor.criticality, Vendor.substitutability, Vendor.declared_risk)
+    if len(wanted) <= MOST_VENDORS_UPDATED:
+        query = query.where(Vendor.id.in_(sorted(wanted)))
     dependence = {
         row.id: (str(row.criticality), str(row.substitutability), row.declared_risk or {})
-        for row in session.execute(
-            sa.select(Vendor.id, Vendor.criticality, Vendor.substitutability, Vendor.declared_risk)
-        )
+        for row in session.execute(query)
+        if row.id in wanted
     }
     access: dict[int, list[inherent.Access]] = defaultdict(list)
     for vendor_id, credential_ids in inventory.credentials_held_by.items():
@@ -121,43 +161,224 @@ def _profiles(session: Session, inventory: engine.Inventory) -> dict[int, inhere
     return profiles
 
 
-def compute(session: Session, now: datetime) -> Aggregates:
-    """Every aggregate, from one consistent read of the inventory (no write lock held)."""
-    with snapshot(session):
-        version = freshness(session).inventory_version
-        inventory = load_inventory(session)
-        profiles = _profiles(session, inventory)
-        status = rotation_status(now)
-        rotation_counts = {
-            key: n
-            for key, n in session.execute(sa.select(status, sa.func.count()).group_by(status))
-        }
-    figures = engine.reach_figures_for_all_vendors(inventory, as_of=now)
-    concentration = engine.concentration(inventory, as_of=now)
-    vendors = []
-    for vendor_id, (reach, max_sensitivity) in figures.items():
-        risk = inherent.inherent_risk(profiles[vendor_id])
-        vendors.append(
-            {
-                "vendor_id": vendor_id,
-                "systems_despite_controls": reach.systems_despite_controls,
-                "systems_if_controls_fail": reach.systems_if_controls_fail,
-                "categories_despite_controls": reach.categories_despite_controls,
-                "max_sensitivity": max_sensitivity,
-                "inherent_score": risk.score,
-                "inherent_tier": str(risk.tier),
-                "profile": profiles[vendor_id].to_dict(),
-            }
-        )
-    systems = [
+# ---- the stored reach: which systems each vendor's breach reaches ---------------------------
+
+
+def encode_reach(systems: int) -> bytes:
+    """A bitset of system ids, compressed: reach if controls fail is most of the systems (long
+    runs of ones), despite controls a few (long runs of zeros)."""
+    return zlib.compress(systems.to_bytes((systems.bit_length() + 7) // 8, "little"), 1)
+
+
+def decode_reach(stored: bytes | None) -> int:
+    return int.from_bytes(zlib.decompress(stored), "little") if stored else 0
+
+
+def _concentration(reach: Iterable[tuple[bytes, bytes]], system_ids: Collection[int]) -> list[dict]:
+    """How many vendors reach each system, counted over the vendors' stored reach: the engine's
+    concentration (each vendor's breach alone), without walking the graph again."""
+    import numpy as np  # only the portfolio's computation needs it: not at start-up
+
+    width = (max(system_ids, default=0) + 8) // 8
+    totals = [np.zeros(width * 8, dtype=np.int64), np.zeros(width * 8, dtype=np.int64)]
+    pairs = iter(reach)
+    while chunk := list(islice(pairs, 4096)):
+        for view in (0, 1):
+            matrix = np.frombuffer(
+                b"".join(
+                    zlib.decompress(pair[view])[:width].ljust(width, b"\0")
+                    if pair[view]
+                    else bytes(width)
+                    for pair in chunk
+                ),
+                dtype=np.uint8,
+            ).reshape(len(chunk), width)
+            totals[view] += np.unpackbits(matrix, axis=1, bitorder="little").sum(
+                axis=0, dtype=np.int64
+            )
+    return [
         {
             "system_id": system_id,
-            "vendors_despite_controls": figures.vendors_despite_controls,
-            "vendors_if_controls_fail": figures.vendors_if_controls_fail,
+            "vendors_despite_controls": int(totals[0][system_id]),
+            "vendors_if_controls_fail": int(totals[1][system_id]),
         }
-        for system_id, figures in concentration.items()
+        for system_id in sorted(system_ids)
     ]
-    return Aggregates(version, vendors, systems, rotation_counts)
+
+
+# ---- computing ---------------------------------------------------------------------------
+
+
+def _stored_inherent(session: Session, vendor_ids: Collection[int] | None) -> dict[int, tuple]:
+    """vendor -> (profile as stored, inherent score, tier), while the stored scores were
+    computed with today's parameters (otherwise nothing: every score is computed again)."""
+    version = session.scalar(
+        sa.select(PortfolioState.parameters_version).where(PortfolioState.id == STATE_ID)
+    )
+    if version != PARAMETERS_VERSION:
+        return {}
+    query = sa.select(
+        VendorReach.vendor_id,
+        sa.type_coerce(VendorReach.profile, sa.String()),
+        VendorReach.inherent_score,
+        VendorReach.inherent_tier,
+    )
+    if vendor_ids is not None:
+        query = query.where(VendorReach.vendor_id.in_(sorted(vendor_ids)))
+    return {row[0]: row[1:] for row in session.execute(query)}
+
+
+def _same_profile(stored, profile: dict, text: str) -> bool:
+    # SQLite gives the JSON text as written, psycopg the value it decodes.
+    return stored == text if isinstance(stored, str) else stored == profile
+
+
+def _vendor_rows(session: Session, inventory: engine.Inventory, now: datetime) -> list[dict]:
+    profiles = _profiles(session, inventory)
+    stored = _stored_inherent(session, None if len(profiles) > MOST_VENDORS_UPDATED else profiles)
+    reach = engine.reach_for_all_vendors(inventory, as_of=now)
+    rows, texts = [], {}
+    for vendor_id, found in reach.items():
+        figures, max_sensitivity = found.figures
+        profile = profiles[vendor_id].to_dict()
+        text = texts[vendor_id] = json.dumps(profile)
+        before = stored.get(vendor_id)
+        if before is not None and _same_profile(before[0], profile, text):
+            score, tier = before[1], before[2]
+        else:
+            risk = inherent.inherent_risk(profiles[vendor_id])
+            score, tier = risk.score, str(risk.tier)
+        rows.append(
+            {
+                "vendor_id": vendor_id,
+                "systems_despite_controls": figures.systems_despite_controls,
+                "systems_if_controls_fail": figures.systems_if_controls_fail,
+                "categories_despite_controls": figures.categories_despite_controls,
+                "max_sensitivity": max_sensitivity,
+                "inherent_score": score,
+                "inherent_tier": tier,
+                "profile": profile,
+                "reach_despite": encode_reach(found.systems_despite_controls),
+                "reach_if_fail": encode_reach(found.systems_if_controls_fail),
+            }
+        )
+    return rows, texts
+
+
+def _pending_changes(session: Session) -> list[tuple[int, str, int]]:
+    query = sa.select(PortfolioChange.id, PortfolioChange.kind, PortfolioChange.ref_id)
+    return [tuple(row) for row in session.execute(query.order_by(PortfolioChange.id))]
+
+
+def _rotation_counts(session: Session, now: datetime) -> dict[str, int]:
+    status = rotation_status(now)
+    return {
+        key: n for key, n in session.execute(sa.select(status, sa.func.count()).group_by(status))
+    }
+
+
+def compute(
+    session: Session, now: datetime, vendor_ids: Collection[int] | None = None
+) -> Aggregates:
+    """Every aggregate of these vendors (None: every vendor), from one consistent read of the
+    inventory (no write lock held); concentration counts every vendor, the others by their
+    stored reach."""
+    with snapshot(session):
+        version = freshness(session).inventory_version
+        change_ids = tuple(change[0] for change in _pending_changes(session))
+        aggregates = _compute_in_snapshot(session, now, version, change_ids, vendor_ids)
+    return aggregates
+
+
+def _compute_in_snapshot(
+    session: Session,
+    now: datetime,
+    version: int,
+    change_ids: tuple[int, ...],
+    vendor_ids: Collection[int] | None,
+    *,
+    rotation: bool = True,
+) -> Aggregates:
+    inventory = load_for_vendors(session, vendor_ids)
+    vendors, texts = _vendor_rows(session, inventory, now)
+    reach = [(row["reach_despite"], row["reach_if_fail"]) for row in vendors]
+    systems = None
+    if vendor_ids is not None:
+        systems = _concentration_after(session, vendors, vendor_ids, inventory.systems.keys())
+    if systems is None:
+        kept = {}
+        if vendor_ids is not None:
+            kept = {
+                vendor_id: (despite, if_fail)
+                for vendor_id, despite, if_fail in session.execute(
+                    sa.select(
+                        VendorReach.vendor_id, VendorReach.reach_despite, VendorReach.reach_if_fail
+                    )
+                )
+                if vendor_id not in vendor_ids
+            }
+        systems = _concentration([*reach, *kept.values()], inventory.systems.keys())
+    return Aggregates(
+        version,
+        vendors,
+        systems,
+        _rotation_counts(session, now) if rotation else None,
+        None if vendor_ids is None else frozenset(vendor_ids),
+        change_ids,
+        texts,
+    )
+
+
+def _concentration_after(
+    session: Session, vendors: list[dict], vendor_ids: Collection[int], system_ids
+) -> list[dict] | None:
+    """Concentration after these vendors were computed again: the stored counts, less each
+    one's stored reach, plus its new reach (None when a vendor was deleted, its stored reach
+    gone with it: then every vendor's reach is counted)."""
+    before = {}
+    for batch in _batches(vendor_ids):
+        before.update(
+            (vendor_id, (despite, if_fail))
+            for vendor_id, despite, if_fail in session.execute(
+                sa.select(
+                    VendorReach.vendor_id, VendorReach.reach_despite, VendorReach.reach_if_fail
+                ).where(VendorReach.vendor_id.in_(batch))
+            )
+        )
+    after = {row["vendor_id"]: (row["reach_despite"], row["reach_if_fail"]) for row in vendors}
+    if any(vendor_id not in before and vendor_id not in after for vendor_id in vendor_ids):
+        return None
+    counts: dict[int, list[int]] = {
+        system_id: [despite, if_fail]
+        for system_id, despite, if_fail in session.execute(
+            sa.select(
+                SystemReach.system_id,
+                SystemReach.vendors_despite_controls,
+                SystemReach.vendors_if_controls_fail,
+            )
+        )
+    }
+    nothing = (b"", b"")
+    for vendor_id in vendor_ids:
+        old, new = before.get(vendor_id, nothing), after.get(vendor_id, nothing)
+        for view in (0, 1):
+            was, now = decode_reach(old[view]), decode_reach(new[view])
+            for bits, step in ((now & ~was, 1), (was & ~now, -1)):
+                while bits:
+                    lowest = bits & -bits
+                    counts.setdefault(lowest.bit_length() - 1, [0, 0])[view] += step
+                    bits ^= lowest
+    return [
+        {
+            "system_id": system_id,
+            "vendors_despite_controls": counts.get(system_id, (0, 0))[0],
+            "vendors_if_controls_fail": counts.get(system_id, (0, 0))[1],
+        }
+        for system_id in sorted(system_ids)
+    ]
+
+
+# ---- storing -----------------------------------------------------------------------------
 
 
 def _lock_state(session: Session) -> PortfolioState:
@@ -173,59 +394,229 @@ def _lock_state(session: Session) -> PortfolioState:
     return state
 
 
+def _batches(ids: Iterable[int], size: int = BATCH) -> Iterable[list[int]]:
+    ordered = iter(sorted(ids))
+    while batch := list(islice(ordered, size)):
+        yield batch
+
+
+def _runs(ids: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted ids as (first, last) runs of consecutive ids: the changes read are deleted by
+    range, never those recorded meanwhile by another transaction (a gap in the ids read)."""
+    runs: list[list[int]] = []
+    for id_ in sorted(ids):
+        if runs and id_ == runs[-1][1] + 1:
+            runs[-1][1] = id_
+        else:
+            runs.append([id_, id_])
+    return [(first, last) for first, last in runs]
+
+
+def _delete_changes(session: Session, change_ids: Iterable[int]) -> None:
+    for first, last in _runs(change_ids):
+        session.execute(sa.delete(PortfolioChange).where(PortfolioChange.id.between(first, last)))
+
+
+SCORED_COLUMNS = (
+    "systems_despite_controls",
+    "systems_if_controls_fail",
+    "categories_despite_controls",
+    "max_sensitivity",
+    "inherent_score",
+    "inherent_tier",
+)
+
+
+def _stored_vendor_rows(session: Session, vendor_ids: Collection[int] | None) -> dict[int, tuple]:
+    columns = [getattr(VendorReach, name) for name in SCORED_COLUMNS]
+    query = sa.select(
+        VendorReach.vendor_id,
+        *columns,
+        sa.type_coerce(VendorReach.profile, sa.String()),
+        VendorReach.reach_despite,
+        VendorReach.reach_if_fail,
+    )
+    if vendor_ids is not None:
+        query = query.where(VendorReach.vendor_id.in_(sorted(vendor_ids)))
+    return {row[0]: tuple(row[1:]) for row in session.execute(query)}
+
+
 def store(session: Session, aggregates: Aggregates, now: datetime) -> bool:
-    """Replace the stored aggregates; False (nothing written) if someone stored aggregates of
-    the same or a later version meanwhile."""
+    """Write the aggregates that differ from those stored; False (nothing written) if someone
+    stored aggregates of a later version meanwhile. Rescores the vendors whose figures or
+    profile changed."""
     state = _lock_state(session)
     if state.computed_version is not None and state.computed_version > aggregates.version:
         return False
-    changed = _changed_vendors(session, aggregates.vendors)
-    session.execute(sa.delete(VendorReach))
-    session.execute(sa.delete(SystemReach))
-    if aggregates.vendors:
-        session.execute(sa.insert(VendorReach), aggregates.vendors)
-    if aggregates.systems:
-        session.execute(sa.insert(SystemReach), aggregates.systems)
+    stored = _stored_vendor_rows(session, aggregates.vendor_ids)
+    rescore, rewrite = set(), []
+    for row in aggregates.vendors:
+        before = stored.get(row["vendor_id"])
+        scored = tuple(row[name] for name in SCORED_COLUMNS)
+        profile = row["profile"]
+        if (
+            before is None
+            or before[:6] != scored
+            or not _same_profile(before[6], profile, json.dumps(profile))
+        ):
+            rescore.add(row["vendor_id"])
+            rewrite.append(row)
+        elif (before[7], before[8]) != (row["reach_despite"], row["reach_if_fail"]):
+            rewrite.append(row)
+    for batch in _batches(row["vendor_id"] for row in rewrite):
+        session.execute(sa.delete(VendorReach).where(VendorReach.vendor_id.in_(batch)))
+    if rewrite:
+        session.execute(sa.insert(VendorReach.__table__), rewrite)
+    if aggregates.vendor_ids is None:  # vendors deleted since: their rows go too
+        gone = set(stored) - {row["vendor_id"] for row in aggregates.vendors}
+        for batch in _batches(gone):
+            session.execute(sa.delete(VendorReach).where(VendorReach.vendor_id.in_(batch)))
+    _store_systems(session, aggregates.systems)
+    _delete_changes(session, aggregates.change_ids)
     state.computed_version = aggregates.version
     state.computed_at = now
-    state.rotation_counts = aggregates.rotation_counts
+    if aggregates.rotation_counts is not None:
+        state.rotation_counts = aggregates.rotation_counts
+    state.parameters_version = PARAMETERS_VERSION
     session.flush()
-    scoring.after_aggregates(session, changed, now)
+    scoring.after_aggregates(session, rescore, now)
     return True
 
 
-def _changed_vendors(session: Session, vendors: list[dict]) -> set[int]:
-    """The vendors whose stored aggregates differ from these (or have none): their scores are
-    to be computed again."""
-    columns = [getattr(VendorReach, name) for name in vendors[0]] if vendors else []
-    stored = (
-        {row.vendor_id: row._asdict() for row in session.execute(sa.select(*columns))}
-        if columns
-        else {}
-    )
-    return {row["vendor_id"] for row in vendors if stored.get(row["vendor_id"]) != row}
+def _store_systems(session: Session, systems: list[dict]) -> None:
+    stored = {
+        row[0]: tuple(row[1:])
+        for row in session.execute(
+            sa.select(
+                SystemReach.system_id,
+                SystemReach.vendors_despite_controls,
+                SystemReach.vendors_if_controls_fail,
+            )
+        )
+    }
+    changed = [
+        row
+        for row in systems
+        if stored.get(row["system_id"])
+        != (row["vendors_despite_controls"], row["vendors_if_controls_fail"])
+    ]
+    gone = set(stored) - {row["system_id"] for row in systems}
+    for batch in _batches({row["system_id"] for row in changed} | gone):
+        session.execute(sa.delete(SystemReach).where(SystemReach.system_id.in_(batch)))
+    if changed:
+        session.execute(sa.insert(SystemReach.__table__), changed)
 
 
 def refresh(session: Session, now: datetime | None = None) -> Aggregates:
-    """Compute and store every aggregate; the caller commits."""
+    """Compute and store every aggregate (every vendor); the caller commits."""
     now = now or datetime.now(UTC)
     aggregates = compute(session, now)
     store(session, aggregates, now)
     return aggregates
 
 
-def ensure_fresh(session: Session, *, before_writing=None) -> Freshness:
-    """Recompute the aggregates if the inventory changed since (or an hour passed), and
-    commit them. ``before_writing`` runs between the read and the write (a view passes
-    ``expect_writes`` so a GET takes SQLite's write lock only then)."""
-    now = datetime.now(UTC)
+def refresh_if_old(session: Session, now: datetime | None = None) -> Aggregates | None:
+    """The periodic job: a full refresh when the last one is older than MAX_AGE (reach depends
+    on the date: credentials expire), else nothing. The caller commits."""
+    now = now or datetime.now(UTC)
     state = freshness(session)
-    if state.fresh(now):
-        return state
-    aggregates = compute(session, now)
-    if before_writing is not None:
-        before_writing(session)
+    if state.computed_at is not None and now - state.computed_at < MAX_AGE:
+        return None
+    return refresh(session, now)
+
+
+# ---- the incremental update ----------------------------------------------------------------
+
+
+def _concerned_vendors(
+    session: Session, changes: list[tuple[int, str, int]]
+) -> frozenset[int] | None:
+    """The vendors whose aggregates the changes can concern (None: every vendor):
+
+    - a vendor touched (its row, data, software, a credential it held or holds, a system it
+      operated or operates);
+    - a credential touched: its holder, and as a system touched each system storing it;
+    - a system touched (its row, data, copies stored in it, the federations it grants as an
+      identity provider): every vendor whose stored reach if controls fail includes it, which
+      contains the reach despite controls and every holder of a credential opening it;
+    - ``all`` (network zones, a data category's sensitivity): every vendor.
+    """
+    kinds: dict[str, set[int]] = defaultdict(set)
+    for _, kind, ref_id in changes:
+        kinds[kind].add(ref_id)
+    if "all" in kinds:
+        return None
+    vendors = set(kinds["vendor"])
+    systems = set(kinds["system"])
+    for batch in _batches(kinds["credential"]):
+        vendors.update(
+            session.scalars(
+                sa.select(Credential.holder_vendor_id).where(
+                    Credential.id.in_(batch), Credential.holder_vendor_id.is_not(None)
+                )
+            )
+        )
+        systems.update(
+            session.scalars(
+                sa.select(CredentialCopy.system_id).where(CredentialCopy.credential_id.in_(batch))
+            )
+        )
+    if systems:
+        mask = sum(1 << system_id for system_id in systems)
+        for vendor_id, stored in session.execute(
+            sa.select(VendorReach.vendor_id, VendorReach.reach_if_fail)
+        ):
+            if decode_reach(stored) & mask:
+                vendors.add(vendor_id)
+                if len(vendors) > MOST_VENDORS_UPDATED:
+                    return None
+    if len(vendors) > MOST_VENDORS_UPDATED:
+        return None
+    return frozenset(vendors)
+
+
+@dataclass(frozen=True)
+class Update:
+    changes: int
+    vendors: int | None  # computed again (None: every vendor)
+    systems: int
+
+
+def update_pending(session: Session, now: datetime | None = None) -> Update | None:
+    """Bring the aggregates up to date with the changes recorded since the last computation,
+    recomputing only the vendors they can concern (:func:`_concerned_vendors`); every vendor
+    when the aggregates were never computed. None when nothing is pending. Deletes the changes
+    it read, not those recorded meanwhile; the caller commits."""
+    now = now or datetime.now(UTC)
+    with snapshot(session):
+        state = freshness(session)
+        changes = _pending_changes(session)
+        if not changes and state.computed_version is not None:
+            return None
+        vendor_ids = (
+            None if state.computed_version is None else _concerned_vendors(session, changes)
+        )
+        aggregates = _compute_in_snapshot(
+            session,
+            now,
+            state.inventory_version,
+            tuple(change[0] for change in changes),
+            vendor_ids,
+            # Rotation statuses change with credentials (and with time: the hourly refresh).
+            rotation=vendor_ids is None or any(kind == "credential" for _, kind, _ in changes),
+        )
     store(session, aggregates, now)
+    return Update(
+        len(changes), None if vendor_ids is None else len(vendor_ids), len(aggregates.systems)
+    )
+
+
+def ensure_fresh(session: Session) -> Freshness:
+    """For the command line: the pending changes counted (or everything when an hour passed),
+    committed. Pages never call it: they read what is stored."""
+    now = datetime.now(UTC)
+    if refresh_if_old(session, now) is None:
+        update_pending(session, now)
     session.commit()
     return freshness(session)
 

@@ -77,8 +77,9 @@ OBJECT_PAGES: dict[str, ObjectPage] = {
 
 
 # The object types recorded that no page shows: a route (access denied), an invitation, an
-# evidence file (its download is itself audited), the whole inventory or portfolio.
-WITHOUT_PAGE = frozenset({"endpoint", "invite", "evidence", "inventory", "portfolio"})
+# evidence file (its download is itself audited), the whole inventory or portfolio, a failed
+# background job (listed on /admin/jobs, with no page of its own).
+WITHOUT_PAGE = frozenset({"endpoint", "invite", "evidence", "inventory", "portfolio", "job"})
 
 
 @dataclass(frozen=True)

@@ -114,3 +114,7 @@ class OutboxFilterForm(ListForm):
         choices=[SelectChoice("", "Any"), *(SelectChoice(s.value, s.value) for s in OutboxStatus)],
         validators=[Optional()],
     )
+
+
+class JobListForm(ListForm):
+    """The background jobs' page: the failures, page by page."""

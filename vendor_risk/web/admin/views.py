@@ -1,5 +1,5 @@
 """Administration: users (create, edit, disable, enable, reset MFA), the first-run checklist,
-the audit trail and the outbox."""
+the audit trail, the outbox and the background jobs."""
 
 from flask import (
     Response,
@@ -15,9 +15,11 @@ from flask import (
 from flask_login import current_user
 
 from ...db import db, expect_writes, read_only, utcnow
+from ...jobs import JOBS, queue_of
 from ...models import Role
 from ...reports import audit_trail
 from ...services import ValidationFailed, audit_log, first_run, mail, outbox
+from ...services import jobs as job_records
 from ...services.accounts import users as accounts
 from .. import ratelimits
 from ..access import area, request_actor
@@ -27,6 +29,7 @@ from ..reports.views import DOWNLOAD_CSP
 from .audit_links import object_links
 from .forms import (
     AuditFilterForm,
+    JobListForm,
     OutboxFilterForm,
     PasswordSetForm,
     UserActionForm,
@@ -46,6 +49,7 @@ def home():
         "admin/home.html",
         user_count=accounts.count_users(db.session),
         failed_emails=outbox.failed_count(db.session),
+        failed_jobs=job_records.failed_count(db.session),
         checklist=first_run.first_run(db.session),
         works=bool(current_user.roles & WORKING_ROLES),
         action_form=UserActionForm(),
@@ -427,3 +431,86 @@ def retry_message(message_id: int):
     db.session.commit()
     flash("The email is queued again: the outbox worker sends it in a moment.", "success")
     return redirect(url_for("admin.outbox_message", message_id=message_id))
+
+
+# ---- background jobs: those that failed for good, the queue, the periodic jobs' last runs -----
+
+
+def _jobs_page(status: int = 200):
+    form = JobListForm(request.args)
+    if not form.validate():
+        abort(400)
+    queue = queue_of(current_app)
+    ready, queue_state = True, ""
+    try:
+        waiting = queue.pending_count()
+    except Exception as exc:  # the page still lists the failures when Redis is down
+        ready, waiting = False, None
+        queue_state = f"The queue cannot be reached: {type(exc).__name__}."
+    return render_template(
+        "admin/jobs.html",
+        page=job_records.search_failures(db.session, page=form.page.data or 1),
+        url=_linker("admin.jobs", {}),
+        state=job_records.state_label,
+        queue_where=queue.describe(),
+        queue_ready=ready,
+        queue_state=queue_state,
+        waiting=waiting,
+        periodic=[job for job in JOBS if job.schedule is not None],
+        runs=job_records.last_runs(db.session),
+        failed=job_records.failed_count(db.session),
+    ), status
+
+
+@bp.get("/jobs")
+def jobs():
+    return _jobs_page()
+
+
+def _job_decision(failure_id: int, decide, done: str):
+    failure = job_records.get_failure(db.session, failure_id)
+    if failure is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        decide(failure)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for messages in exc.errors.values():
+            flash(" ".join(messages), "error")
+        return _jobs_page(409)
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("admin.jobs"))
+
+
+@bp.post("/jobs/<int:failure_id>/retry")
+def retry_job(failure_id: int):
+    """Run a failed job again; audited. It is enqueued before the decision is saved: a queue
+    that cannot be reached leaves the failure as it was (a job run twice does no harm)."""
+    queue = queue_of(current_app)
+
+    def decide(failure):
+        if not queue.knows(failure.task):
+            raise ValidationFailed({"": [f"No job is called {failure.task} any more."]})
+        job_records.mark_retried(db.session, failure, actor=request_actor())
+        try:
+            queue.enqueue(failure.task, *failure.args)
+        except Exception as exc:
+            current_app.logger.exception("job %s could not be enqueued", failure.task)
+            raise ValidationFailed(
+                {"": [f"The queue cannot be reached ({type(exc).__name__}): try again."]}
+            ) from exc
+
+    return _job_decision(failure_id, decide, "The job is queued again: a worker runs it.")
+
+
+@bp.post("/jobs/<int:failure_id>/dismiss")
+def dismiss_job(failure_id: int):
+    """Leave a failed job (seen, nothing to do); audited."""
+    return _job_decision(
+        failure_id,
+        lambda failure: job_records.dismiss(db.session, failure, actor=request_actor()),
+        "The job is dismissed.",
+    )

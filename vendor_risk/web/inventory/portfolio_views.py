@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from ...db import db, expect_writes
+from ...db import db
 from ...services import inventory
 from ...services.portfolio import aggregates as portfolio
 from .blueprint import bp
@@ -13,13 +13,13 @@ from .blueprint import bp
 
 @bp.get("/portfolio")
 def portfolio_view():
-    freshness = portfolio.ensure_fresh(db.session, before_writing=expect_writes)
+    freshness = portfolio.freshness(db.session)
     overdue = inventory.search_credentials(
         db.session, rotation=inventory.RotationStatus.overdue, sort="last_rotated_at"
     )
     return render_template(
         "inventory/portfolio.html",
-        computed_at=freshness.computed_at,
+        freshness=freshness,
         tiers=portfolio.tier_counts(db.session),
         super_nodes=portfolio.super_nodes(db.session),
         concentration=portfolio.concentration(db.session),

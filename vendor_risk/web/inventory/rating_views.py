@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, url_for
 from flask_login import current_user
 
-from ...db import db, expect_writes, utcnow
+from ...db import db, utcnow
 from ...models import Role, Vendor
 from ...services import ValidationFailed
 from ...services.assessments import decisions, ratings
-from ...services.portfolio import aggregates as portfolio
 from ..access import deny, request_actor
 from ..forms import ConfirmForm
 from .blueprint import bp
@@ -88,8 +87,7 @@ def _change_rating(vendor: Vendor, form, *, problems, save, form_name: str, done
 @bp.get("/vendors/<int:vendor_id>/risk")
 def vendor_risk(vendor_id: int):
     vendor = _vendor(vendor_id)
-    # The rating follows the inventory once the aggregates are fresh: make sure they are.
-    portfolio.ensure_fresh(db.session, before_writing=expect_writes)
+    # The rating follows the inventory once the background update has counted a change.
     return _risk_page(vendor)
 
 

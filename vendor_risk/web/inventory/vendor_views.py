@@ -8,7 +8,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 
 from ...core.blast_radius.words import template_words
-from ...db import db, expect_writes, snapshot
+from ...db import db, snapshot
 from ...models import Role, Vendor, VendorStatus
 from ...reports.diagram import blast_radius_diagram
 from ...services import blast_radius, inventory, vendor_activity
@@ -48,7 +48,7 @@ def vendors():
     form = VendorFilterForm(request.args)
     page = None
     if form.validate():
-        freshness = portfolio.ensure_fresh(db.session, before_writing=expect_writes)
+        freshness = portfolio.freshness(db.session)
         page = inventory.search_vendors(
             db.session,
             search=form.q.data or None,
@@ -65,7 +65,7 @@ def vendors():
         "inventory/vendors.html",
         form=form,
         page=page,
-        computed_at=freshness.computed_at if page is not None else None,
+        freshness=freshness if page is not None else None,
         sort=form.sort.data or "name",
         descending=form.direction.data == "desc",
         url=_linker("inventory.vendors", _filter_args(VENDOR_FILTERS)),

@@ -17,9 +17,10 @@ bp = area("risk", __name__, roles={Role.risk_officer}, url_prefix="/risk")
 
 @bp.get("/")
 def home():
-    # Aggregates fresh first: their refresh rescores what changed, which records today's
-    # figures. A database migrated with ratings already in it gets its first figures here.
-    portfolio.ensure_fresh(db.session, before_writing=expect_writes)
+    # The aggregates are read as stored (the background update keeps them current; the page
+    # says "updating" meanwhile). A database migrated with ratings already in it gets its
+    # first figures here.
+    freshness = portfolio.freshness(db.session)
     if portfolio_history.latest(db.session) is None:
         expect_writes(db.session)
         portfolio_history.record_day(db.session, utcnow())
@@ -33,4 +34,5 @@ def home():
         unrated=portfolio_history.UNRATED,
         trend_days=dashboards.TREND_DAYS,
         missing_words=MISSING_WORDS,
+        freshness=freshness,
     )

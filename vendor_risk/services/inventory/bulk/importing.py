@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ....core.names import name_key
-from ....db import utcnow
+from ....db import PORTFOLIO_UPDATE, request_job, utcnow
 from ....models import (
     AuditAction,
     CredentialCopy,
@@ -362,6 +362,7 @@ _AUDIT_KEY = {section: section for section in SECTIONS} | {"credentials": "acces
 
 
 def _audit(session: Session, report: ImportReport, *, actor: Actor, source: str | None) -> None:
+    request_job(session, PORTFOLIO_UPDATE)  # the aggregates follow once the import commits
     counts: dict[str, dict[str, int]] = {"created": {}, "updated": {}, "unchanged": {}}
     for section, part in report.sections.items():
         key = _AUDIT_KEY[section]
