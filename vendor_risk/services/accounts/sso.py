@@ -213,15 +213,8 @@ def sign_in(
     return SsoSignIn(user=user, mfa_asserted=asserted, created=created, linked=link)
 
 
-def _record(session: Session, action: AuditAction, user: User, actor: Actor, **details) -> None:
-    audit.record(
-        session,
-        action,
-        actor=Actor(label=user.email, user_id=user.id, ip=actor.ip),
-        object_type="user",
-        object_id=user.id,
-        details=details,
-    )
+# An event of the user's own account, as the password sign-in records it.
+_record = users._record
 
 
 def _create(
