@@ -291,3 +291,30 @@ def test_row_id_accepts_only_what_a_row_can_have(value, expected):
     from vendor_risk.db import row_id
 
     assert row_id(value) == expected
+
+
+def test_a_long_list_of_ids_filters_as_one_parameter_on_both_databases(any_backend_app):
+    """in_ids binds thousands of ids as one parameter (a JSON array on SQLite, an array on
+    PostgreSQL) and finds the same rows as a short IN list; ids beyond the rows match nothing."""
+    from vendor_risk.db import LONG_ID_LIST, in_ids
+
+    with any_backend_app.app_context():
+        session = db.session
+        session.add_all(Vendor(name=f"Vendor {n}") for n in range(LONG_ID_LIST * 3))
+        session.flush()
+        ids = session.scalars(sa.select(Vendor.id).order_by(Vendor.id)).all()
+        wanted = set(ids[::2]) | {2**31 - 1}
+        assert len(wanted) > LONG_ID_LIST
+        statement = sa.select(Vendor.id).where(in_ids(session, Vendor.id, wanted))
+        assert "json_each" in str(statement) or "ANY" in str(
+            statement.compile(dialect=session.get_bind().dialect)
+        )
+        assert set(session.scalars(statement)) == set(ids[::2])
+        few = set(ids[:3])
+        assert (
+            set(session.scalars(sa.select(Vendor.id).where(in_ids(session, Vendor.id, few)))) == few
+        )
+        assert (
+            session.scalars(sa.select(Vendor.id).where(in_ids(session, Vendor.id, []))).all() == []
+        )
+        session.rollback()
