@@ -102,18 +102,40 @@ def migrated_template(tmp_path_factory):
         drop_postgres_database(url)
 
 
+_TABLES: dict[str, list[str]] = {}
+
+
 def _truncate_postgres(url: str) -> None:
+    """Empty every table and restart every sequence, as a new database would be. DELETE of the
+    tables a test wrote to, not TRUNCATE of them all: TRUNCATE pays a new file per table (about
+    a second per test for sixty tables, most of them empty), DELETE of a few rows pays nothing."""
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
-        tables = conn.scalars(
+        tables = _TABLES.get(url)
+        if tables is None:
+            tables = _TABLES[url] = conn.scalars(
+                sa.text(
+                    "SELECT quote_ident(tablename) FROM pg_tables "
+                    "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                )
+            ).all()
+        written = conn.scalars(
             sa.text(
-                "SELECT quote_ident(tablename) FROM pg_tables "
-                "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                " UNION ALL ".join(
+                    f"SELECT {n} WHERE EXISTS (SELECT FROM {table})"
+                    for n, table in enumerate(tables)
+                )
             )
         ).all()
-        # Replica mode skips the audit trail's append-only triggers: only the tests do this.
+        # Replica mode skips every ordinary trigger (the audit trail's append-only ones, the
+        # portfolio's change records) and the foreign keys' checks: only the tests do this.
         conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-        conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        for n in written:
+            conn.exec_driver_sql(f"DELETE FROM {tables[n]}")
+        conn.exec_driver_sql(
+            "SELECT setval(oid::regclass, 1, false) FROM pg_class "
+            "WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace"
+        )
     engine.dispose()
 
 
