@@ -263,3 +263,31 @@ def test_reading_the_reachable_part_gives_what_the_whole_inventory_gives(
         # A breach of the contractor reads neither Okta's systems nor AgentCo's.
         part = blast_radius.load_reachable(db.session, [inventory["contractor"]])
         assert set(part.systems) == {inventory["portal"], inventory["billing"], inventory["pos"]}
+
+
+def test_dates_written_by_hand_are_read_as_utc_whatever_their_form(app, inventory):
+    """The portfolio reads SQLite's timestamps as text in one step: a date written by raw SQL
+    with a "T" or with an offset is read as the same moment, in UTC, as the app writes it."""
+    import sqlalchemy as sa
+
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite keeps timestamps as text")
+        by_name = dict(db.session.execute(sa.select(Credential.name, Credential.id)).all())
+        for name, text in (
+            ("okta-session", "2026-03-01T10:00:00"),
+            ("billing-admin", "2026-03-01 12:00:00+02:00"),
+        ):
+            db.session.execute(
+                sa.text("UPDATE credential SET expires_at = :text WHERE id = :id"),
+                {"text": text, "id": by_name[name]},
+            )
+        db.session.commit()
+        for load in (
+            blast_radius.load_inventory,
+            lambda s: blast_radius.load_for_vendors(s, None),
+        ):
+            whole = load(db.session)
+            for name in ("okta-session", "billing-admin"):
+                moment = whole.credentials[by_name[name]].expires_at
+                assert moment == datetime(2026, 3, 1, 10, tzinfo=UTC), name

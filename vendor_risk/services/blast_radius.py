@@ -172,7 +172,7 @@ def _inventory(
         engine.Vendor(r.id, r.name, tuple(vendor_holdings.get(r.id, ())))
         for r in rows(sa.select(Vendor.id, Vendor.name).where(within(Vendor.id, vendor_ids)))
     ]
-    credentials = _credentials(rows, within(Credential.id, credential_ids), copies)
+    credentials = _credentials(session, within(Credential.id, credential_ids), copies)
     link = SubprocessorLink
     linked = (
         sa.true()
@@ -256,15 +256,29 @@ def _inventory(
     )
 
 
-def _plain(column: sa.ColumnElement) -> sa.ColumnElement:
+def _plain(column: sa.ColumnElement, *, moments_as_text: bool = False) -> sa.ColumnElement:
     """The column as the driver returns it: an enumeration's text as is, a UTC timestamp
-    without the per-value conversion (the engine takes naive datetimes as UTC). Per row and
-    per column, those conversions cost more than the rest of reading 250,000 credentials."""
+    without the per-value conversion (the engine takes naive datetimes as UTC), or as SQLite's
+    text with ``moments_as_text`` (read by :func:`_utc_text`). Per row and per column, those
+    conversions cost more than the rest of reading 250,000 credentials."""
     if isinstance(column.type, sa.Enum):
         return sa.type_coerce(column, sa.String()).label(column.key)
     if isinstance(column.type, UTCDateTime):
-        return sa.type_coerce(column, sa.DateTime()).label(column.key)
+        kind = sa.String() if moments_as_text else sa.DateTime()
+        return sa.type_coerce(column, kind).label(column.key)
     return column
+
+
+def _utc_text(value: str | datetime | None) -> datetime | None:
+    """A timestamp as SQLite stores it (UTC, no zone: "2026-01-01 00:00:00.000000") as an aware
+    datetime, in one call where the driver's conversion and then the zone take two."""
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(value + "+00:00")
+    except ValueError:  # written with a zone by hand: honour it
+        moment = datetime.fromisoformat(value)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 _CREDENTIAL_COLUMNS = (
@@ -284,16 +298,34 @@ _CREDENTIAL_COLUMNS = (
     "expires_at",
     "owner",
 )
+# What the portfolio's figures never read of a credential: left empty there (names show in
+# the explained breach only).
+_UNREAD_BY_THE_PORTFOLIO = {"name": sa.literal(""), "owner": sa.literal(""), "issued_at": sa.null()}
 
 
 def _credentials(
-    rows, where: sa.ColumnElement[bool], copies: dict[int, list], holders=None
+    session: Session,
+    where: sa.ColumnElement[bool],
+    copies: dict[int, list],
+    holders=None,
+    *,
+    named: bool = True,
 ) -> list[engine.Credential]:
     """The credentials matching ``where``, with the systems storing them; with ``holders``
-    (a set of vendor ids), a holder outside it is left out (None)."""
+    (a set of vendor ids), a holder outside it is left out (None). ``named=False`` leaves out
+    what only an explanation shows (names, owners, issue dates)."""
     make = engine.Credential
     found = []
-    query = sa.select(*(_plain(getattr(Credential, name)) for name in _CREDENTIAL_COLUMNS))
+    as_text = session.get_bind().dialect.name == "sqlite"
+    moment = _utc_text if as_text else (lambda value: value)
+    query = sa.select(
+        *(
+            _UNREAD_BY_THE_PORTFOLIO[name].label(name)
+            if not named and name in _UNREAD_BY_THE_PORTFOLIO
+            else _plain(getattr(Credential, name), moments_as_text=as_text)
+            for name in _CREDENTIAL_COLUMNS
+        )
+    )
     for (
         id_,
         name,
@@ -310,7 +342,7 @@ def _credentials(
         last_rotated_at,
         expires_at,
         owner,
-    ) in rows(query.where(where)).all():  # fetchall: far quicker than row by row
+    ) in session.connection().execute(query.where(where)).all():  # fetchall: far quicker
         if holders is not None and holder not in holders:
             holder = None
         found.append(
@@ -326,9 +358,9 @@ def _credentials(
                 phishing_resistant_mfa=bool(phishing_resistant),
                 ip_restricted=bool(ip_restricted),
                 status=status,
-                issued_at=issued_at,
-                last_rotated_at=last_rotated_at,
-                expires_at=expires_at,
+                issued_at=moment(issued_at),
+                last_rotated_at=moment(last_rotated_at),
+                expires_at=moment(expires_at),
                 owner=owner,
                 stored_in=tuple(copies.get(id_, ())),
             )
@@ -405,13 +437,21 @@ def load_for_vendors(session: Session, vendor_ids: Collection[int] | None) -> en
         for r in rows(sa.select(Vendor.id, Vendor.name).where(vendors_within(Vendor.id)))
     ]
     if wanted is None:
-        credentials = _credentials(rows, sa.true(), copies)
+        credentials = _credentials(session, sa.true(), copies, named=False)
     else:  # two indexed reads (an OR of the two would scan every credential)
         held = _credentials(
-            rows, in_ids(session, Credential.holder_vendor_id, wanted), copies, wanted
+            session,
+            in_ids(session, Credential.holder_vendor_id, wanted),
+            copies,
+            wanted,
+            named=False,
         )
         stored = _credentials(
-            rows, Credential.id.in_(sa.select(CredentialCopy.credential_id)), copies, wanted
+            session,
+            Credential.id.in_(sa.select(CredentialCopy.credential_id)),
+            copies,
+            wanted,
+            named=False,
         )
         credentials = list({c.id: c for c in (*held, *stored)}.values())
     return engine.Inventory.build(

@@ -457,7 +457,7 @@ def store(session: Session, aggregates: Aggregates, now: datetime) -> bool:
         if (
             before is None
             or before[:6] != scored
-            or not _same_profile(before[6], profile, json.dumps(profile))
+            or not _same_profile(before[6], profile, aggregates.profile_texts[row["vendor_id"]])
         ):
             rescore.add(row["vendor_id"])
             rewrite.append(row)
