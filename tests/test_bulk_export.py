@@ -58,9 +58,7 @@ def vendors(make_vendor) -> dict[str, int]:
         "Keystone Identity": make_vendor("Keystone Identity", criticality=Criticality.critical),
         # Same slug as the first once its accents and punctuation go: the zip still tells
         # them apart.
-        "Kéystone <Identity>": make_vendor(
-            "Kéystone <Identity>", criticality=Criticality.critical
-        ),
+        "Kéystone <Identity>": make_vendor("Kéystone <Identity>", criticality=Criticality.critical),
         "Lowly Catering": make_vendor("Lowly Catering", criticality=Criticality.low),
     }
 
