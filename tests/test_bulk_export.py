@@ -251,6 +251,31 @@ def test_an_empty_selection_and_filters_the_list_refuses_are_said(app, client, m
     assert queue_of(app).pending_count() == 0
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"q": "%_\\" * 50},
+        {"q": "x" * 5000},
+        {"q": "nul\x00byte"},
+        {"status": "\r"},
+        {"residual": " "},
+        {"rating": "provisional", "tier": "<script>"},
+        {"criticality": ["low", "critical"]},
+    ],
+)
+def test_hostile_filters_are_refused_or_matched_never_a_server_error(
+    app, client, make_user, vendors, filters
+):
+    login_as(client, make_user(Role.procurement))
+    asked = client.post("/reports/exports", data=filters)
+    # 400: refused before any view (a NUL byte in a form); 302: asked, or back to the list.
+    assert asked.status_code in (302, 400), text(asked)
+    if asked.status_code == 302:
+        landed = client.get(asked.headers["Location"])
+        assert landed.status_code < 500
+        assert "<script>" not in landed.get_data(as_text=True)
+
+
 # ---- db.request_job with ids -------------------------------------------------------------------
 
 
