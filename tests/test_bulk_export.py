@@ -169,6 +169,24 @@ def test_a_vendor_deleted_before_the_job_is_left_out_and_said(app, client, make_
         assert len(archive.namelist()) == 1
 
 
+def test_an_export_that_cannot_be_written_fails_with_its_reason_and_no_file(
+    make_app, tmp_path, client, make_user, vendors
+):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the exports folder should be")
+    app = make_app(**FAST, BULK_EXPORT_DIR=str(blocked / "exports"))
+    client = app.test_client()
+    login_as(client, make_user(Role.procurement))
+    export_id = ask(client, q="Lowly")
+    with running_worker(app):
+        wait_for(lambda: "failed" in text(client.get(f"/reports/exports/{export_id}")))
+    page = text(client.get(f"/reports/exports/{export_id}"))
+    assert "failed: the exports folder could not be written" in page
+    assert str(tmp_path) not in page  # no path of the server shown
+    assert '<meta http-equiv="refresh"' not in page
+    assert downloaded(client, export_id).status_code == 404
+
+
 # ---- who may see it ---------------------------------------------------------------------------
 
 

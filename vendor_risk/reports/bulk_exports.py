@@ -44,16 +44,19 @@ def build(session: Session, export_id: int, *, checkpoint: Callable[[], None]) -
     exported_by = bulk_exports.owner_name(session, export)
     path = bulk_exports.file_path(export)
     part = path.with_name(path.name + bulk_exports.PART_SUFFIX)
+    step = "the exports folder could not be written"
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for vendor_id in list(export.vendor_ids):
+                step = f"the assessment of vendor {int(vendor_id)} could not be written"
                 pdf = assessment_pdf(session, int(vendor_id), exported_by=exported_by)
                 if pdf is not None:
                     name = member_name(pdf.report.vendor.id, pdf.report.vendor.name)
                     archive.writestr(name, pdf.rendered.pdf)
                 bulk_exports.progress(session, export, skipped=pdf is None)
                 checkpoint()
+        step = "the zip could not be finished"
         digest = hashlib.sha256()
         with part.open("rb") as written:
             for block in iter(lambda: written.read(1 << 20), b""):
@@ -65,7 +68,8 @@ def build(session: Session, export_id: int, *, checkpoint: Callable[[], None]) -
         export = session.get(BulkExport, export_id)
         if export is None:
             return f"export {export_id}: gone while it was built"
-        bulk_exports.fail(session, export, f"{type(exc).__name__}: {exc}")
+        # The owner reads what failed; the details (paths, the traceback) go to the log.
+        bulk_exports.fail(session, export, f"{step} ({type(exc).__name__})")
         checkpoint()
         return f"export {export_id}: failed ({type(exc).__name__})"
     bulk_exports.finish(session, export, sha256=digest.hexdigest(), size=path.stat().st_size)

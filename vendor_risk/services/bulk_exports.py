@@ -9,7 +9,7 @@ random name and is read only through an export its owner may download.
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -25,6 +25,8 @@ from ..models import AuditAction, BulkExport, BulkExportStatus, User
 from ..models.exports import BULK_EXPORT_ERROR_MAX
 from . import ValidationFailed, audit, inventory
 from .audit import Actor
+
+log = logging.getLogger("vendor_risk.exports")
 
 # The job that writes the zip (vendor_risk/jobs/tasks.py).
 BUILD_JOB = "exports.build"
@@ -194,11 +196,19 @@ def fail(session: Session, export: BulkExport, error: str) -> None:
     remove_files(export)
 
 
-def remove_files(export: BulkExport) -> None:
+def remove_files(export: BulkExport) -> bool:
+    """Delete the export's zip and any part of it; False (and logged) when a file stays."""
     path = file_path(export)
+    removed = True
     for leftover in (path, path.with_name(path.name + PART_SUFFIX)):
-        with contextlib.suppress(FileNotFoundError):
+        try:
             leftover.unlink()
+        except (FileNotFoundError, NotADirectoryError):
+            pass  # never written: nothing to delete
+        except OSError:
+            log.exception("bulk export %s: %s could not be deleted", export.id, leftover.name)
+            removed = False
+    return removed
 
 
 def delete_expired(session: Session, *, now: datetime | None = None) -> int:
@@ -206,8 +216,12 @@ def delete_expired(session: Session, *, now: datetime | None = None) -> int:
     expired = list(
         session.scalars(sa.select(BulkExport).where(BulkExport.expires_at <= (now or utcnow())))
     )
+    deleted = 0
     for export in expired:
-        remove_files(export)
-        session.delete(export)
+        # A file that cannot be deleted keeps its row (past expiry: never downloaded), and the
+        # next hour tries again.
+        if remove_files(export):
+            session.delete(export)
+            deleted += 1
     session.flush()
-    return len(expired)
+    return deleted
