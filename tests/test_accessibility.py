@@ -87,6 +87,7 @@ PAGES = [
     ("incident", "officer", "/incidents/{incident}"),
     ("admin-users", "admin", "/admin/users"),
     ("admin-jobs", "admin", "/admin/jobs"),
+    ("bulk-exports", "officer", "/reports/exports"),
     # Forms, where labels and help texts go wrong first.
     ("new-vendor", "procurement", "/inventory/vendors/new"),
     ("new-request", "procurement", "/requests/new"),

@@ -499,6 +499,19 @@ class Settings(BaseSettings):
         shown="`instance/evidence`",
         accepts="a folder path, or empty",
     )
+    BULK_EXPORT_DIR: str = setting(
+        "",
+        "where the zips of bulk PDF exports are kept until they expire (24 hours; outside "
+        "the web root, under random names)",
+        shown="`instance/exports`",
+        accepts="a folder path, or empty",
+    )
+    BULK_EXPORT_MAX_VENDORS: int = setting(
+        500,
+        "most vendors one bulk export of assessment PDFs may hold (one zip, built by a job)",
+        ge=1,
+        le=10_000,
+    )
     SMTP_HOST: Annotated[str, AfterValidator(_smtp_host)] = setting(
         "",
         "the mail server. Unset: nothing is sent; in development the outbox worker writes "
@@ -956,6 +969,9 @@ def load(app: Flask, overrides: dict | None = None) -> None:
     app.config["SQLALCHEMY_ENGINES"] = {"default": database_url(app.config, app.instance_path)}
     app.config["EVIDENCE_DIR"] = app.config["EVIDENCE_DIR"] or str(
         Path(app.instance_path) / "evidence"
+    )
+    app.config["BULK_EXPORT_DIR"] = app.config["BULK_EXPORT_DIR"] or str(
+        Path(app.instance_path) / "exports"
     )
 
 

@@ -200,12 +200,14 @@ AFTER_COMMIT_JOBS = "vr_after_commit_jobs"
 PORTFOLIO_UPDATE = "portfolio.update"
 
 
-def request_job(session, name: str) -> None:
-    """Ask for the background job ``name`` (a task of ``vendor_risk.jobs``) to run once this
-    session's transaction commits, and never if it rolls back. A service calls this instead of
-    knowing the queue; the jobs package enqueues the names gathered here after the commit
-    (several requests of one name in one transaction make one job)."""
-    session.info.setdefault(AFTER_COMMIT_JOBS, set()).add(name)
+def request_job(session, name: str, *ids: int) -> None:
+    """Ask for the background job ``name`` (a task of ``vendor_risk.jobs``), with the row
+    ``ids`` it works on (ids only, never a token), to run once this session's transaction
+    commits, and never if it rolls back. A service calls this instead of knowing the queue;
+    the jobs package enqueues the requests gathered here after the commit (several identical
+    requests in one transaction make one job)."""
+    request = (name, tuple(int(i) for i in ids))
+    session.info.setdefault(AFTER_COMMIT_JOBS, set()).add(request)
 
 
 def configure_engine(engine: sa.Engine, busy_timeout_ms: int) -> None:

@@ -3,7 +3,7 @@ the jobs, the workers that run them, and what the rest of the app uses of them. 
 tells the whole story.
 
 A face like ``web`` and ``cli``, which may use it: services never do, they ask for a job with
-``db.request_job(session, name)`` and it is enqueued once their transaction commits.
+``db.request_job(session, name, *ids)`` and it is enqueued once their transaction commits.
 """
 
 from __future__ import annotations

@@ -236,18 +236,20 @@ def readiness(app: Flask) -> tuple[bool, str]:
 
 
 def _after_commit(session: Session) -> None:
-    names = session.info.pop(AFTER_COMMIT_JOBS, None)
-    if not names or not has_app_context():
+    requests = session.info.pop(AFTER_COMMIT_JOBS, None)
+    if not requests or not has_app_context():
         return
     queue = current_app.extensions.get(EXTENSION)
     if queue is None:
         return
-    for name in sorted(names):
+    # (name, ids) pairs from db.request_job, identical ones made one by the set.
+    for name, ids in sorted(requests):
         try:
-            queue.enqueue(name)
+            queue.enqueue(name, *ids)
         except Exception:
-            # The commit stands; the periodic sweeps (every minute) pick the work up.
-            log.exception("job %s could not be enqueued; the next sweep does it", name)
+            # The commit stands; the periodic sweeps (every minute) pick the work up, and a
+            # job with ids says on its own page that it waits (a bulk export stays queued).
+            log.exception("job %s%s could not be enqueued", name, list(ids) or "")
 
 
 def _after_rollback(session: Session) -> None:

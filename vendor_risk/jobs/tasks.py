@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from ..db import today_utc
-from ..services import findings, notifications, notifications_due, outbox
+from ..services import bulk_exports, findings, notifications, notifications_due, outbox
 from ..services.audit import Actor
 from ..services.portfolio import aggregates as portfolio
 from ..services.questionnaires import requests as request_service
@@ -78,10 +78,24 @@ def expire_acceptances(session: Session, config: dict) -> str:
     return f"{len(expired)} risk acceptances expired"
 
 
+def build_bulk_export(session: Session, config: dict, export_id: int) -> str:
+    # WeasyPrint comes with the reports: imported when the job runs, not by every start of the
+    # app. Each vendor's progress is committed as it goes, so the export's page shows it.
+    from ..reports import bulk_exports as zips
+
+    return zips.build(session, export_id, checkpoint=session.commit)
+
+
+def expire_bulk_exports(session: Session, config: dict) -> str:
+    expired = bulk_exports.delete_expired(session)
+    asked = bulk_exports.ask_again_for_waiting(session)
+    return f"{expired} bulk exports expired, {asked} waiting ones asked for again"
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
-    run: Callable[[Session, dict], str]
+    run: Callable[..., str]  # (session, config, *ids) -> what it did
     # When a periodic job runs, from the settings (None: a triggered job).
     schedule: Callable[[dict], Callable] | None = None
     what: str = ""  # for the admins' page and docs/jobs.md
@@ -101,6 +115,11 @@ def _every_minute(_config: dict):
 JOBS: tuple[Job, ...] = (
     Job("outbox.deliver", deliver_outbox, what="sends the emails due (asked by every email)"),
     Job("portfolio.update", update_portfolio, what="brings the portfolio's aggregates up to date"),
+    Job(
+        bulk_exports.BUILD_JOB,
+        build_bulk_export,
+        what="writes the zip of a bulk export of assessment PDFs (asked from the vendor list)",
+    ),
     Job(
         "outbox.sweep",
         deliver_outbox,
@@ -124,6 +143,13 @@ JOBS: tuple[Job, ...] = (
         expire_acceptances,
         lambda _config: crontab(minute="1"),
         "every hour: ends the risk acceptances that expired and reopens their findings",
+    ),
+    Job(
+        "exports.expire",
+        expire_bulk_exports,
+        lambda _config: crontab(minute="3"),
+        "every hour: deletes the bulk exports older than 24 hours with their zips, and asks again "
+        "for those whose job was lost",
     ),
     Job(
         "notifications.run_due",

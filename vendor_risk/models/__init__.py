@@ -27,6 +27,7 @@ from .audit import (
 from .base import (
     enum_type,
 )
+from .exports import BulkExport, BulkExportStatus
 from .findings import (
     Finding,
     FindingFile,
@@ -114,6 +115,8 @@ __all__ = [
     "AuditAction",
     "AuditEvent",
     "AuditOutcome",
+    "BulkExport",
+    "BulkExportStatus",
     "ChecklistAction",
     "ChecklistReason",
     "Credential",

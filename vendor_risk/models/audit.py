@@ -45,6 +45,8 @@ class AuditAction(StrEnum):
     inventory_imported = "inventory.imported"
     inventory_exported = "inventory.exported"
     report_exported = "report.exported"  # a PDF report: which, of what, its content SHA-256
+    bulk_export_requested = "report.bulk_export.requested"  # a zip of assessments: filters, count
+    bulk_export_downloaded = "report.bulk_export.downloaded"  # the zip: vendors, SHA-256
     audit_exported = "admin.audit.exported"  # the trail downloaded: format, filters, rows
     vendor_created = "inventory.vendor.created"
     vendor_updated = "inventory.vendor.updated"

@@ -37,6 +37,16 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "report"
 
 
+def _made(session: Session, build: Callable[[datetime], Any]) -> tuple[Any, Rendered] | None:
+    """The report read in one snapshot, then rendered outside any transaction."""
+    now = utcnow()
+    with snapshot(session):
+        report = build(now)
+    if report is None:
+        return None
+    return report, render(report, generated_at=now)
+
+
 def _export(
     session: Session,
     build: Callable[[datetime], Any],
@@ -45,12 +55,10 @@ def _export(
     filename: Callable[[Any], str],
     audited: Callable[[Any], dict[str, Any]],
 ) -> Export | None:
-    now = utcnow()
-    with snapshot(session):
-        report = build(now)
-    if report is None:
+    made = _made(session, build)
+    if made is None:
         return None
-    rendered = render(report, generated_at=now)
+    report, rendered = made
     expect_writes(session)
     where = audited(report)
     audit.record(
@@ -76,13 +84,32 @@ def export_assessment(
         session,
         lambda now: data.vendor_assessment(session, vendor_id, exported_by=exported_by, now=now),
         actor=actor,
-        filename=lambda r: f"{slug(r.vendor.name)}-assessment-{r.as_of.isoformat()}.pdf",
+        filename=_assessment_filename,
         audited=lambda r: {
             "object_type": "vendor",
             "object_id": r.vendor.id,
             "vendor_id": r.vendor.id,
         },
     )
+
+
+def assessment_pdf(session: Session, vendor_id: int, *, exported_by: str) -> Export | None:
+    """The vendor's assessment as export_assessment makes it, not audited: for a bulk export,
+    which audits the request and each download of the zip that holds it."""
+    if row_id(vendor_id) is None or session.get(Vendor, vendor_id) is None:
+        return None
+    made = _made(
+        session,
+        lambda now: data.vendor_assessment(session, vendor_id, exported_by=exported_by, now=now),
+    )
+    if made is None:
+        return None
+    report, rendered = made
+    return Export(rendered, _assessment_filename(report), report)
+
+
+def _assessment_filename(report) -> str:
+    return f"{slug(report.vendor.name)}-assessment-{report.as_of.isoformat()}.pdf"
 
 
 def export_incident(session: Session, incident_id: int, *, actor: Actor) -> Export | None:

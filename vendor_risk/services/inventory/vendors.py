@@ -201,26 +201,15 @@ def search_vendors(
         .outerjoin(VendorReach, VendorReach.vendor_id == Vendor.id)
         .outerjoin(VendorRating, VendorRating.vendor_id == Vendor.id)
     )
-    if search:
-        query = query.where(
-            sa.or_(
-                _name_contains(Vendor, search),
-                _contains(Vendor.legal_name, search),
-                _contains(Vendor.services, search),
-            )
-        )
-    if status:
-        query = query.where(Vendor.status == status)
-    if criticality:
-        query = query.where(Vendor.criticality == criticality)
-    if tier:
-        query = query.where(VendorReach.inherent_tier == tier.value)
-    if residual == portfolio_history.UNRATED:
-        query = query.where(VendorRating.vendor_id.is_(None))
-    elif residual:
-        query = query.where(portfolio_history.effective_tier() == residual)
-    if rating:
-        query = query.where(RATING_STATES[rating])
+    query = _filtered(
+        query,
+        search=search,
+        status=status,
+        criticality=criticality,
+        tier=tier,
+        residual=residual,
+        rating=rating,
+    )
     name = sa.func.lower(Vendor.name)
     key = {
         "name": name,
@@ -249,6 +238,78 @@ def search_vendors(
         )
 
     return one_page(session, query, page, row)
+
+
+def _filtered(
+    query: sa.Select,
+    *,
+    search: str | None,
+    status: VendorStatus | None,
+    criticality: Criticality | None,
+    tier: Tier | None,
+    residual: str | None,
+    rating: str | None,
+) -> sa.Select:
+    """``query`` (which joins VendorReach and VendorRating) narrowed by the vendor list's
+    filters: the one meaning of those filters, for the list and for what is exported of it."""
+    if search:
+        query = query.where(
+            sa.or_(
+                _name_contains(Vendor, search),
+                _contains(Vendor.legal_name, search),
+                _contains(Vendor.services, search),
+            )
+        )
+    if status:
+        query = query.where(Vendor.status == status)
+    if criticality:
+        query = query.where(Vendor.criticality == criticality)
+    if tier:
+        query = query.where(VendorReach.inherent_tier == tier.value)
+    if residual == portfolio_history.UNRATED:
+        query = query.where(VendorRating.vendor_id.is_(None))
+    elif residual:
+        query = query.where(portfolio_history.effective_tier() == residual)
+    if rating:
+        query = query.where(RATING_STATES[rating])
+    return query
+
+
+@dataclass(frozen=True)
+class VendorSelection:
+    """The vendors a filter of the list matches: how many, and the first ``limit`` ids by
+    name."""
+
+    count: int
+    ids: tuple[int, ...]
+
+
+def select_vendors(
+    session: Session,
+    *,
+    limit: int,
+    search: str | None = None,
+    status: VendorStatus | None = None,
+    criticality: Criticality | None = None,
+    tier: Tier | None = None,
+    residual: str | None = None,
+    rating: str | None = None,
+) -> VendorSelection:
+    """The vendors the list shows for these filters (search_vendors' meaning), by name."""
+    query = _filtered(
+        sa.select(Vendor.id)
+        .outerjoin(VendorReach, VendorReach.vendor_id == Vendor.id)
+        .outerjoin(VendorRating, VendorRating.vendor_id == Vendor.id),
+        search=search,
+        status=status,
+        criticality=criticality,
+        tier=tier,
+        residual=residual,
+        rating=rating,
+    )
+    count = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    ids = session.scalars(query.order_by(sa.func.lower(Vendor.name), Vendor.id).limit(limit)).all()
+    return VendorSelection(count or 0, tuple(ids))
 
 
 def get_vendor(session: Session, vendor_id: int) -> Vendor | None:

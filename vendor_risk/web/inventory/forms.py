@@ -476,6 +476,34 @@ class VendorFilterForm(ListForm):
     )
     direction = direction_field()
 
+    FILTERS = ("q", "status", "criticality", "tier", "residual", "rating")
+
+    def filters(self) -> dict:
+        """The validated filters as services.inventory's search_vendors and select_vendors
+        take them: the list and its bulk export read them alike."""
+        return {
+            "search": self.q.data or None,
+            "status": self.status.data,
+            "criticality": self.criticality.data,
+            "tier": self.tier.data,
+            "residual": self.residual.data or None,
+            "rating": self.rating.data or None,
+        }
+
+    def described(self) -> dict[str, str]:
+        """The filters chosen, in words (label: value), for a page that says what was asked."""
+        words = {}
+        for name in self.FILTERS:
+            field = self[name]
+            if not field.data:
+                continue
+            shown = str(field.data)
+            if isinstance(field, SelectField):
+                chosen = [text for value, text, selected, *_ in field.iter_choices() if selected]
+                shown = str(chosen[0]) if chosen else shown
+            words[str(field.label.text)] = shown
+        return words
+
 
 class CredentialFilterForm(ListForm):
     q = _search("Search name or owner")

@@ -51,12 +51,7 @@ def vendors():
         freshness = portfolio.freshness(db.session)
         page = inventory.search_vendors(
             db.session,
-            search=form.q.data or None,
-            status=form.status.data,
-            criticality=form.criticality.data,
-            tier=form.tier.data,
-            residual=form.residual.data or None,
-            rating=form.rating.data or None,
+            **form.filters(),
             sort=form.sort.data or "name",
             descending=form.direction.data == "desc",
             page=form.page.data or 1,
@@ -69,6 +64,9 @@ def vendors():
         sort=form.sort.data or "name",
         descending=form.direction.data == "desc",
         url=_linker("inventory.vendors", _filter_args(VENDOR_FILTERS)),
+        # What the "Export assessments (zip)" button carries (reports.new_export).
+        export_filters=_filter_args(VendorFilterForm.FILTERS),
+        may_export=_may_open("reports"),
     ), (200 if page is not None else 400)
 
 
