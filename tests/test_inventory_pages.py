@@ -1195,14 +1195,14 @@ def test_vendor_contacts_and_admins_get_403_on_every_inventory_page(
     vendor_id = inventory_world["vendor_id"] if role is Role.vendor_contact else None
     login_as(client, make_user(role, vendor_id=vendor_id))
     requests = inventory_requests(app, inventory_world)
-    assert len(requests) == 81
+    assert len(requests) == 82
     for method, path in requests:
         response = client.open(path, method=method, data={"name": "x"})
         assert response.status_code == 403, (method, path)
     assert count(app, Vendor) == 2 and count(app, Credential) == 1
     assert count(app, NetworkZone) == 2 and count(app, FourthParty) == 1
     assert count(app, ZoneReach) == 1
-    assert len(events(app, "access.denied")) == 81
+    assert len(events(app, "access.denied")) == 82
 
 
 @pytest.mark.parametrize("role", [Role.procurement, Role.risk_officer])

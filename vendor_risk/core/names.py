@@ -18,6 +18,7 @@ Pure: no Flask, no database.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 NAME_MAX_LENGTH = 200
@@ -29,3 +30,9 @@ KEY_MAX_LENGTH = 4 * NAME_MAX_LENGTH
 def name_key(name: str) -> str:
     """The form in which two names are compared: equal keys, same thing."""
     return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
+
+
+def slug(text: str) -> str:
+    """``text`` as a safe file-name part: ASCII letters, digits and dashes."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "report"

@@ -5,8 +5,6 @@ in one consistent snapshot, the PDF rendered outside any transaction, then the e
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ..core.names import slug
 from ..db import expect_writes, row_id, snapshot, utcnow
 from ..models import AuditAction, Vendor
 from ..services import audit
@@ -29,12 +28,6 @@ class Export:
     rendered: Rendered
     filename: str
     report: Any  # the plain data it was made from
-
-
-def slug(text: str) -> str:
-    """``text`` as a safe file-name part: ASCII letters, digits and dashes."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "report"
 
 
 def _made(session: Session, build: Callable[[datetime], Any]) -> tuple[Any, Rendered] | None:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..core.blast_radius import engine
+from ..core.collection import collection_paused
 from ..core.names import name_key
 from ..db import UTCDateTime, in_ids
 from ..models import (
@@ -633,13 +634,14 @@ def vendor_blast_radius(
     """What a breach of these vendors (and of these named fourth parties) reaches now (or as
     of a date), optionally counting only credentials not rotated since the breach started
     (``since``)."""
-    return engine.compute(
-        load_reachable(session, vendor_ids, fourth_party_ids=fourth_party_ids),
-        vendor_ids,
-        as_of=as_of or datetime.now(UTC),
-        since=since,
-        breached_fourth_party_ids=fourth_party_ids,
-    )
+    with collection_paused():
+        return engine.compute(
+            load_reachable(session, vendor_ids, fourth_party_ids=fourth_party_ids),
+            vendor_ids,
+            as_of=as_of or datetime.now(UTC),
+            since=since,
+            breached_fourth_party_ids=fourth_party_ids,
+        )
 
 
 def vendor_id_by_name(session: Session, name: str) -> int | None:

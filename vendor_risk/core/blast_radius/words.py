@@ -156,9 +156,18 @@ def render_text(result: BlastRadius) -> str:
     return "\n".join(lines)
 
 
+# A page lists this many rows of each list of a result; a breach can reach thousands of
+# systems and credentials (the whole result is a CSV download, the counts are all shown).
+LIST_SHOWN = 100
+# And this many of the places each data category is reached in.
+SOURCES_SHOWN = 10
+
+
 def template_words() -> dict[str, object]:
     """What a page showing a result (``inventory/_blast_radius_result.html``) labels it with."""
     return {
+        "list_shown": LIST_SHOWN,
+        "sources_shown": SOURCES_SHOWN,
         "barrier_words": BARRIER_WORDS,
         "link_held_words": link_held_words,
         "sensitivity_words": SENSITIVITY_WORDS,

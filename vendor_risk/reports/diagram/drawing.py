@@ -137,6 +137,12 @@ def blast_radius_diagram(
         return _chart(graph, title, description, note)
 
 
+# The diagram's table lists the paths in the order drawn, up to this many (a breach reaching
+# every system of a large portfolio has tens of thousands of them: the lists below the drawing
+# and their CSV hold the rest).
+TABLE_ROWS = 200
+
+
 def _shown(blast: BlastRadius, max_nodes: int) -> tuple[_Graph, set[Node], str, str]:
     graph = _Graph(blast)
     kept = _kept(graph, max(max_nodes, len(graph.vendors)))
@@ -152,14 +158,19 @@ def _chart(
         graph.paths,
         key=lambda p: (graph.layers[p.source], graph.name(p.source), p.via, graph.name(p.target)),
     )
+    rows = [
+        (graph.name(p.source), p.via, graph.name(p.target), p.outcome)
+        for p in ordered_paths[:TABLE_ROWS]
+    ]
+    if len(ordered_paths) > TABLE_ROWS:
+        left = len(ordered_paths) - TABLE_ROWS
+        rows.append((f"{left:,} more paths not listed: see the lists", "", "", ""))
     return Chart(
         title=title,
         description=description,
         svg=svg,
         columns=("From", "Via", "To", "Outcome"),
-        rows=tuple(
-            (graph.name(p.source), p.via, graph.name(p.target), p.outcome) for p in ordered_paths
-        ),
+        rows=tuple(rows),
         natural_size=natural,
     )
 

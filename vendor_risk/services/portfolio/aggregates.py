@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ...core.blast_radius import engine
+from ...core.collection import collection_paused
 from ...core.scoring import inherent
 from ...core.scoring.parameters import PARAMETERS_VERSION
 from ...db import snapshot
@@ -299,12 +300,15 @@ def _compute_in_snapshot(
     *,
     rotation: bool = True,
 ) -> Aggregates:
-    inventory = load_for_vendors(session, vendor_ids)
-    vendors, texts = _vendor_rows(session, inventory, now)
+    with collection_paused():
+        inventory = load_for_vendors(session, vendor_ids)
+        vendors, texts = _vendor_rows(session, inventory, now)
+        system_ids = list(inventory.systems)
+        del inventory  # a quarter of a million objects: freed before the counting
     reach = [(row["reach_despite"], row["reach_if_fail"]) for row in vendors]
     systems = None
     if vendor_ids is not None:
-        systems = _concentration_after(session, vendors, vendor_ids, inventory.systems.keys())
+        systems = _concentration_after(session, vendors, vendor_ids, system_ids)
     if systems is None:
         kept = {}
         if vendor_ids is not None:
@@ -317,7 +321,7 @@ def _compute_in_snapshot(
                 )
                 if vendor_id not in vendor_ids
             }
-        systems = _concentration([*reach, *kept.values()], inventory.systems.keys())
+        systems = _concentration([*reach, *kept.values()], system_ids)
     return Aggregates(
         version,
         vendors,

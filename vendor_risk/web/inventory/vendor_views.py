@@ -4,12 +4,13 @@ rating_views."""
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ...core.blast_radius.words import template_words
 from ...db import db, snapshot
 from ...models import Role, Vendor, VendorStatus
+from ...reports import blast_radius_csv
 from ...reports.diagram import blast_radius_diagram
 from ...services import blast_radius, inventory, vendor_activity
 from ...services.inventory import bulk as inventory_io
@@ -213,9 +214,29 @@ def vendor_blast_radius(vendor_id: int):
         vendor,
         blast=blast,
         blast_diagram=blast_radius_diagram(blast),
+        blast_csv_url=url_for(
+            "inventory.vendor_blast_radius_csv", vendor_id=vendor.id, **_filter_args(("since",))
+        ),
         form=form,
         **template_words(),
     )
+
+
+@bp.get("/vendors/<int:vendor_id>/blast-radius.csv")
+def vendor_blast_radius_csv(vendor_id: int):
+    """The tab's whole result (the tab shows the first rows of each list) as CSV, audited."""
+    vendor = _vendor(vendor_id)
+    form = BreachStartForm(request.args)
+    if not form.validate():
+        abort(400)
+    exported = blast_radius_csv.export_vendor(
+        db.session, vendor.id, since=form.since_utc(), actor=request_actor()
+    )
+    db.session.commit()  # the export's audit event
+    response = Response(exported.text, mimetype=blast_radius_csv.MEDIA_TYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/vendors/<int:vendor_id>/activity", endpoint="vendor_activity")
