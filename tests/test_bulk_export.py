@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import count, events, login_as, text
+from conftest import count, events, get, login_as, text
 from pypdf import PdfReader
 
 from vendor_risk.db import db, request_job, utcnow
 from vendor_risk.jobs import BY_NAME, queue_of
-from vendor_risk.models import BulkExport, Criticality, Role
+from vendor_risk.models import BulkExport, BulkExportStatus, Criticality, Role
 
 FAST = {"JOB_RETRIES": 0, "JOB_RETRY_DELAY_SECONDS": 0}
 
@@ -239,6 +239,42 @@ def test_an_expired_export_is_refused_then_deleted_with_its_file_by_the_hourly_j
     assert count(app, BulkExport) == 0
     assert client.get(f"/reports/exports/{export_id}").status_code == 404
     assert events(app, "report.bulk_export.downloaded") == []
+
+
+def test_an_export_whose_worker_died_is_queued_again_and_built_by_the_hourly_job(
+    app, client, make_user, vendors
+):
+    """A worker killed while building leaves the export running with no progress: after ten
+    minutes without a PDF added, the hourly job queues it again and a worker builds it whole."""
+    login_as(client, make_user(Role.procurement))
+    export_id = ask(client, q="Lowly")
+    with app.app_context():  # as a killed worker leaves it: claimed, one PDF done, then silence
+        export = db.session.get(BulkExport, export_id)
+        export.status = BulkExportStatus.running
+        export.done = 1
+        export.created_at = export.progressed_at = utcnow() - timedelta(minutes=11)
+        db.session.commit()
+    assert "1 of 1 assessments" in text(client.get(f"/reports/exports/{export_id}"))
+
+    with running_worker(app):
+        queue_of(app).execute(BY_NAME["exports.expire"], (), None)
+        wait_for(lambda: "ready" in text(client.get(f"/reports/exports/{export_id}")))
+    archive = zipfile.ZipFile(io.BytesIO(downloaded(client, export_id).data))
+    [name] = archive.namelist()
+    assert "Lowly Catering" in pdf_text(archive.read(name))
+
+
+def test_a_running_export_with_recent_progress_is_left_alone(app, client, make_user, vendors):
+    login_as(client, make_user(Role.procurement))
+    export_id = ask(client, q="Lowly")
+    with app.app_context():
+        export = db.session.get(BulkExport, export_id)
+        export.status = BulkExportStatus.running
+        export.created_at = utcnow() - timedelta(minutes=30)
+        export.progressed_at = utcnow() - timedelta(minutes=2)
+        db.session.commit()
+    queue_of(app).execute(BY_NAME["exports.expire"], (), None)
+    assert get(app, BulkExport, export_id).status is BulkExportStatus.running
 
 
 # ---- refusals: nothing saved, a clear message -------------------------------------------------

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("progressed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("filters", sa.JSON(), nullable=False),
         sa.Column("vendor_ids", sa.JSON(), nullable=False),
         sa.Column("total", sa.Integer(), nullable=False),

@@ -34,6 +34,9 @@ class BulkExport(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The running job's last sign of life (claimed, or a PDF added): an export running with
+    # none for a while lost its worker and is queued again.
+    progressed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The vendor list's filters, as the list's form read them (shown on the export's page).
     filters: dict = Field(default_factory=dict, sa_type=sa.JSON)
     # The vendors that matched when it was asked for, in the list's order.

@@ -153,19 +153,31 @@ def claim(session: Session, export_id: int) -> bool:
     claimed = session.execute(
         sa.update(BulkExport)
         .where(BulkExport.id == export_id, BulkExport.status == BulkExportStatus.queued)
-        .values(status=BulkExportStatus.running, done=0, skipped=0, error="")
+        .values(
+            status=BulkExportStatus.running, done=0, skipped=0, error="", progressed_at=utcnow()
+        )
         .execution_options(synchronize_session=False)
     )
     return claimed.rowcount == 1
 
 
 def ask_again_for_waiting(session: Session, *, now: datetime | None = None) -> int:
-    """Ask again for the build of the exports still queued after STALE (their job was lost:
-    the queue unreachable at the commit, a worker killed); how many."""
+    """Ask again for the build of the exports whose job was lost: still queued STALE after the
+    request (the queue unreachable at the commit), or running with no PDF added for STALE (its
+    worker killed: put back in the queue, built again from the start). How many."""
+    cutoff = (now or utcnow()) - STALE
+    session.execute(
+        sa.update(BulkExport)
+        .where(
+            BulkExport.status == BulkExportStatus.running,
+            sa.or_(BulkExport.progressed_at.is_(None), BulkExport.progressed_at <= cutoff),
+        )
+        .values(status=BulkExportStatus.queued)
+        .execution_options(synchronize_session=False)
+    )
     waiting = session.scalars(
         sa.select(BulkExport.id).where(
-            BulkExport.status == BulkExportStatus.queued,
-            BulkExport.created_at <= (now or utcnow()) - STALE,
+            BulkExport.status == BulkExportStatus.queued, BulkExport.created_at <= cutoff
         )
     ).all()
     for export_id in waiting:
@@ -175,6 +187,7 @@ def ask_again_for_waiting(session: Session, *, now: datetime | None = None) -> i
 
 def progress(session: Session, export: BulkExport, *, skipped: bool = False) -> None:
     export.done += 1
+    export.progressed_at = utcnow()
     if skipped:
         export.skipped += 1
     session.flush()
