@@ -118,7 +118,7 @@ def _profiles(session: Session, inventory: engine.Inventory) -> dict[int, inhere
         query = query.where(Vendor.id.in_(sorted(wanted)))
     dependence = {
         row.id: (str(row.criticality), str(row.substitutability), row.declared_risk or {})
-        for row in session.execute(query)
+        for row in session.connection().execute(query)
         if row.id in wanted
     }
     access: dict[int, list[inherent.Access]] = defaultdict(list)
@@ -226,7 +226,7 @@ def _stored_inherent(session: Session, vendor_ids: Collection[int] | None) -> di
     )
     if vendor_ids is not None:
         query = query.where(VendorReach.vendor_id.in_(sorted(vendor_ids)))
-    return {row[0]: row[1:] for row in session.execute(query)}
+    return {row[0]: row[1:] for row in session.connection().execute(query)}
 
 
 def _same_profile(stored, profile: dict, text: str) -> bool:
@@ -314,7 +314,7 @@ def _compute_in_snapshot(
         if vendor_ids is not None:
             kept = {
                 vendor_id: (despite, if_fail)
-                for vendor_id, despite, if_fail in session.execute(
+                for vendor_id, despite, if_fail in session.connection().execute(
                     sa.select(
                         VendorReach.vendor_id, VendorReach.reach_despite, VendorReach.reach_if_fail
                     )
@@ -343,7 +343,7 @@ def _concentration_after(
     for batch in _batches(vendor_ids):
         before.update(
             (vendor_id, (despite, if_fail))
-            for vendor_id, despite, if_fail in session.execute(
+            for vendor_id, despite, if_fail in session.connection().execute(
                 sa.select(
                     VendorReach.vendor_id, VendorReach.reach_despite, VendorReach.reach_if_fail
                 ).where(VendorReach.vendor_id.in_(batch))
@@ -354,7 +354,7 @@ def _concentration_after(
         return None
     counts: dict[int, list[int]] = {
         system_id: [despite, if_fail]
-        for system_id, despite, if_fail in session.execute(
+        for system_id, despite, if_fail in session.connection().execute(
             sa.select(
                 SystemReach.system_id,
                 SystemReach.vendors_despite_controls,
@@ -442,7 +442,7 @@ def _stored_vendor_rows(session: Session, vendor_ids: Collection[int] | None) ->
     )
     if vendor_ids is not None:
         query = query.where(VendorReach.vendor_id.in_(sorted(vendor_ids)))
-    return {row[0]: tuple(row[1:]) for row in session.execute(query)}
+    return {row[0]: tuple(row[1:]) for row in session.connection().execute(query)}
 
 
 def store(session: Session, aggregates: Aggregates, now: datetime) -> bool:
@@ -490,7 +490,7 @@ def store(session: Session, aggregates: Aggregates, now: datetime) -> bool:
 def _store_systems(session: Session, systems: list[dict]) -> None:
     stored = {
         row[0]: tuple(row[1:])
-        for row in session.execute(
+        for row in session.connection().execute(
             sa.select(
                 SystemReach.system_id,
                 SystemReach.vendors_despite_controls,
@@ -567,7 +567,7 @@ def _concerned_vendors(
         )
     if systems:
         mask = sum(1 << system_id for system_id in systems)
-        for vendor_id, stored in session.execute(
+        for vendor_id, stored in session.connection().execute(
             sa.select(VendorReach.vendor_id, VendorReach.reach_if_fail)
         ):
             if decode_reach(stored) & mask:
