@@ -48,6 +48,7 @@ OFFICER, PASSWORD = "screens@example.com", "screenshots only, never a real passw
 BUYER = "buyer@example.com"  # procurement
 # A contact of the identity provider, to show its portal.
 CONTACT = "screens@keystone-identity.example"
+OPERATOR = "operator@example.com"  # an admin, for the background jobs' page
 # (file name, who looks, path with {placeholders} from prepare(), whole page or the first
 # screenful after its anchor)
 PAGES = [
@@ -68,6 +69,8 @@ PAGES = [
     ("vendor-activity.png", OFFICER, "/inventory/vendors/{vendor_id}/activity", True),
     ("notifications.png", OFFICER, "/notifications/", True),
     ("your-emails.png", BUYER, "/account/emails", True),
+    ("bulk-export.png", BUYER, "/reports/exports/{export_id}", True),
+    ("admin-jobs.png", OPERATOR, "/admin/jobs", True),
 ]
 # The admin's first steps, on an instance with nothing in it but that admin.
 ADMIN = "admin@example.com"
@@ -117,6 +120,7 @@ def prepare(workdir: Path):
             OFFICER: enrolled_user(OFFICER, "Rita Risk", Role.risk_officer),
             BUYER: enrolled_user(BUYER, "Pat Procurement", Role.procurement),
             CONTACT: enrolled_user(CONTACT, "Sam Support", Role.vendor_contact, vendor_id),
+            OPERATOR: enrolled_user(OPERATOR, "Olu Operator", Role.admin),
         }
         db.session.commit()
         # What needs the people who look now (the demo told its own users already): the time-
@@ -157,6 +161,26 @@ def prepare(workdir: Path):
         requests.remind_now(db.session, portal_id, actor=Actor(BUYER, user_id=buyer.id))
         db.session.commit()
         outbox.deliver_due(db.session)  # as quickstart's worker does: kept, without SMTP
+        # Procurement's zip of the critical vendors' assessments, built as the worker does.
+        from vendor_risk.models import Criticality
+        from vendor_risk.reports import bulk_exports as zips
+        from vendor_risk.services import bulk_exports
+
+        export = bulk_exports.request_export(
+            db.session,
+            filters={"criticality": Criticality.critical},
+            shown_filters={"Criticality": "Critical"},
+            max_vendors=500,
+            actor=Actor(BUYER, user_id=buyer.id),
+        )
+        db.session.commit()
+        zips.build(db.session, export.id, checkpoint=db.session.commit)
+        db.session.commit()
+        # The worker's periodic jobs as an admin sees them after a first run.
+        from vendor_risk.jobs import BY_NAME, queue_of
+
+        for job in ("outbox.sweep", "portfolio.sweep", "findings.expire"):
+            queue_of(app).execute(BY_NAME[job], (), None)
         ids = {
             "idp_system_id": _id_of(System, "Identity provider tenant"),
             "build_system_id": _id_of(System, "Build pipeline"),
@@ -165,6 +189,7 @@ def prepare(workdir: Path):
             "vendor_id": vendor_id,
             "review_id": baseline,
             "portal_id": portal_id,
+            "export_id": export.id,
         }
     return app, totp_secrets, ids
 
