@@ -9,6 +9,7 @@ VR_TEST_BACKEND=postgresql), the app, users of every role, and login helpers.
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import html
@@ -436,3 +437,31 @@ def update_portfolio(app, now=None):
         done = aggregates.update_pending(db.session, now)
         db.session.commit()
         return done
+
+
+# ---- a worker in this process -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def running_worker(app, *, workers: int = 1, periodic: bool = False):
+    """A real huey consumer of the app's queue, in threads of this process, while the block
+    runs (as quickstart's worker)."""
+    from vendor_risk.jobs import queue_of
+
+    consumer = queue_of(app).consumer(workers=workers, periodic=periodic, in_process=True)
+    consumer.start()
+    try:
+        yield consumer
+    finally:
+        consumer.stop_and_wait()
+
+
+def wait_for(condition, timeout: float = 30.0, what: str = "the worker", every: float = 0.1):
+    """``condition()``'s first true value, polled until ``timeout``; fails saying ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"{what} did not finish within {timeout} s")

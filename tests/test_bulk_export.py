@@ -7,10 +7,8 @@ said clearly and save nothing. Runs on SQLite, and on PostgreSQL with VR_TEST_BA
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
-import time
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +16,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import count, events, get, login_as, text
+from conftest import running_worker as shared_running_worker
+from conftest import wait_for as shared_wait_for
 from pypdf import PdfReader
 
 from vendor_risk.db import db, request_job, utcnow
@@ -32,24 +32,12 @@ def app(make_app, tmp_path):
     return make_app(**FAST, QUEUE_URL=f"sqlite:///{tmp_path / 'queue.sqlite'}")
 
 
-@contextlib.contextmanager
 def running_worker(app, *, periodic: bool = False):
-    consumer = queue_of(app).consumer(workers=1, periodic=periodic, in_process=True)
-    consumer.start()
-    try:
-        yield consumer
-    finally:
-        consumer.stop_and_wait()
+    return shared_running_worker(app, workers=1, periodic=periodic)
 
 
 def wait_for(condition, timeout: float = 90.0, what: str = "the worker"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what} did not finish within {timeout} s")
+    return shared_wait_for(condition, timeout, what, every=0.2)
 
 
 @pytest.fixture

@@ -9,18 +9,18 @@ process stops cleanly on SIGTERM. Runs on SQLite, and on PostgreSQL with VR_TEST
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from conftest import events, free_port, login_as, text
+from conftest import running_worker as shared_running_worker
+from conftest import wait_for as shared_wait_for
 
 from vendor_risk import logs
 from vendor_risk.config import ConfigError, read_settings
@@ -70,24 +70,12 @@ def app(make_app, smtp_server, queue_config):
     return make_app(**smtp_server.config, **queue_config, **FAST, BASE_URL="https://risk.test")
 
 
-@contextlib.contextmanager
 def running_worker(app, *, periodic: bool = False):
-    consumer = queue_of(app).consumer(workers=2, periodic=periodic, in_process=True)
-    consumer.start()
-    try:
-        yield consumer
-    finally:
-        consumer.stop_and_wait()
+    return shared_running_worker(app, workers=2, periodic=periodic)
 
 
 def wait_for(condition, timeout: float = 15.0, what: str = "the worker"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what} did not finish within {timeout} s")
+    return shared_wait_for(condition, timeout, what, every=0.1)
 
 
 def raw_queue(app) -> bytes:
