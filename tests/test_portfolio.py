@@ -242,6 +242,13 @@ def test_refresh_command_recomputes_and_reports(demo):
     result = runner.invoke(args=["portfolio", "refresh"])
     assert result.exit_code == 0, result.output
     assert "Computed 13 vendors and 16 systems" in result.output
+    one = runner.invoke(args=["portfolio", "refresh", "--processes", "1"])
+    assert one.exit_code == 0 and "(1 process)." in one.output
+    two = runner.invoke(args=["portfolio", "refresh", "--processes", "2"])
+    assert two.exit_code == 0 and "Computed 13 vendors and 16 systems" in two.output
+    assert "(2 processes)." in two.output
+    refused = runner.invoke(args=["portfolio", "refresh", "--processes", "0"])
+    assert refused.exit_code == 2 and "0 is not in the range 1<=x<=64" in refused.output
     again = runner.invoke(args=["portfolio", "refresh", "--if-stale"])
     assert "fresh" in again.output
     with demo.app_context():

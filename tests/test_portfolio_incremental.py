@@ -234,6 +234,31 @@ def test_the_update_after_random_edits_gives_what_a_full_refresh_gives(app, seed
             assert stored(session) == updated, edits
 
 
+@pytest.mark.parametrize("processes", [2, 3])
+def test_a_refresh_in_chunks_of_forked_processes_stores_what_one_process_stores(app, processes):
+    """`portfolio refresh --processes N`: the vendors in N chunks computed at once, each in a
+    process of its own reading the same snapshot (PostgreSQL) through a connection of its own,
+    give every row a single process gives, and the parent's connection still works after."""
+    with app.app_context():
+        session = db.session
+        inventory_of(random.Random(11), session)
+        session.commit()
+        portfolio.refresh(session, NOW)
+        session.commit()
+        alone = stored(session)
+        session.execute(sa.delete(VendorReach))
+        session.execute(sa.delete(SystemReach))
+        session.commit()
+        aggregates = portfolio.refresh(session, NOW, processes=processes)
+        session.commit()
+        assert len(aggregates.vendors) == 15
+        assert stored(session) == alone
+        counts, concentration = engine_figures(session)
+        assert {v: row[:3] for v, row in alone[0].items()} == counts
+        assert alone[1] == concentration
+        assert session.scalar(sa.select(sa.func.count()).select_from(VendorReach)) == 15
+
+
 def test_an_edit_to_one_vendor_computes_that_vendor_alone(app):
     with app.app_context():
         session = db.session

@@ -8,6 +8,7 @@ expire).
 
 from __future__ import annotations
 
+import os
 import time
 
 import click
@@ -21,18 +22,27 @@ portfolio_cli = AppGroup("portfolio", help="The portfolio's aggregates (blast ra
 
 @portfolio_cli.command("refresh")
 @click.option("--if-stale", is_flag=True, help="Only if the inventory changed or an hour passed.")
-def refresh_command(if_stale: bool) -> None:
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Compute the vendors in this many chunks at once, each in a process of its own "
+    "(default: the machine's cores, at most 4).",
+)
+def refresh_command(if_stale: bool, processes: int | None) -> None:
     """Recompute every vendor's blast radius figures and tier, and system concentration."""
     started = time.perf_counter()
     if if_stale:
         state = portfolio.ensure_fresh(db.session)
         click.echo(f"Aggregates of inventory version {state.computed_version}, fresh.")
         return
-    aggregates = portfolio.refresh(db.session)
+    processes = processes or min(os.cpu_count() or 1, 4)
+    aggregates = portfolio.refresh(db.session, processes=processes)
     db.session.commit()
     click.echo(
         f"Computed {len(aggregates.vendors)} vendors and {len(aggregates.systems)} systems"
-        f" (inventory version {aggregates.version}) in {time.perf_counter() - started:.2f} s."
+        f" (inventory version {aggregates.version}) in {time.perf_counter() - started:.2f} s"
+        f" ({processes} process{'es' if processes > 1 else ''})."
     )
 
 

@@ -18,14 +18,19 @@ meanwhile stay for the next update.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import re
 import zlib
 from collections import defaultdict
 from collections.abc import Collection, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
+from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from ...core.blast_radius import engine
@@ -279,15 +284,22 @@ def _rotation_counts(session: Session, now: datetime) -> dict[str, int]:
 
 
 def compute(
-    session: Session, now: datetime, vendor_ids: Collection[int] | None = None
+    session: Session,
+    now: datetime,
+    vendor_ids: Collection[int] | None = None,
+    *,
+    processes: int = 1,
 ) -> Aggregates:
     """Every aggregate of these vendors (None: every vendor), from one consistent read of the
     inventory (no write lock held); concentration counts every vendor, the others by their
-    stored reach."""
+    stored reach. ``processes`` > 1 computes every vendor in that many chunks at once
+    (:func:`_vendor_rows_in_chunks`)."""
     with snapshot(session):
         version = freshness(session).inventory_version
         change_ids = tuple(change[0] for change in _pending_changes(session))
-        aggregates = _compute_in_snapshot(session, now, version, change_ids, vendor_ids)
+        aggregates = _compute_in_snapshot(
+            session, now, version, change_ids, vendor_ids, processes=processes
+        )
     return aggregates
 
 
@@ -299,12 +311,13 @@ def _compute_in_snapshot(
     vendor_ids: Collection[int] | None,
     *,
     rotation: bool = True,
+    processes: int = 1,
 ) -> Aggregates:
     with collection_paused():
-        inventory = load_for_vendors(session, vendor_ids)
-        vendors, texts = _vendor_rows(session, inventory, now)
-        system_ids = list(inventory.systems)
-        del inventory  # a quarter of a million objects: freed before the counting
+        if vendor_ids is None and processes > 1:
+            vendors, texts, system_ids = _vendor_rows_in_chunks(session, now, processes)
+        else:
+            vendors, texts, system_ids = _vendor_rows_of(session, vendor_ids, now)
     reach = [(row["reach_despite"], row["reach_if_fail"]) for row in vendors]
     systems = None
     if vendor_ids is not None:
@@ -331,6 +344,83 @@ def _compute_in_snapshot(
         change_ids,
         texts,
     )
+
+
+def _vendor_rows_of(
+    session: Session, vendor_ids: Collection[int] | None, now: datetime
+) -> tuple[list[dict], dict[int, str], list[int]]:
+    """The rows of these vendors (None: every vendor), their profiles' texts, every system."""
+    inventory = load_for_vendors(session, vendor_ids)
+    vendors, texts = _vendor_rows(session, inventory, now)
+    return vendors, texts, list(inventory.systems)
+
+
+# ---- every vendor in chunks, in processes of their own ----------------------------------------
+
+# What a forked chunk needs of its parent: the app (the configuration, the database's URL).
+_FORKED: dict[str, Any] = {}
+_SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9]+)?")
+
+
+def _vendor_rows_in_chunks(
+    session: Session, now: datetime, processes: int
+) -> tuple[list[dict], dict[int, str], list[int]]:
+    """Every vendor's rows, the vendors split into ``processes`` chunks of consecutive ids: one
+    computed here, the others each in a process forked from this one, all at once. Each vendor's
+    figures depend on its own rows and on every system and stored credential
+    (engine.reach_for_all_vendors), which each chunk reads.
+
+    On PostgreSQL the chunks read the snapshot of this transaction (pg_export_snapshot). On
+    SQLite each chunk reads the database as it is when it starts, never older than this
+    transaction's snapshot: a change committed meanwhile may be counted by a chunk, and its
+    record stays pending (only the changes this transaction read are deleted), so the next
+    update counts it again."""
+    ids = session.connection().execute(sa.select(Vendor.id).order_by(Vendor.id)).scalars().all()
+    size = -(-len(ids) // processes)
+    chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
+    if len(chunks) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return _vendor_rows_of(session, None, now)  # (no fork on Windows: one process)
+    exported = None
+    if session.get_bind().dialect.name == "postgresql":
+        exported = session.connection().exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+    _FORKED["app"] = current_app._get_current_object()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(len(chunks) - 1, mp_context=context) as pool:
+        pending = [pool.submit(_rows_of_chunk, chunk, now, exported) for chunk in chunks[1:]]
+        vendors, texts, system_ids = _vendor_rows_of(session, chunks[0], now)
+        for future in pending:
+            chunk_vendors, chunk_texts, _ = future.result()
+            vendors.extend(chunk_vendors)
+            texts.update(chunk_texts)
+    _FORKED.clear()
+    return vendors, texts, system_ids
+
+
+def _rows_of_chunk(
+    vendor_ids: list[int], now: datetime, exported: str | None
+) -> tuple[list[dict], dict[int, str], list[int]]:
+    """In a forked process: the chunk's rows, read through a new connection of its own (the
+    parent's connections are left untouched: the process ends without closing them)."""
+    from ...db import configure_engine, db
+
+    app = _FORKED["app"]
+    with app.app_context():
+        engine = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
+    configure_engine(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    with app.app_context(), Session(engine) as session:
+        if exported is None:
+            with snapshot(session):
+                return _vendor_rows_of(session, vendor_ids, now)
+        if not _SNAPSHOT_ID.fullmatch(exported):
+            raise ValueError(f"not a snapshot id: {exported!r}")
+        connection = session.connection(
+            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        )
+        connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{exported}'")
+        try:
+            return _vendor_rows_of(session, vendor_ids, now)
+        finally:
+            session.rollback()
 
 
 def _concentration_after(
@@ -511,10 +601,11 @@ def _store_systems(session: Session, systems: list[dict]) -> None:
         session.execute(sa.insert(SystemReach.__table__), changed)
 
 
-def refresh(session: Session, now: datetime | None = None) -> Aggregates:
-    """Compute and store every aggregate (every vendor); the caller commits."""
+def refresh(session: Session, now: datetime | None = None, *, processes: int = 1) -> Aggregates:
+    """Compute and store every aggregate (every vendor), in ``processes`` chunks at once (from
+    a process with no other thread: the command line); the caller commits."""
     now = now or datetime.now(UTC)
-    aggregates = compute(session, now)
+    aggregates = compute(session, now, processes=processes)
     store(session, aggregates, now)
     return aggregates
 
