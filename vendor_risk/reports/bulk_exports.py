@@ -16,9 +16,10 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from ..core.names import slug
 from ..models import BulkExport
 from ..services import bulk_exports
-from .exports import assessment_pdf, slug
+from .exports import assessment_pdf
 
 log = logging.getLogger("vendor_risk.reports")
 
