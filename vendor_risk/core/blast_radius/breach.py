@@ -289,6 +289,13 @@ def _links_held(inventory: Inventory, walk: _Walk) -> tuple[LinkHeld, ...]:
     return tuple(sorted(held, key=lambda h: (h.system.name, h.system.id, h.edge, h.source.label)))
 
 
+def _by_name(systems: Sequence[System]) -> tuple[System, ...]:
+    # Most credentials are stored in one system or none: nothing to sort.
+    if len(systems) < 2:
+        return tuple(systems)
+    return tuple(sorted(systems, key=lambda s: (s.name, s.id)))
+
+
 def _credentials_to_rotate(
     inventory: Inventory, breached: Sequence[Vendor], walk: _Walk, clock: _Clock
 ) -> tuple[CredentialToRotate, ...]:
@@ -313,7 +320,7 @@ def _credentials_to_rotate(
                 credential=cred,
                 system=inventory.systems[cred.system_id],
                 held_by=holder,
-                stored_in=tuple(sorted(stores[cid], key=lambda s: (s.name, s.id))),
+                stored_in=_by_name(stores.get(cid, ())),
                 # Neither revoked nor rotated: the first barrier that holds, if any, is one
                 # that stops its use now (expired, MFA, an IP restriction).
                 stopped_by=_first_barrier(inventory, clock, cred),
