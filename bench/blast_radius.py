@@ -135,13 +135,24 @@ def defaults(model: type) -> dict[str, Any]:
     return values
 
 
+# Bound parameters per INSERT statement: under SQLite's and PostgreSQL's limits (32,766 and
+# 65,535).
+PARAMETERS_PER_STATEMENT = 30_000
+
+
 def insert(session, model: type, rows: list[dict[str, Any]], *key: str) -> list[int]:
-    """One bulk INSERT (executemany, batched by SQLAlchemy); then, when ``key`` names columns
-    unique together, the new ids in the rows' order (read back: portable and far faster than
-    RETURNING, which SQLAlchemy runs row by row here)."""
+    """Bulk INSERTs of many rows each (one statement per row, as executemany runs them, would
+    fire the inventory's statement-level triggers once per row: on PostgreSQL each bumps the
+    one portfolio_state row again, and 250,000 versions of one row in one transaction cost
+    minutes); then, when ``key`` names columns unique together, the new ids in the rows' order
+    (read back: portable and far faster than RETURNING)."""
     base = defaults(model)
-    if rows:
-        session.execute(sa.insert(model), [base | row for row in rows])
+    full = [base | row for row in rows]
+    if full:
+        per_statement = max(1, PARAMETERS_PER_STATEMENT // len(full[0]))
+        table = model.__table__
+        for start in range(0, len(full), per_statement):
+            session.execute(table.insert().values(full[start : start + per_statement]))
     if not key:
         return []
     columns = [getattr(model, column) for column in key]
