@@ -384,15 +384,17 @@ def _vendor_rows_in_chunks(
     if session.get_bind().dialect.name == "postgresql":
         exported = session.connection().exec_driver_sql("SELECT pg_export_snapshot()").scalar()
     _FORKED["app"] = current_app._get_current_object()
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(len(chunks) - 1, mp_context=context) as pool:
-        pending = [pool.submit(_rows_of_chunk, chunk, now, exported) for chunk in chunks[1:]]
-        vendors, texts, system_ids = _vendor_rows_of(session, chunks[0], now)
-        for future in pending:
-            chunk_vendors, chunk_texts, _ = future.result()
-            vendors.extend(chunk_vendors)
-            texts.update(chunk_texts)
-    _FORKED.clear()
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(len(chunks) - 1, mp_context=context) as pool:
+            pending = [pool.submit(_rows_of_chunk, chunk, now, exported) for chunk in chunks[1:]]
+            vendors, texts, system_ids = _vendor_rows_of(session, chunks[0], now)
+            for future in pending:
+                chunk_vendors, chunk_texts, _ = future.result()
+                vendors.extend(chunk_vendors)
+                texts.update(chunk_texts)
+    finally:
+        _FORKED.clear()
     return vendors, texts, system_ids
 
 
