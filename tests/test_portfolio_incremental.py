@@ -234,6 +234,18 @@ def test_the_update_after_random_edits_gives_what_a_full_refresh_gives(app, seed
             assert stored(session) == updated, edits
 
 
+@pytest.mark.parametrize("vendors", [0, 1])
+def test_a_refresh_in_chunks_of_no_vendor_or_one_runs_in_one_process(app, vendors):
+    with app.app_context():
+        session = db.session
+        session.add_all(Vendor(name=f"Vendor {n}") for n in range(vendors))
+        session.commit()
+        aggregates = portfolio.refresh(session, NOW, processes=4)
+        session.commit()
+        assert len(aggregates.vendors) == vendors
+        assert session.scalar(sa.select(sa.func.count()).select_from(VendorReach)) == vendors
+
+
 @pytest.mark.parametrize("processes", [2, 3])
 def test_a_refresh_in_chunks_of_forked_processes_stores_what_one_process_stores(app, processes):
     """`portfolio refresh --processes N`: the vendors in N chunks computed at once, each in a

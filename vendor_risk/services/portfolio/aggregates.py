@@ -376,7 +376,7 @@ def _vendor_rows_in_chunks(
     record stays pending (only the changes this transaction read are deleted), so the next
     update counts it again."""
     ids = session.connection().execute(sa.select(Vendor.id).order_by(Vendor.id)).scalars().all()
-    size = -(-len(ids) // processes)
+    size = max(1, -(-len(ids) // processes))
     chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
     if len(chunks) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return _vendor_rows_of(session, None, now)  # (no fork on Windows: one process)

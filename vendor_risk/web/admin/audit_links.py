@@ -78,8 +78,11 @@ OBJECT_PAGES: dict[str, ObjectPage] = {
 
 # The object types recorded that no page shows: a route (access denied), an invitation, an
 # evidence file (its download is itself audited), the whole inventory or portfolio, a failed
-# background job (listed on /admin/jobs, with no page of its own).
-WITHOUT_PAGE = frozenset({"endpoint", "invite", "evidence", "inventory", "portfolio", "job"})
+# background job (listed on /admin/jobs, with no page of its own), a bulk export of PDFs (its
+# page is its owner's alone, and it is deleted after 24 hours).
+WITHOUT_PAGE = frozenset(
+    {"endpoint", "invite", "evidence", "inventory", "portfolio", "job", "bulk_export"}
+)
 
 
 @dataclass(frozen=True)
