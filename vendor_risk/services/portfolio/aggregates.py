@@ -408,21 +408,24 @@ def _rows_of_chunk(
     app = _FORKED["app"]
     with app.app_context():
         engine = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
-    configure_engine(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
-    with app.app_context(), Session(engine) as session:
-        if exported is None:
-            with snapshot(session):
+        configure_engine(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        with Session(engine) as session:
+            if exported is None:
+                with snapshot(session):
+                    return _vendor_rows_of(session, vendor_ids, now)
+            if not _SNAPSHOT_ID.fullmatch(exported):
+                raise ValueError(f"not a snapshot id: {exported!r}")
+            connection = session.connection(
+                execution_options={
+                    "isolation_level": "REPEATABLE READ",
+                    "postgresql_readonly": True,
+                }
+            )
+            connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{exported}'")
+            try:
                 return _vendor_rows_of(session, vendor_ids, now)
-        if not _SNAPSHOT_ID.fullmatch(exported):
-            raise ValueError(f"not a snapshot id: {exported!r}")
-        connection = session.connection(
-            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
-        )
-        connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{exported}'")
-        try:
-            return _vendor_rows_of(session, vendor_ids, now)
-        finally:
-            session.rollback()
+            finally:
+                session.rollback()
 
 
 def _concentration_after(
