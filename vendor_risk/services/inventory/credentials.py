@@ -38,7 +38,7 @@ from .edits import (
     _record,
     check_version,
 )
-from .list_queries import _contains, _count_by, _name_contains
+from .list_queries import _contains, _count_of, _name_contains
 from .rotation import RotationStatus, rotation_status
 
 # What a form may set on a credential: field names equal model attributes. The free-text ones
@@ -114,11 +114,35 @@ def search_credentials(
     descending: bool = False,
     page: int = 1,
     now: datetime | None = None,
+    total: int | None = None,
 ) -> Page[CredentialRow]:
     """Credentials with their holder, system, copies and rotation status, one page per
-    statement; the filters combine."""
+    statement; the filters combine. ``total``: how many match, when known already (the
+    portfolio's stored rotation counts), instead of counting them again."""
     rotation_expr = rotation_status(now or utcnow())
-    copies = _count_by(CredentialCopy.credential_id)
+    # Counted for the page's rows only.
+    copies = _count_of(CredentialCopy.credential_id, Credential.id)
+    filters = []
+    if search:
+        filters.append(
+            sa.or_(_name_contains(Credential, search), _contains(Credential.owner, search))
+        )
+    if status:
+        filters.append(Credential.status == status)
+    if rotation:
+        filters.append(rotation_expr == rotation.value)
+    if holder_vendor_id is not None:
+        filters.append(Credential.holder_vendor_id == holder_vendor_id)
+    if system_id is not None:
+        filters.append(Credential.system_id == system_id)
+    if stored_in_system_id is not None:
+        filters.append(
+            Credential.id.in_(
+                sa.select(CredentialCopy.credential_id).where(
+                    CredentialCopy.system_id == stored_in_system_id
+                )
+            )
+        )
     query = (
         sa.select(
             Credential.id,
@@ -138,34 +162,17 @@ def search_credentials(
             Vendor.name.label("holder_name"),
             Credential.system_id,
             System.name.label("system_name"),
-            sa.func.coalesce(copies.c.n, 0).label("copies"),
+            copies.label("copies"),
             rotation_expr.label("rotation"),
         )
         .join(System, System.id == Credential.system_id)
         .outerjoin(Vendor, Vendor.id == Credential.holder_vendor_id)
-        .outerjoin(copies, copies.c.key == Credential.id)
+        .where(*filters)
     )
-    if search:
-        query = query.where(
-            sa.or_(_name_contains(Credential, search), _contains(Credential.owner, search))
-        )
-    if status:
-        query = query.where(Credential.status == status)
-    if rotation:
-        query = query.where(rotation_expr == rotation.value)
-    if holder_vendor_id is not None:
-        query = query.where(Credential.holder_vendor_id == holder_vendor_id)
-    if system_id is not None:
-        query = query.where(Credential.system_id == system_id)
-    if stored_in_system_id is not None:
-        query = query.where(
-            Credential.id.in_(
-                sa.select(CredentialCopy.credential_id).where(
-                    CredentialCopy.system_id == stored_in_system_id
-                )
-            )
-        )
-    name = sa.func.lower(Credential.name)
+    count = sa.select(sa.func.count()).select_from(Credential).where(*filters)
+    # The name as compared (names.name_key), unique and indexed: sorted by name, the page is
+    # read off the index.
+    name = Credential.name_key
     key = {
         "name": name,
         "holder": sa.func.lower(Vendor.name),
@@ -184,7 +191,7 @@ def search_credentials(
     def row(values) -> CredentialRow:
         return CredentialRow(*values[:18], rotation=RotationStatus(values.rotation))
 
-    return one_page(session, query, page, row)
+    return one_page(session, query, page, row, count=count if total is None else total)
 
 
 def get_credential(session: Session, credential_id: int) -> Credential | None:

@@ -34,3 +34,9 @@ def _count_by(column: sa.ColumnElement, *where) -> sa.Subquery:
         .group_by(column)
         .subquery()
     )
+
+
+def _count_of(column: sa.ColumnElement, key: sa.ColumnElement, *where) -> sa.ScalarSelect:
+    """The number of rows whose ``column`` is ``key`` (a column of the outer query), as a
+    correlated subquery: read for the rows of the page only, through ``column``'s index."""
+    return sa.select(sa.func.count()).where(column == key, *where).scalar_subquery()

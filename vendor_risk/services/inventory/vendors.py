@@ -48,7 +48,7 @@ from .edits import (
     _record,
     check_version,
 )
-from .list_queries import _contains, _count_by, _like_text, _name_contains
+from .list_queries import _contains, _count_of, _like_text, _name_contains
 
 # What a form may set on a vendor: field names equal model attributes. The free-text ones
 # are checked for secret-looking values.
@@ -173,10 +173,9 @@ def search_vendors(
     """``tier``: the inherent tier; ``residual``: the effective residual tier (an override
     counts), or portfolio_history.UNRATED for vendors not rated yet; ``rating``: a key of
     RATING_STATES (incomplete or provisional ratings only)."""
-    held = _count_by(Credential.holder_vendor_id, Credential.holder_vendor_id.is_not(None))
-    data = _count_by(VendorData.vendor_id)
-    credentials = sa.func.coalesce(held.c.n, 0)
-    categories = sa.func.coalesce(data.c.n, 0)
+    # Counted for the page's rows only (and for every row when sorted by them).
+    credentials = _count_of(Credential.holder_vendor_id, Vendor.id)
+    categories = _count_of(VendorData.vendor_id, Vendor.id)
     query = (
         sa.select(
             Vendor.id,
@@ -196,13 +195,10 @@ def search_vendors(
             VendorRating.missing,
             VendorRating.provisional_tier,
         )
-        .outerjoin(held, held.c.key == Vendor.id)
-        .outerjoin(data, data.c.key == Vendor.id)
         .outerjoin(VendorReach, VendorReach.vendor_id == Vendor.id)
         .outerjoin(VendorRating, VendorRating.vendor_id == Vendor.id)
     )
-    query = _filtered(
-        query,
+    filters = dict(
         search=search,
         status=status,
         criticality=criticality,
@@ -210,7 +206,17 @@ def search_vendors(
         residual=residual,
         rating=rating,
     )
-    name = sa.func.lower(Vendor.name)
+    query = _filtered(query, **filters)
+    count = _filtered(
+        sa.select(sa.func.count())
+        .select_from(Vendor)
+        .outerjoin(VendorReach, VendorReach.vendor_id == Vendor.id)
+        .outerjoin(VendorRating, VendorRating.vendor_id == Vendor.id),
+        **filters,
+    )
+    # The name as compared (names.name_key), unique and indexed: the list sorted by name reads
+    # its page off the index instead of sorting every vendor.
+    name = Vendor.name_key
     key = {
         "name": name,
         "status": enum_rank(Vendor.status, VendorStatus),
@@ -237,7 +243,7 @@ def search_vendors(
             _tier(values.provisional_tier),
         )
 
-    return one_page(session, query, page, row)
+    return one_page(session, query, page, row, count=count)
 
 
 def _filtered(

@@ -14,8 +14,13 @@ from .blueprint import bp
 @bp.get("/portfolio")
 def portfolio_view():
     freshness = portfolio.freshness(db.session)
+    rotation = portfolio.rotation_counts(db.session)
+    # Counted by the last refresh, as the rotation chart beside it is.
     overdue = inventory.search_credentials(
-        db.session, rotation=inventory.RotationStatus.overdue, sort="last_rotated_at"
+        db.session,
+        rotation=inventory.RotationStatus.overdue,
+        sort="last_rotated_at",
+        total=rotation[inventory.RotationStatus.overdue],
     )
     return render_template(
         "inventory/portfolio.html",
@@ -24,6 +29,6 @@ def portfolio_view():
         super_nodes=portfolio.super_nodes(db.session),
         concentration=portfolio.concentration(db.session),
         relied_on=inventory.subprocessor_concentration(db.session),
-        rotation=portfolio.rotation_counts(db.session),
+        rotation=rotation,
         overdue=overdue,
     )
