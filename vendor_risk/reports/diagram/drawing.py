@@ -18,8 +18,6 @@ import subprocess
 import textwrap
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import replace
-from datetime import UTC, datetime
 from functools import lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -27,6 +25,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from ...core.blast_radius.engine import CATEGORY, CREDENTIAL, SYSTEM, VENDOR, BlastRadius
+from ...core.collection import collection_paused
 from .. import charts
 from ..charts import Chart
 from .graph import (
@@ -91,7 +90,6 @@ LABEL_SIZE = 9.0
 # Characters a line of a node's label holds before it wraps (at spaces and hyphens, never
 # inside a word, never cut short): wider left to right, narrower top to bottom.
 _LINE_LENGTH = {"LR": 24, "TB": 18}
-_UNDATED = datetime(1970, 1, 1, tzinfo=UTC)
 TIMEOUT = 10.0  # seconds: dot lays out the largest diagram (60 nodes) in tens of milliseconds
 NO_GRAPHVIZ = "The diagram needs Graphviz (apt-get install graphviz); the paths below say the same."
 TOO_SLOW = "The diagram took too long to draw; the paths below say the same."
@@ -126,15 +124,16 @@ def blast_radius_diagram(
     short note saying so; the title, the description and the table stay. Such a chart is not
     cached: the next view tries again.
     """
-    # The moment of the computation is not drawn: without it, the same result computed again
-    # (the vendor's page shown again, nothing changed) is drawn once.
-    undated = replace(blast, as_of=_UNDATED)
-    try:
-        return _diagram(undated, max_nodes, width)
-    except _NotDrawn as reason:
-        graph, _, title, description = _shown(undated, max_nodes)
-        note = Markup('<p class="chart-note">{}</p>').format(str(reason))
-        return _chart(graph, title, description, note)
+    # A large breach's result holds tens of thousands of objects, and so does its graph: no
+    # collection walks them while they are built (collection_paused).
+    with collection_paused():
+        graph, kept, title, description = _shown(blast, max_nodes)
+        try:
+            drawing = _drawing(graph, kept, title, description, width)
+        except _NotDrawn as reason:
+            note = Markup('<p class="chart-note">{}</p>').format(str(reason))
+            return _chart(graph, title, description, note)
+        return _chart(graph, title, description, drawing, natural=True)
 
 
 # The diagram's table lists the paths in the order drawn, up to this many (a breach reaching
@@ -175,21 +174,42 @@ def _chart(
     )
 
 
-@lru_cache(maxsize=32)
-def _diagram(blast: BlastRadius, max_nodes: int, width: float | None) -> Chart:
-    graph, kept, title, description = _shown(blast, max_nodes)
+def _drawing(
+    graph: _Graph, kept: set[Node], title: str, description: str, width: float | None
+) -> Markup:
+    """The drawing of the nodes kept, laid out by dot. Its DOT text is all it depends on, so
+    the same text (the vendor's page shown again, nothing changed) is laid out once: the cache
+    is keyed by text, never by the result (hashing and comparing a large result's objects cost
+    more than drawing them)."""
     dropped_note = description.rsplit(". ", 1)[-1] if len(kept) < len(graph.layers) else ""
-    tips: dict[str, str] = {}
     # Left to right at its natural size first: its width decides whether a PDF needs top to
     # bottom.
+    tips: dict[str, str] = {}
     source = _dot_source(graph, kept, "LR", None, dropped_note, tips)
+    tips_down: dict[str, str] = {}
+    down = None if width is None else _dot_source(graph, kept, "TB", width, dropped_note, tips_down)
+    return _laid_out(
+        source, tuple(tips.items()), down, tuple(tips_down.items()), width, title, description
+    )
+
+
+@lru_cache(maxsize=32)
+def _laid_out(
+    source: str,
+    tips: tuple[tuple[str, str], ...],
+    down: str | None,
+    tips_down: tuple[tuple[str, str], ...],
+    width: float | None,
+    title: str,
+    description: str,
+) -> Markup:
     svg = _run_dot(source)
-    if width is not None and _points_wide(svg) > width * 72:
+    if down is not None and width is not None and _points_wide(svg) > width * 72:
         # Too wide for the page it is printed on: top to bottom (scaled down if still too wide).
-        tips.clear()
-        svg = _run_dot(_dot_source(graph, kept, "TB", width, dropped_note, tips))
-    drawing = charts.finish(svg, title=title, description=description, tips=tips, prepare=_prepare)
-    return _chart(graph, title, description, drawing, natural=True)
+        svg, tips = _run_dot(down), tips_down
+    return charts.finish(
+        svg, title=title, description=description, tips=dict(tips), prepare=_prepare
+    )
 
 
 def _text(value: str, line_length: int | None = None) -> str:
@@ -385,4 +405,4 @@ def _prepare(root: Element) -> None:
 
 def cache_clear() -> None:
     """Forget every diagram drawn (the benchmark measures uncached drawing)."""
-    _diagram.cache_clear()
+    _laid_out.cache_clear()
