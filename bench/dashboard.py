@@ -10,6 +10,10 @@ times through the Flask test client, each user's complete session in place, the 
 
 - ``risk_dashboard``: GET /risk/ as a risk officer;
 - ``procurement_dashboard``: GET /procurement/ as procurement;
+- the lists people page through: ``vendor_list`` (its third page) and ``vendor_search`` as
+  procurement, ``credential_list`` (its third page), ``system_list`` and ``portfolio_page``
+  (the inventory's portfolio, with the credentials most overdue for rotation) as the risk
+  officer;
 - ``reference``: GET /account/ as the risk officer, a trivial page behind the same session
   checks, measured in the same loop;
 
@@ -74,7 +78,17 @@ from vendor_risk.services.accounts.users import new_session_token
 from vendor_risk.services.portfolio import aggregates as portfolio
 
 SIZES = (1_000, 10_000, 50_000)
-PAGES = {"risk_dashboard": "/risk/", "procurement_dashboard": "/procurement/"}
+# name -> (who asks, path): the dashboards, then the lists people page through (issue 16: at
+# 50,000 vendors and 250,000 credentials, a list's page reads its own rows, not the whole list).
+PAGES = {
+    "risk_dashboard": (Role.risk_officer, "/risk/"),
+    "procurement_dashboard": (Role.procurement, "/procurement/"),
+    "vendor_list": (Role.procurement, "/inventory/vendors?page=3"),
+    "vendor_search": (Role.procurement, "/inventory/vendors?q=vendor%2001"),
+    "credential_list": (Role.risk_officer, "/inventory/credentials?page=3"),
+    "system_list": (Role.risk_officer, "/inventory/systems"),
+    "portfolio_page": (Role.risk_officer, "/inventory/portfolio"),
+}
 REFERENCE = "/account/"
 # Proportions, per vendor (a program assesses some vendors, not all, and most work is closed).
 ASSESSED = 0.35  # vendors with an accepted questionnaire (1 to 2 years of history)
@@ -302,12 +316,9 @@ def ms(seconds: float) -> float:
 
 def measure(app, out: TextIO, sizes: dict, tokens: dict[Role, str], repeat: int) -> dict:
     """Median server time of each page (and of the reference, in the same loop)."""
-    clients = {
-        "risk_dashboard": logged_in(app, tokens[Role.risk_officer]),
-        "procurement_dashboard": logged_in(app, tokens[Role.procurement]),
-        "reference": logged_in(app, tokens[Role.risk_officer]),
-    }
-    paths = PAGES | {"reference": REFERENCE}
+    clients = {name: logged_in(app, tokens[role]) for name, (role, _) in PAGES.items()}
+    clients["reference"] = logged_in(app, tokens[Role.risk_officer])
+    paths = {name: path for name, (_, path) in PAGES.items()} | {"reference": REFERENCE}
     with app.app_context():
         statements = Statements(db.engine)
     counted = {}
@@ -339,7 +350,7 @@ def measure(app, out: TextIO, sizes: dict, tokens: dict[Role, str], repeat: int)
     for _ in range(max(3, repeat // 4)):
         charts.cache_clear()
         gc.collect()
-        drawn.append(timed_get(clients["risk_dashboard"], PAGES["risk_dashboard"]))
+        drawn.append(timed_get(clients["risk_dashboard"], paths["risk_dashboard"]))
     emit(out, "risk_dashboard_charts_drawn", sizes, ms=ms(statistics.median(drawn)))
     with app.app_context():
         recorded = []
