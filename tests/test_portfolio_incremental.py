@@ -271,6 +271,31 @@ def test_a_refresh_in_chunks_of_forked_processes_stores_what_one_process_stores(
         assert session.scalar(sa.select(sa.func.count()).select_from(VendorReach)) == 15
 
 
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_refresh_with_nothing_changed_rescores_no_vendor(app, monkeypatch, processes):
+    """The stored profiles are compared as the JSON text written (never decoded): equal texts
+    on both databases, or every refresh would score all 50,000 vendors again."""
+    with app.app_context():
+        session = db.session
+        inventory_of(random.Random(5), session)
+        session.commit()
+        portfolio.refresh(session, NOW)
+        session.commit()
+        rescored = []
+        real = portfolio.scoring.after_aggregates
+
+        def recorded(session, changed, now):
+            rescored.append(set(changed))
+            return real(session, changed, now)
+
+        monkeypatch.setattr(portfolio.scoring, "after_aggregates", recorded)
+        before = stored(session)
+        portfolio.refresh(session, NOW, processes=processes)
+        session.commit()
+        assert rescored == [set()]
+        assert stored(session) == before
+
+
 def test_an_edit_to_one_vendor_computes_that_vendor_alone(app):
     with app.app_context():
         session = db.session

@@ -225,7 +225,7 @@ def _stored_inherent(session: Session, vendor_ids: Collection[int] | None) -> di
         return {}
     query = sa.select(
         VendorReach.vendor_id,
-        sa.type_coerce(VendorReach.profile, sa.String()),
+        _profile_text(session),
         VendorReach.inherent_score,
         VendorReach.inherent_tier,
     )
@@ -234,8 +234,17 @@ def _stored_inherent(session: Session, vendor_ids: Collection[int] | None) -> di
     return {row[0]: row[1:] for row in session.connection().execute(query)}
 
 
+def _profile_text(session: Session) -> sa.ColumnElement:
+    """The stored profile as the JSON text written (PostgreSQL's ``json`` keeps it as is),
+    never decoded: a full refresh compares 50,000 of them with the texts it computed, and
+    psycopg decoding each into a dict cost about a second."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.cast(VendorReach.profile, sa.Text())
+    return sa.type_coerce(VendorReach.profile, sa.String())
+
+
 def _same_profile(stored, profile: dict, text: str) -> bool:
-    # SQLite gives the JSON text as written, psycopg the value it decodes.
+    # The text as written (_profile_text); a decoded value compares as a value.
     return stored == text if isinstance(stored, str) else stored == profile
 
 
@@ -531,7 +540,7 @@ def _stored_vendor_rows(session: Session, vendor_ids: Collection[int] | None) ->
     query = sa.select(
         VendorReach.vendor_id,
         *columns,
-        sa.type_coerce(VendorReach.profile, sa.String()),
+        _profile_text(session),
         VendorReach.reach_despite,
         VendorReach.reach_if_fail,
     )
