@@ -810,7 +810,9 @@ def measure_portfolio_updates(report: Report, session, vendor_id: int, refresh_s
     (the triggers record what it touched), then ``update_pending`` and its commit, against the
     full refresh measured in the same run (``reference``). Two edits: a credential held by the
     typical vendor and stored in no system (it concerns that vendor alone), and a system's MFA
-    requirement on the system most vendors reach (it concerns every vendor reaching it)."""
+    requirement on the system most vendors reach (it concerns every vendor reaching it); then
+    that system's owner (read by no figure: nothing is computed, the aggregates are marked
+    current)."""
     stored_anywhere = sa.select(CredentialCopy.credential_id)
     credential = session.scalar(
         sa.select(Credential)
@@ -818,22 +820,30 @@ def measure_portfolio_updates(report: Report, session, vendor_id: int, refresh_s
         .order_by(Credential.id)
         .limit(1)
     )
+
+    def toggled(value: bool) -> bool:
+        return not value
+
+    def renamed(value: str) -> str:
+        return "Platform team" if value != "Platform team" else "Security team"
+
     edits = []
     if credential is not None:
-        edits.append(("portfolio_update_one_vendor", credential, "ip_restricted"))
+        edits.append(("portfolio_update_one_vendor", credential, "ip_restricted", toggled))
     system = session.scalar(
         sa.select(System)
         .join(SystemReach, SystemReach.system_id == System.id)
         .order_by(SystemReach.vendors_if_controls_fail.desc(), System.id)
         .limit(1)
     )
-    edits.append(("portfolio_update_one_system", system, "mfa_required"))
-    edits = [(name, type(row), row.id, attribute) for name, row, attribute in edits]
-    for name, model, row_id, attribute in edits:
+    edits.append(("portfolio_update_one_system", system, "mfa_required", toggled))
+    edits.append(("portfolio_update_system_owner", system, "owner", renamed))
+    edits = [(name, type(row), row.id, attribute, change) for name, row, attribute, change in edits]
+    for name, model, row_id, attribute, change in edits:
         timings, done = [], None
         for _ in range(report.repeat):
             row = session.get(model, row_id)
-            setattr(row, attribute, not getattr(row, attribute))
+            setattr(row, attribute, change(getattr(row, attribute)))
             edit_start = time.perf_counter()
             session.commit()
             edit_seconds = time.perf_counter() - edit_start

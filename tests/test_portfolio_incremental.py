@@ -296,6 +296,51 @@ def test_a_refresh_with_nothing_changed_rescores_no_vendor(app, monkeypatch, pro
         assert stored(session) == before
 
 
+def pending_kinds(session) -> set[tuple[str, int]]:
+    return set(session.execute(sa.select(PortfolioChange.kind, PortfolioChange.ref_id)).all())
+
+
+def test_an_edit_of_what_the_portfolio_does_not_read_computes_nothing(app):
+    """Names, owners and notes: no change recorded (the triggers fire on the columns the
+    figures, inherent risk and rotation counts read), and the update marks the aggregates
+    current for the new inventory version without computing anything."""
+    with app.app_context():
+        session = db.session
+        inventory_of(random.Random(3), session)
+        session.commit()
+        portfolio.update_pending(session, NOW)
+        session.commit()
+        before = stored(session)
+        system = session.scalars(sa.select(System).order_by(System.id)).first()
+        credential = session.scalars(sa.select(Credential).order_by(Credential.id)).first()
+        vendor = session.scalars(sa.select(Vendor).order_by(Vendor.id)).first()
+        system.owner, system.name = "Platform team", "Renamed system"
+        credential.owner, credential.notes, credential.name = "Ops", "checked", "renamed-token"
+        vendor.name, vendor.notes = "Renamed vendor", "met them"
+        session.commit()
+        assert pending_kinds(session) == set()
+        state = portfolio.freshness(session)
+        assert state.computed_version < state.inventory_version
+        assert not state.updating
+        done = portfolio.update_pending(session, NOW)
+        session.commit()
+        assert (done.changes, done.vendors) == (0, 0)
+        state = portfolio.freshness(session)
+        assert state.computed_version == state.inventory_version
+        assert stored(session) == before
+        assert portfolio.update_pending(session, NOW) is None
+        # What the figures read still records its change.
+        system.mfa_required = not system.mfa_required
+        credential.privilege = Privilege.admin if credential.privilege != "admin" else "read"
+        vendor.criticality = "critical" if vendor.criticality != "critical" else "low"
+        session.commit()
+        assert pending_kinds(session) >= {
+            ("system", system.id),
+            ("credential", credential.id),
+            ("vendor", vendor.id),
+        }
+
+
 def test_an_edit_to_one_vendor_computes_that_vendor_alone(app):
     with app.app_context():
         session = db.session

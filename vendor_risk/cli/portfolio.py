@@ -56,6 +56,12 @@ def update_command() -> None:
     if done is None:
         click.echo("No inventory change pending: the aggregates are current.")
         return
+    if not done.changes:
+        click.echo(
+            "Only what the aggregates do not read changed (names, owners, notes): they are"
+            " current, nothing computed."
+        )
+        return
     vendors = "every vendor" if done.vendors is None else f"{done.vendors} vendors"
     click.echo(
         f"Counted {done.changes} changes: {vendors} and {done.systems} systems computed"

@@ -36,6 +36,8 @@ def update_portfolio(session: Session, config: dict) -> str:
     update = portfolio.update_pending(session)
     if update is None:
         return "nothing pending"
+    if not update.changes:
+        return "only what the aggregates do not read changed: marked current"
     vendors = "every vendor" if update.vendors is None else f"{update.vendors} vendors"
     return f"{update.changes} changes: {vendors} computed again"
 

@@ -700,20 +700,34 @@ def update_pending(session: Session, now: datetime | None = None) -> Update | No
     with snapshot(session):
         state = freshness(session)
         changes = _pending_changes(session)
-        if not changes and state.computed_version is not None:
+        unread = not changes and state.computed_version is not None
+        if not unread:
+            vendor_ids = (
+                None if state.computed_version is None else _concerned_vendors(session, changes)
+            )
+            aggregates = _compute_in_snapshot(
+                session,
+                now,
+                state.inventory_version,
+                tuple(change[0] for change in changes),
+                vendor_ids,
+                # Rotation statuses change with credentials (and with time: the hourly
+                # refresh).
+                rotation=vendor_ids is None or any(kind == "credential" for _, kind, _ in changes),
+            )
+    if unread:
+        if state.computed_version >= state.inventory_version:
             return None
-        vendor_ids = (
-            None if state.computed_version is None else _concerned_vendors(session, changes)
-        )
-        aggregates = _compute_in_snapshot(
-            session,
-            now,
-            state.inventory_version,
-            tuple(change[0] for change in changes),
-            vendor_ids,
-            # Rotation statuses change with credentials (and with time: the hourly refresh).
-            rotation=vendor_ids is None or any(kind == "credential" for _, kind, _ in changes),
-        )
+        # The inventory moved and no change was recorded: only what the aggregates never read
+        # changed (a name, an owner, notes: the triggers record the rest). They hold for that
+        # version as they are (never lowered: a later one may have been stored meanwhile).
+        locked = _lock_state(session)
+        if (
+            locked.computed_version is not None
+            and locked.computed_version < state.inventory_version
+        ):
+            locked.computed_version = state.inventory_version
+        return Update(0, 0, 0)
     store(session, aggregates, now)
     return Update(
         len(changes), None if vendor_ids is None else len(vendor_ids), len(aggregates.systems)
