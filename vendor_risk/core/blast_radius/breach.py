@@ -12,6 +12,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import NamedTuple
 
+from ..collection import collection_paused
 from .barriers import _Clock, rotation_done
 from .entities import (
     CONNECTS,
@@ -398,7 +399,22 @@ def compute(
     ``since`` is when the breach began (incident mode): credentials rotated after it are stale
     in the attacker's hands. ``breached_fourth_party_ids``: named fourth parties breached too
     (they expose what our vendors pass on to them). Raises ValueError for an unknown id.
+
+    Garbage collection is paused meanwhile (:func:`collection_paused`): a large breach builds
+    tens of thousands of objects, none in a cycle, and each collection would walk every object
+    alive, the whole inventory's included.
     """
+    with collection_paused():
+        return _compute(inventory, breached_vendor_ids, as_of, since, breached_fourth_party_ids)
+
+
+def _compute(
+    inventory: Inventory,
+    breached_vendor_ids: Iterable[int],
+    as_of: datetime,
+    since: datetime | None,
+    breached_fourth_party_ids: Iterable[int],
+) -> BlastRadius:
     breached = _breached(inventory, breached_vendor_ids)
     parties = _breached_parties(inventory, breached_fourth_party_ids)
     clock = _Clock(_utc(as_of), _utc(since))
