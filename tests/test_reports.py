@@ -18,9 +18,11 @@ from conftest import add, events, free_port, login_as
 from conftest import text as page_text
 from pypdf import PdfReader
 
+from vendor_risk.core.blast_radius.words import LIST_SHOWN
 from vendor_risk.db import db, snapshot, utcnow
 from vendor_risk.models import (
     Credential,
+    CredentialKind,
     Criticality,
     DataCategory,
     Evidence,
@@ -245,6 +247,36 @@ def test_an_incomplete_rating_says_so_on_the_cover_and_names_what_is_missing(app
     whole = "\n".join(pages)
     assert contains(whole, "Incomplete missing: the data it holds")
     assert not contains(pages[0], "Tier low")
+
+
+def test_a_breach_of_hundreds_of_credentials_lists_the_first_hundred_in_the_assessment(
+    app, make_vendor
+):
+    """Each list of the blast radius in an assessment stops at the tab's first rows and says
+    how many there are: a breach reaching every system would fill hundreds of pages; the CSV
+    holds every row."""
+    vendor_id = make_vendor("Everywhere Support")
+    [system_id] = add(app, System(name="Ledger", mfa_required=False))
+    add(
+        app,
+        *(
+            Credential(
+                name=f"token-{n:03d}",
+                kind=CredentialKind.api_token,
+                system_id=system_id,
+                holder_vendor_id=vendor_id,
+            )
+            for n in range(LIST_SHOWN + 30)
+        ),
+    )
+    report = build_assessment(app, vendor_id)
+    assert report.blast.to_rotate_total == LIST_SHOWN + 30
+    assert len(report.blast.to_rotate) == LIST_SHOWN
+    whole = "\n".join(pdf_pages(rendered(app, report).pdf))
+    assert contains(whole, f"{LIST_SHOWN + 30} credentials to rotate, still valid")
+    assert contains(whole, f"The first {LIST_SHOWN} of {LIST_SHOWN + 30} credentials to rotate.")
+    assert contains(whole, f"token-{LIST_SHOWN - 1:03d}")
+    assert not contains(whole, f"token-{LIST_SHOWN:03d}")
 
 
 def test_a_provisional_rating_is_never_presented_as_the_one_that_counts(demo_app):

@@ -33,6 +33,7 @@ class ReachedDataLine:
     sensitivity: str
     records: str  # the total over its sources
     sources: tuple[str, ...]  # each source: its records, where, and its own path
+    sources_total: int = 0  # how many there are (``sources`` may list the first ones only)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,12 @@ class BlastSummary:
     fourth_party: tuple[FourthPartyLine, ...]
     # The engine's result, for the diagram only (its moment is to the microsecond).
     result: BlastRadius = field(metadata=NOT_CONTENT, compare=False, repr=False)
+    # How many rows each list has; a report listing only the first ones says so.
+    systems_total: int = 0
+    only_if_controls_fail_total: int = 0
+    to_rotate_total: int = 0
+    barriers_total: int = 0
+    links_held_total: int = 0
 
 
 def _records(count: int | None, complete: bool) -> str:
@@ -88,9 +95,19 @@ def _records(count: int | None, complete: bool) -> str:
     return f"{'' if complete else 'at least '}{count:,}"
 
 
-def blast_summary(result: BlastRadius) -> BlastSummary:
+def blast_summary(
+    result: BlastRadius, *, shown: int | None = None, sources_shown: int | None = None
+) -> BlastSummary:
+    """The result in lines; with ``shown``, each list's first ``shown`` rows only (and the
+    first ``sources_shown`` places of each data category), its total kept: a breach reaching
+    every system lists thousands of credentials, hundreds of pages that say no more than the
+    counts and the CSV of the whole result."""
     despite = result.despite_controls
     despite_ids = despite.system_ids
+    only_if_fail = [r for r in result.if_controls_fail.systems if r.system.id not in despite_ids]
+
+    def first(rows):
+        return rows if shown is None else rows[:shown]
 
     def system_line(reached) -> ReachedSystemLine:
         return ReachedSystemLine(
@@ -110,18 +127,20 @@ def blast_summary(result: BlastRadius) -> BlastSummary:
         exposed_categories=f.exposed_categories_despite_controls,
         exposed_records=f.exposed_records_despite_controls,
         through_subprocessors=through_subprocessors(f),
-        systems=tuple(system_line(r) for r in despite.systems),
-        only_if_controls_fail=tuple(
-            system_line(r)
-            for r in result.if_controls_fail.systems
-            if r.system.id not in despite_ids
-        ),
+        systems=tuple(system_line(r) for r in first(despite.systems)),
+        only_if_controls_fail=tuple(system_line(r) for r in first(only_if_fail)),
         data=tuple(
             ReachedDataLine(
                 d.category.name,
                 SENSITIVITY_WORDS[d.category.sensitivity],
                 _records(d.records, d.records_complete),
-                tuple(source_words(source) for source in d.sources),
+                tuple(
+                    source_words(source)
+                    for source in (
+                        d.sources if sources_shown is None else d.sources[:sources_shown]
+                    )
+                ),
+                len(d.sources),
             )
             for d in despite.data
         ),
@@ -133,13 +152,13 @@ def blast_summary(result: BlastRadius) -> BlastSummary:
                 item.reason,
                 STOPPED_WORDS[item.stopped_by],
             )
-            for item in result.credentials_to_rotate
+            for item in first(result.credentials_to_rotate)
         ),
         barriers=tuple(
             BarrierLine(h.credential.label, h.system.name, BARRIER_WORDS[h.barrier])
-            for h in result.barriers_held
+            for h in first(result.barriers_held)
         ),
-        links_held=tuple(link_held_words(h) for h in result.links_held),
+        links_held=tuple(link_held_words(h) for h in first(result.links_held)),
         fourth_party=tuple(
             FourthPartyLine(
                 e.vendor.name,
@@ -155,4 +174,9 @@ def blast_summary(result: BlastRadius) -> BlastSummary:
             for e in result.fourth_party_exposure
         ),
         result=result,
+        systems_total=len(despite.systems),
+        only_if_controls_fail_total=len(only_if_fail),
+        to_rotate_total=len(result.credentials_to_rotate),
+        barriers_total=len(result.barriers_held),
+        links_held_total=len(result.links_held),
     )
