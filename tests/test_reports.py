@@ -271,12 +271,14 @@ def test_a_breach_of_hundreds_of_credentials_lists_the_first_hundred_in_the_asse
     )
     report = build_assessment(app, vendor_id)
     assert report.blast.to_rotate_total == LIST_SHOWN + 30
-    assert len(report.blast.to_rotate) == LIST_SHOWN
+    listed = [line.credential for line in report.blast.to_rotate]
+    assert len(listed) == LIST_SHOWN
+    assert listed[0].startswith("token-000 ") and listed[-1].startswith(
+        f"token-{LIST_SHOWN - 1:03d} "
+    )
     whole = "\n".join(pdf_pages(rendered(app, report).pdf))
     assert contains(whole, f"{LIST_SHOWN + 30} credentials to rotate, still valid")
     assert contains(whole, f"The first {LIST_SHOWN} of {LIST_SHOWN + 30} credentials to rotate.")
-    assert contains(whole, f"token-{LIST_SHOWN - 1:03d}")
-    assert not contains(whole, f"token-{LIST_SHOWN:03d}")
 
 
 def test_a_provisional_rating_is_never_presented_as_the_one_that_counts(demo_app):
