@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ...core.blast_radius.engine import CREDENTIAL_KINDS
-from ...core.blast_radius.words import LIST_SHOWN, SOURCES_SHOWN
+from ...core.blast_radius.words import LIST_SHOWN
 from ...core.questionnaire.markup import plain
 from ...db import utcnow
 from ...models import (
@@ -29,7 +29,7 @@ from ...services import blast_radius, findings, inventory
 from ...services.assessments import decisions, ratings, scoring
 from ...services.inventory import RotationStatus
 from ...services.questionnaires import review
-from .blast import BlastSummary, blast_summary
+from .blast import PRINTED_SOURCES, BlastSummary, blast_summary
 from .words import _day, _words
 
 
@@ -491,12 +491,13 @@ def vendor_assessment(
         assessor=decision.by if decision else exported_by,
         rating=None if page.rating is None else _rating_facts(page.rating),
         decision=decision,
-        # The first rows of each list, as the vendor's tab shows them: the blast radius CSV
-        # holds every row (an incident's report lists every row: it is the work to do).
+        # The first rows of each list, as the vendor's tab shows them, and the first places
+        # of each data category (each with its path: pages of them per category): the blast
+        # radius CSV holds every row (an incident's report lists every row: the work to do).
         blast=blast_summary(
             blast_radius.vendor_blast_radius(session, [vendor_id], as_of=now),
             shown=LIST_SHOWN,
-            sources_shown=SOURCES_SHOWN,
+            sources_shown=PRINTED_SOURCES,
         ),
         credentials=credentials_held(session, vendor_id, now),
         findings=held,

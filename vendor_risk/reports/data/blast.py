@@ -18,6 +18,10 @@ from ...core.blast_radius.words import (
 from .digest import NOT_CONTENT
 from .words import _day, _words
 
+# An assessment prints this many places where each data category is reached, each with its
+# own path (the vendor's tab shows core.blast_radius.words.SOURCES_SHOWN).
+PRINTED_SOURCES = 3
+
 
 @dataclass(frozen=True)
 class ReachedSystemLine:

@@ -324,6 +324,11 @@ def _ordered_layers(graph: _Graph, kept: set[Node]) -> dict[int, list[Node]]:
     return ordered
 
 
+# The description (the drawing's text alternative) names this many barriers that held: a large
+# breach meets thousands, which the lists below the drawing name.
+HELD_NAMED = 10
+
+
 def _description(graph: _Graph, dropped: Mapping[str, int]) -> str:
     blast = graph.blast
     names = " and ".join(vendor.name for vendor in blast.breached_vendors)
@@ -362,7 +367,11 @@ def _description(graph: _Graph, dropped: Mapping[str, int]) -> str:
         ),
     ]
     if held:
-        sentences.append(f"{_plural(len(held), 'barrier')} held: {'; '.join(held)}.")
+        named = "; ".join(held[:HELD_NAMED])
+        more = len(held) - HELD_NAMED
+        if more > 0:
+            named += f"; and {more:,} more (the list of barriers that held names them all)"
+        sentences.append(f"{_plural(len(held), 'barrier')} held: {named}.")
     else:
         sentences.append("No barrier held.")
     if fourth_party:
