@@ -608,7 +608,7 @@ def run(args: argparse.Namespace, out: TextIO, workdir: Path) -> None:
                     executable("gunicorn"),
                     *("--bind", f"127.0.0.1:{port}"),
                     *("--workers", str(args.workers), "--threads", str(args.threads)),
-                    *("--timeout", "60", "--graceful-timeout", "30", "--keep-alive", "5"),
+                    *("--timeout", "60", "--graceful-timeout", "30", "--keep-alive", "75"),
                     *("--max-requests", "2000", "--max-requests-jitter", "200"),
                     *control_socket(workdir),
                     *("--worker-tmp-dir", "/dev/shm"),  # noqa: S108 - as the unit: heartbeats in memory
