@@ -1,5 +1,6 @@
-"""One page of a list, and the sort orders every list shares: a page of rows and its total in one
-statement, enum columns ranked as declared, and tie-breakers so that pages never overlap.
+"""One page of a list, and the sort orders every list shares: a page of rows and its total (in
+one statement, or by a lean count for the large lists), enum columns ranked as declared, and
+tie-breakers so that pages never overlap.
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ def one_page(
     count: sa.Select | int | None = None,
 ) -> Page[Row]:
     """One page of ``query``. The total comes from a window function over the same statement,
-    or, given ``count`` (a ``SELECT count(*)`` with the same filters and none of the joins
-    and columns only shown), from that lean statement: at 50,000 vendors or 250,000
+    or, given ``count`` (a ``SELECT count(*)`` with the same filters, and only the joins they
+    need), from that lean statement: at 50,000 vendors or 250,000
     credentials a window over the whole list costs every row's columns and sort, where the
     page alone, sorted by an index, reads its own rows and the count reads an index. An int
     ``count`` is a total known already (a stored aggregate)."""
