@@ -5,8 +5,10 @@ what is stored and say "updating" meanwhile."""
 
 from __future__ import annotations
 
+import importlib.util
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -35,6 +37,7 @@ from vendor_risk.models import (
     VendorData,
     VendorReach,
 )
+from vendor_risk.services import blast_radius as blast_radius_service
 from vendor_risk.services.blast_radius import load_inventory
 from vendor_risk.services.portfolio import aggregates as portfolio
 
@@ -339,6 +342,20 @@ def test_an_edit_of_what_the_portfolio_does_not_read_computes_nothing(app):
             ("credential", credential.id),
             ("vendor", vendor.id),
         }
+
+
+def test_the_credential_update_trigger_watches_every_column_the_portfolio_reads():
+    """Revision 5e6f7a8b9c95 lists the columns whose change records a portfolio change; a
+    column the portfolio starts reading must join that list (in a new revision), or edits to
+    it would leave the aggregates stale."""
+    path = next(Path(__file__).parent.parent.glob("migrations/versions/*_5e6f7a8b9c95_*.py"))
+    spec = importlib.util.spec_from_file_location("revision_5e6f7a8b9c95", path)
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+    # Names and owners are read for explanations only, never for a figure.
+    read = set(blast_radius_service._CREDENTIAL_COLUMNS) - {"id", "name", "owner"}
+    assert read <= set(revision.READ_ON_UPDATE["credential"])
+    assert {"rotation_period_days", "issued_at"} <= set(revision.READ_ON_UPDATE["credential"])
 
 
 def test_an_edit_to_one_vendor_computes_that_vendor_alone(app):
