@@ -72,9 +72,11 @@ def one_page(
     if count is not None:
         paged = query.limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)
         rows = session.execute(paged).all()
+        seen = (number - 1) * PAGE_SIZE + len(rows)
         if number == 1 and len(rows) < PAGE_SIZE:  # the whole list fits: its rows are the count
             count = len(rows)
-        total = count if isinstance(count, int) else session.scalar(count)
+        # A total known already (counted at the last refresh) is never less than what is seen.
+        total = max(count, seen) if isinstance(count, int) else session.scalar(count)
         return Page(tuple(make_row(row) for row in rows), number, total or 0)
     paged = (
         query.add_columns(sa.func.count().over().label("total_rows"))
