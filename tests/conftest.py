@@ -26,10 +26,19 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from hypothesis import HealthCheck, settings
 
 from vendor_risk import create_app
 from vendor_risk.db import alembic_config, db
 from vendor_risk.models import Role, User, Vendor
+
+# Property tests check what is computed, never how fast (speed goals live in bench/): no
+# deadline per example, and no health check on slow data generation, which a loaded CI
+# machine trips now and then. A test's own @settings still adds to or overrides this.
+settings.register_profile(
+    "vendor-risk", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("vendor-risk")
 
 BACKEND = os.environ.get("VR_TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get("VR_TEST_POSTGRES_URL", "")
