@@ -110,8 +110,8 @@ def blast_summary(
     despite_ids = despite.system_ids
     only_if_fail = [r for r in result.if_controls_fail.systems if r.system.id not in despite_ids]
 
-    def first(rows):
-        return rows if shown is None else rows[:shown]
+    def first(rows, limit: int | None = shown):
+        return rows if limit is None else rows[:limit]
 
     def system_line(reached) -> ReachedSystemLine:
         return ReachedSystemLine(
@@ -138,12 +138,7 @@ def blast_summary(
                 d.category.name,
                 SENSITIVITY_WORDS[d.category.sensitivity],
                 _records(d.records, d.records_complete),
-                tuple(
-                    source_words(source)
-                    for source in (
-                        d.sources if sources_shown is None else d.sources[:sources_shown]
-                    )
-                ),
+                tuple(source_words(source) for source in first(d.sources, sources_shown)),
                 len(d.sources),
             )
             for d in despite.data

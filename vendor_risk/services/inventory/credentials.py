@@ -116,9 +116,10 @@ def search_credentials(
     now: datetime | None = None,
     total: int | None = None,
 ) -> Page[CredentialRow]:
-    """Credentials with their holder, system, copies and rotation status, one page per
-    statement; the filters combine. ``total``: how many match, when known already (the
-    portfolio's stored rotation counts), instead of counting them again."""
+    """Credentials with their holder, system, copies and rotation status, a page at a time
+    (pages.one_page, with a lean count of the same filters); the filters combine. ``total``:
+    how many match, when known already (the portfolio's stored rotation counts), instead of
+    counting them again."""
     rotation_expr = rotation_status(now or utcnow())
     # Counted for the page's rows only.
     copies = _count_of(CredentialCopy.credential_id, Credential.id)

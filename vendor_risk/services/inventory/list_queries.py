@@ -36,7 +36,7 @@ def _count_by(column: sa.ColumnElement, *where) -> sa.Subquery:
     )
 
 
-def _count_of(column: sa.ColumnElement, key: sa.ColumnElement, *where) -> sa.ScalarSelect:
+def _count_of(column: sa.ColumnElement, key: sa.ColumnElement) -> sa.ScalarSelect:
     """The number of rows whose ``column`` is ``key`` (a column of the outer query), as a
     correlated subquery: read for the rows of the page only, through ``column``'s index."""
-    return sa.select(sa.func.count()).where(column == key, *where).scalar_subquery()
+    return sa.select(sa.func.count()).where(column == key).scalar_subquery()
